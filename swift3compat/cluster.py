@@ -169,6 +169,19 @@ def memcached_answers(port: int) -> bool:
         return False
 
 
+def wildcard_localhost_resolves() -> bool:
+    """True when ``<bucket>.localhost`` resolves here (virtual-hosted-style S3).
+
+    glibc resolves only names listed in /etc/hosts; ``*.localhost`` needs
+    systemd-resolved or nss-myhostname (Debian: ``libnss-myhostname``).
+    """
+    try:
+        socket.getaddrinfo('swift3compat-probe.localhost', None)
+        return True
+    except OSError:
+        return False
+
+
 def _ephemeral_port_low() -> int:
     try:
         with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
@@ -227,7 +240,8 @@ def _die_with_parent() -> None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _tail(path: str, size: int = 4000) -> str:
+def log_tail(path: str, size: int = 4000) -> str:
+    """The last ``size`` bytes of a log file as text ('' if unreadable)."""
     try:
         with open(path, 'rb') as f:
             f.seek(max(0, os.path.getsize(path) - size))
@@ -275,10 +289,10 @@ class ServerProcess:
             if self._proc is None or self._proc.poll() is not None:
                 code = None if self._proc is None else self._proc.returncode
                 raise ClusterError(f'{self.name} exited ({code}) while starting; '
-                                   f'end of {self.log_path}:\n{_tail(self.log_path)}')
+                                   f'end of {self.log_path}:\n{log_tail(self.log_path)}')
             if time.monotonic() > deadline:
                 raise ClusterError(f'{self.name} did not answer within {timeout}s; '
-                                   f'end of {self.log_path}:\n{_tail(self.log_path)}')
+                                   f'end of {self.log_path}:\n{log_tail(self.log_path)}')
             time.sleep(0.05)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
