@@ -1,0 +1,428 @@
+"""Find and validate the S3 signature of a request (SigV2 / SigV4).
+
+``parse(req)`` returns ``None`` for an anonymous request, or a
+``SignedRequest`` whose ``check_signature(secret)`` the auth filter after
+swift3 calls (Swift's tempauth does; so does our s3token).  Everything that
+can be checked without the secret is checked here, before any backend
+request: the form of the Authorization header or query parameters, the
+request date against ``allowable_clock_skew``, presigned expiry, the
+credential scope's region and service, and that every ``x-amz-*`` header is
+covered by a SigV4 signature.
+
+Security notes:
+
+* comparisons are constant time (``hmac.compare_digest``);
+* the signature and the string to sign are never logged;
+* the derived SigV4 signing key is kept on the request only after a
+  successful check, for aws-chunked chunk signatures.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import email.utils
+import hashlib
+import hmac
+import re
+import time
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import quote
+
+from swift3compat import errors
+from swift3compat.auth import sigv2, sigv4
+from swift3compat.request import S3Request
+
+MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
+_ISO_DATE = re.compile(r'^\d{8}T\d{6}Z$')
+_HEX64 = re.compile(r'^[0-9a-fA-F]{64}$')
+STREAMING_PAYLOADS = frozenset([
+    'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+    'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+])
+_NO_DATE = 'AWS authentication requires a valid Date or x-amz-date header'
+
+
+class SignedRequest:
+    """A request's signature, ready to be checked with a secret."""
+
+    def __init__(self, version: int, access_key: str, signature: str,
+                 candidates: List[str], *, scope: Tuple[str, ...] = (),
+                 amz_date: str = '', payload_hash: Optional[str] = None,
+                 presigned: bool = False) -> None:
+        self.version = version
+        self.access_key = access_key
+        self.signature = signature
+        # Several canonical forms are tried only for SigV2, whose canonical
+        # resource clients encode inconsistently; the first is the usual one.
+        self.candidates = candidates
+        self.scope = scope          # (date, region, service, 'aws4_request')
+        self.amz_date = amz_date
+        self.payload_hash = payload_hash
+        self.presigned = presigned
+        self.checked = False
+        self.valid = False
+        self.signing_key: Optional[bytes] = None
+        self.secret: Optional[str] = None
+
+    @property
+    def string_to_sign(self) -> bytes:
+        return self.candidates[0].encode('utf-8')
+
+    def check_signature(self, secret: str) -> bool:
+        """Constant-time check of the signature with ``secret``."""
+        self.checked = True
+        provided = self.signature.encode('utf-8', 'surrogateescape')
+        ok = False
+        if self.version == 4:
+            key = sigv4.signing_key(secret, *self.scope[:3])
+            expected = sigv4.sign(key, self.candidates[0])
+            ok = hmac.compare_digest(expected.encode('ascii'), provided)
+            if ok:
+                self.signing_key = key
+        else:
+            for candidate in self.candidates:
+                expected = sigv2.sign(secret, candidate)
+                if hmac.compare_digest(expected.encode('ascii'), provided):
+                    ok = True
+        if ok:
+            self.secret = secret
+        self.valid = self.valid or ok
+        return ok
+
+    def auth_details(self) -> Dict[str, object]:
+        """What the next auth filter reads from the WSGI environment."""
+        return {'access_key': self.access_key,
+                'signature': self.signature,
+                'string_to_sign': self.string_to_sign,
+                'check_signature': self.check_signature}
+
+    def failure(self) -> errors.S3Error:
+        """The error for a request the backend auth refused."""
+        if self.checked and not self.valid:
+            return errors.SignatureDoesNotMatch(
+                AWSAccessKeyId=self.access_key,
+                StringToSign=None)
+        return errors.InvalidAccessKeyId(AWSAccessKeyId=self.access_key)
+
+
+# -- dates --------------------------------------------------------------
+def _parse_http_date(value: str) -> Optional[float]:
+    if _ISO_DATE.match(value):
+        return float(calendar.timegm(time.strptime(value, '%Y%m%dT%H%M%SZ')))
+    try:
+        parsed = email.utils.parsedate_tz(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not parsed:
+        return None
+    try:
+        return float(email.utils.mktime_tz(parsed))
+    except (OverflowError, ValueError):
+        return None
+
+
+def _iso(ts: float) -> str:
+    return time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(ts))
+
+
+def _check_skew(ts: float, now: float, skew: int) -> None:
+    if abs(now - ts) > skew:
+        raise errors.RequestTimeTooSkewed(
+            RequestTime=time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(
+                min(max(ts, 0), 253402300799))),
+            ServerTime=_iso(now),
+            MaxAllowedSkewMilliseconds=skew * 1000)
+
+
+def _request_time(req: S3Request) -> Tuple[float, str]:
+    """The x-amz-date (preferred) or Date header: (epoch, raw string)."""
+    raw = req.header('x-amz-date')
+    if raw is None:
+        raw = req.header('date')
+    if not raw:
+        raise errors.AccessDenied(_NO_DATE)
+    ts = _parse_http_date(raw)
+    if ts is None:
+        raise errors.AccessDenied(_NO_DATE)
+    return ts, raw
+
+
+# -- entry point -----------------------------------------------------------
+def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest]:
+    """The request's signature, or None for an anonymous request."""
+    now = time.time() if now is None else now
+    authz = req.header('authorization')
+    q = req.query
+    presigned_v4 = 'X-Amz-Algorithm' in q or 'X-Amz-Credential' in q
+    presigned_v2 = 'AWSAccessKeyId' in q or 'Signature' in q
+    if authz is not None and (presigned_v4 or presigned_v2):
+        raise errors.InvalidArgument(
+            'Only one auth mechanism allowed; only the X-Amz-Algorithm query '
+            'parameter, Signature query string parameter or the '
+            'Authorization header should be specified',
+            ArgumentName='Authorization', ArgumentValue=authz[:20])
+    if authz is not None:
+        if authz.startswith('AWS4-HMAC-SHA256'):
+            return _header_v4(req, authz, now)
+        if authz.startswith('AWS '):
+            return _header_v2(req, authz, now)
+        if authz.startswith('AWS4-ECDSA-P256-SHA256'):
+            raise errors.NotImplemented(
+                'Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not '
+                'implemented')
+        raise errors.InvalidArgument('Unsupported Authorization Type',
+                                     ArgumentName='Authorization',
+                                     ArgumentValue=authz.split(' ')[0][:40])
+    if presigned_v4:
+        return _query_v4(req, now)
+    if presigned_v2:
+        return _query_v2(req, now)
+    return None
+
+
+# -- SigV2 -------------------------------------------------------------------
+def _v2_resources(req: S3Request) -> List[str]:
+    """Canonical resources to try: as sent, and as re-encoded by us."""
+    prefix = '/' + req.vhost_bucket if req.vhost_bucket else ''
+    forms = [prefix + req.raw_path]
+    decoded = req.path_info.encode('latin-1')
+    requoted = prefix + quote(decoded, safe='/~')
+    if requoted not in forms:
+        forms.append(requoted)
+    return [sigv2.canonical_resource(f, req.params) for f in forms]
+
+
+def _v2_candidates(req: S3Request, dates: List[str]) -> List[str]:
+    headers = req.headers()
+    amz = sigv2.amz_headers(headers)
+    return [sigv2.string_to_sign(req.method, headers.get('content-md5', ''),
+                                 headers.get('content-type', ''), date, amz,
+                                 resource)
+            for date in dates for resource in _v2_resources(req)]
+
+
+def _header_v2(req: S3Request, authz: str, now: float) -> SignedRequest:
+    access_key, sep, signature = authz[4:].strip().rpartition(':')
+    if not sep or not access_key or not signature:
+        raise errors.AccessDenied('AWS authorization header is invalid.  '
+                                  'Expected AwsAccessKeyId:signature')
+    ts, _raw = _request_time(req)
+    _check_skew(ts, now, req.conf.allowable_clock_skew)
+    # With x-amz-date present the Date line is empty (x-amz-date is signed
+    # among the x-amz-* headers), though clients sending both sign Date.
+    dates = [req.header('date', '')]
+    if req.header('x-amz-date') is not None and dates[0]:
+        dates.append('')
+    elif req.header('x-amz-date') is not None:
+        dates = ['']
+    return SignedRequest(2, access_key, signature, _v2_candidates(req, dates))
+
+
+def _query_v2(req: S3Request, now: float) -> SignedRequest:
+    q = req.query
+    if not all(q.get(k) for k in ('AWSAccessKeyId', 'Signature', 'Expires')):
+        raise errors.AccessDenied(
+            'Query-string authentication requires the Signature, Expires and '
+            'AWSAccessKeyId parameters')
+    try:
+        expires = int(q['Expires'])
+    except ValueError:
+        raise errors.AccessDenied(
+            'Invalid date (should be seconds since epoch): %s' % q['Expires'])
+    if expires < now:
+        raise errors.AccessDenied('Request has expired', Expires=_iso_ms(
+            expires), ServerTime=_iso_ms(now))
+    # A '+' in an unencoded signature arrives as a space.
+    signature = q['Signature'].replace(' ', '+')
+    return SignedRequest(2, q['AWSAccessKeyId'], signature,
+                         _v2_candidates(req, [q['Expires']]), presigned=True)
+
+
+def _iso_ms(ts: float) -> str:
+    ts = min(max(ts, 0), 253402300799)
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(ts))
+
+
+# -- SigV4 -------------------------------------------------------------------
+def _check_scope(req: S3Request, credential: str, amz_date: str,
+                 presigned: bool) -> Tuple[str, Tuple[str, ...]]:
+    err = errors.AuthorizationQueryParametersError if presigned else \
+        errors.AuthorizationHeaderMalformed
+    what = 'X-Amz-Credential parameter' if presigned else \
+        'authorization header'
+    parts = credential.rsplit('/', 4)
+    if len(parts) != 5 or not parts[0]:
+        raise err('The %s is malformed; the Credential is mal-formed; '
+                  'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/'
+                  'aws4_request".' % what)
+    access_key, date, region, service, terminal = parts
+    location = req.conf.location
+    if region != location and region.lower() not in (
+            a.lower() for a in (location,) + req.conf.location_aliases):
+        raise err("The %s is malformed; the region '%s' is wrong; "
+                  "expecting '%s'" % (what, region, location),
+                  Region=location)
+    if service != 's3':
+        raise err("The %s is malformed; incorrect service '%s'. This "
+                  "endpoint belongs to 's3'." % (what, service))
+    if terminal != 'aws4_request':
+        raise err("The %s is malformed; incorrect terminal '%s'. This "
+                  "endpoint uses 'aws4_request'." % (what, terminal))
+    if date != amz_date[:8]:
+        raise err('The %s is malformed; Invalid credential date. Date is '
+                  'not the same as X-Amz-Date.' % what)
+    return access_key, (date, region, service, terminal)
+
+
+def _check_signed_headers(req: S3Request, signed: List[str],
+                          presigned: bool) -> None:
+    if 'host' not in signed:
+        raise errors.AccessDenied(
+            'There were headers present in the request which were not '
+            'signed', HeadersNotSigned='host')
+    present = req.headers()
+    unsigned = sorted(h for h in present if h.startswith('x-amz-')
+                      and h not in signed
+                      and not (presigned and h == 'x-amz-content-sha256'))
+    if unsigned:
+        raise errors.AccessDenied(
+            'There were headers present in the request which were not '
+            'signed', HeadersNotSigned=', '.join(unsigned))
+
+
+def _payload_hash(req: S3Request, presigned: bool) -> str:
+    value = req.header('x-amz-content-sha256')
+    if value is None:
+        if presigned:
+            return sigv4.UNSIGNED_PAYLOAD
+        raise errors.InvalidRequest(
+            'Missing required header for this request: x-amz-content-sha256')
+    if value == sigv4.UNSIGNED_PAYLOAD or value in STREAMING_PAYLOADS or \
+            _HEX64.match(value):
+        return value
+    raise errors.InvalidArgument(
+        'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, '
+        'STREAMING-UNSIGNED-PAYLOAD-TRAILER, '
+        'STREAMING-AWS4-HMAC-SHA256-PAYLOAD, '
+        'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+        ArgumentName='x-amz-content-sha256', ArgumentValue=value[:80])
+
+
+def _v4_string_to_sign(req: S3Request, signed: List[str], amz_date: str,
+                       scope: Tuple[str, ...], payload: str,
+                       drop_param: Optional[str]) -> str:
+    headers = req.headers()
+    params = [(k, v) for k, v in req.params if k != drop_param]
+    canonical = sigv4.canonical_request(
+        req.method, sigv4.canonical_uri(req.path_info.encode('latin-1')),
+        sigv4.canonical_query(params), headers, signed, payload)
+    return sigv4.string_to_sign(amz_date, '/'.join(scope), canonical)
+
+
+def _parse_v4_header(authz: str) -> Dict[str, str]:
+    fields: Dict[str, str] = {}
+    for part in authz[len(sigv4.ALGORITHM):].split(','):
+        name, sep, value = part.strip().partition('=')
+        if sep:
+            fields[name] = value.strip()
+    if not all(fields.get(k) for k in ('Credential', 'SignedHeaders',
+                                       'Signature')):
+        raise errors.AuthorizationHeaderMalformed(
+            'The authorization header is malformed; the authorization '
+            'header requires three components: Credential, SignedHeaders, '
+            'and Signature.')
+    return fields
+
+
+def _header_v4(req: S3Request, authz: str, now: float) -> SignedRequest:
+    fields = _parse_v4_header(authz)
+    amz = req.header('x-amz-date')
+    if amz is not None:
+        if not _ISO_DATE.match(amz):
+            raise errors.AccessDenied(_NO_DATE)
+        ts = _parse_http_date(amz)
+        amz_date = amz
+    else:
+        ts, _raw = _request_time(req)
+        amz_date = _iso(ts)
+    _check_skew(ts, now, req.conf.allowable_clock_skew)
+    access_key, scope = _check_scope(req, fields['Credential'], amz_date,
+                                     presigned=False)
+    signed = fields['SignedHeaders'].lower().split(';')
+    _check_signed_headers(req, signed, presigned=False)
+    payload = _payload_hash(req, presigned=False)
+    sts = _v4_string_to_sign(req, signed, amz_date, scope, payload, None)
+    return SignedRequest(4, access_key, fields['Signature'], [sts],
+                         scope=scope, amz_date=amz_date, payload_hash=payload)
+
+
+def _query_v4(req: S3Request, now: float) -> SignedRequest:
+    q = req.query
+    required = ('X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature',
+                'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires')
+    if not all(q.get(k) for k in required):
+        raise errors.AuthorizationQueryParametersError(
+            'Query-string authentication version 4 requires the '
+            'X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, '
+            'X-Amz-SignedHeaders, and X-Amz-Expires parameters.')
+    if q['X-Amz-Algorithm'] != sigv4.ALGORITHM:
+        raise errors.AuthorizationQueryParametersError(
+            'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
+    amz_date = q['X-Amz-Date']
+    if not _ISO_DATE.match(amz_date):
+        raise errors.AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format "
+            "\"yyyyMMdd'T'HHmmss'Z'\"")
+    try:
+        expires = int(q['X-Amz-Expires'])
+    except ValueError:
+        raise errors.AuthorizationQueryParametersError(
+            'X-Amz-Expires should be a number')
+    if expires < 0:
+        raise errors.AuthorizationQueryParametersError(
+            'X-Amz-Expires must be non-negative')
+    if expires > MAX_PRESIGNED_EXPIRES:
+        raise errors.AuthorizationQueryParametersError(
+            'X-Amz-Expires must be less than a week (in seconds) that is '
+            '604800')
+    ts = _parse_http_date(amz_date)
+    if ts - now > req.conf.allowable_clock_skew:
+        raise errors.AccessDenied('Request is not valid yet')
+    if now > ts + expires:
+        raise errors.AccessDenied('Request has expired',
+                                  **{'X-Amz-Expires': expires,
+                                     'Expires': _iso_ms(ts + expires),
+                                     'ServerTime': _iso_ms(now)})
+    access_key, scope = _check_scope(req, q['X-Amz-Credential'], amz_date,
+                                     presigned=True)
+    signed = q['X-Amz-SignedHeaders'].lower().split(';')
+    _check_signed_headers(req, signed, presigned=True)
+    payload = _payload_hash(req, presigned=True)
+    if payload in STREAMING_PAYLOADS:
+        raise errors.NotImplemented(
+            'Streaming uploads with a presigned URL are not implemented')
+    sts = _v4_string_to_sign(req, signed, amz_date, scope, payload,
+                             'X-Amz-Signature')
+    return SignedRequest(4, access_key, q['X-Amz-Signature'], [sts],
+                         scope=scope, amz_date=amz_date, payload_hash=payload,
+                         presigned=True)
+
+
+# -- body checks ---------------------------------------------------------------
+def content_md5_hex(value: Optional[str]) -> Optional[str]:
+    """Decode a Content-MD5 header to hex, or raise InvalidDigest."""
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.InvalidDigest()
+    if len(raw) != 16:
+        raise errors.InvalidDigest()
+    return raw.hex()
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

@@ -1,0 +1,235 @@
+"""The only module that speaks Swift: subrequests, auth hand-over, errors.
+
+Every Swift subrequest of an S3 request is built here from an allow-list:
+a fresh WSGI environment that carries the proxy's own machinery (cache,
+transaction id, info cache) and nothing a client sent, except the headers a
+handler passes explicitly.  Client headers such as ``X-Copy-From``,
+``X-Backend-*``, ``X-*-Sysmeta-*`` or identity headers therefore never reach
+Swift from an S3 request.
+
+Authentication hand-over (see doc/architecture.md): the first subrequest
+carries ``swift3.auth_details`` for the auth filter after us (tempauth,
+s3token); once it has authenticated, its result (``swift.authorize``,
+``REMOTE_USER``, identity headers, the real account) is reused for every
+later subrequest of the same S3 request, with ``swift.authorize_override``.
+"""
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any, Dict, Iterable, Optional, Tuple
+from urllib.parse import quote, urlencode
+
+from swift.common.exceptions import ChunkReadError
+from swift.common.swob import Request as SwobRequest, Response as SwobResponse
+from swift.proxy.controllers.base import get_container_info
+
+from swift3compat import errors
+from swift3compat.auth.signature import SignedRequest
+from swift3compat.request import S3Request
+
+SWIFT_SOURCE = 'S3C'
+# Our sysmeta names; Swift keeps these from clients of the Swift API too.
+OBJECT_SYSMETA = 'X-Object-Sysmeta-S3c-'
+CONTAINER_SYSMETA = 'X-Container-Sysmeta-S3c-'
+
+# What a subrequest inherits from the client's WSGI environment.
+_INHERITED = ('HTTP_USER_AGENT', 'HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT',
+              'SERVER_PROTOCOL', 'REMOTE_ADDR', 'HTTP_X_FORWARDED_FOR',
+              'wsgi.url_scheme', 'wsgi.errors', 'wsgi.version',
+              'wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once',
+              'swift.cache', 'swift.trans_id', 'swift.infocache',
+              'swift.base_labels', 'eventlet.posthooks', 'swift.log_info')
+# What the auth filter leaves in an environment that later subrequests reuse.
+_AUTH_RESULT = ('swift.authorize', 'swift.clean_acl', 'REMOTE_USER',
+                'keystone.token_info', 'keystone.token_auth',
+                'reseller_request', 'swift.access_logging')
+_IDENTITY_PREFIXES = ('HTTP_X_USER', 'HTTP_X_PROJECT', 'HTTP_X_TENANT',
+                      'HTTP_X_ROLE', 'HTTP_X_IDENTITY_STATUS',
+                      'HTTP_X_DOMAIN', 'HTTP_X_SERVICE', 'HTTP_X_AUTH_TOKEN',
+                      'HTTP_X_IS_ADMIN_PROJECT', 'HTTP_X_SYSTEM_SCOPE',
+                      'HTTP_X_STORAGE_TOKEN')
+
+
+def is_identity_header(env_key: str) -> bool:
+    return env_key.startswith(_IDENTITY_PREFIXES)
+
+
+def wsgi_str(value: str) -> str:
+    """A native str as WSGI carries it (UTF-8 bytes as latin-1)."""
+    return value.encode('utf-8').decode('latin-1')
+
+
+class BodyError(ChunkReadError):
+    """Raised from a request body reader; Swift treats it as a client
+    disconnect (nothing stored), and the S3 error is rendered afterwards."""
+
+    def __init__(self, s3_error: errors.S3Error):
+        super().__init__(s3_error.code)
+        self.s3_error = s3_error
+
+
+class Backend:
+    """Swift subrequests on behalf of one S3 request."""
+
+    def __init__(self, app, req: S3Request,
+                 signed: Optional[SignedRequest]) -> None:
+        self.app = app
+        self.req = req
+        self.signed = signed
+        self.account: Optional[str] = signed.access_key if signed else None
+        self.authenticated = signed is None
+        self._auth_env: Dict[str, Any] = {}
+        self.body_reader = None     # the wrapped client body, if any
+
+    # -- paths -------------------------------------------------------------
+    def path(self, container: Optional[str] = None,
+             obj: Optional[str] = None) -> str:
+        parts = ['', 'v1', self.account or '']
+        if container is not None:
+            parts.append(container)
+            if obj is not None:
+                parts.append(obj)
+        return wsgi_str('/'.join(parts))
+
+    # -- subrequests -------------------------------------------------------
+    def make_env(self, method: str, container: Optional[str] = None,
+                 obj: Optional[str] = None,
+                 headers: Optional[Dict[str, str]] = None,
+                 query: Optional[Dict[str, str]] = None,
+                 body: Optional[bytes] = None,
+                 wsgi_input=None,
+                 content_length: Optional[int] = None) -> Dict[str, Any]:
+        base = self.req.environ
+        env = {k: base[k] for k in _INHERITED if k in base}
+        env['REQUEST_METHOD'] = method
+        env['SCRIPT_NAME'] = ''
+        env['PATH_INFO'] = self.path(container, obj)
+        env['QUERY_STRING'] = urlencode(query, quote_via=quote) \
+            if query else ''
+        env['swift.source'] = SWIFT_SOURCE
+        if body is not None:
+            env['wsgi.input'] = BytesIO(body)
+            env['CONTENT_LENGTH'] = str(len(body))
+        elif wsgi_input is not None:
+            env['wsgi.input'] = wsgi_input
+            if content_length is None:
+                env['HTTP_TRANSFER_ENCODING'] = 'chunked'
+            else:
+                env['CONTENT_LENGTH'] = str(content_length)
+        else:
+            env['wsgi.input'] = BytesIO()
+            if method in ('PUT', 'POST'):
+                env['CONTENT_LENGTH'] = '0'
+        for name, value in (headers or {}).items():
+            key = name.upper().replace('-', '_')
+            if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+                key = 'HTTP_' + key
+            env[key] = value
+        if self.authenticated:
+            env.update(self._auth_env)
+        else:
+            details = self.signed.auth_details()
+            env['swift3.auth_details'] = details
+            env['s3api.auth_details'] = details
+        return env
+
+    def request(self, method: str, container: Optional[str] = None,
+                obj: Optional[str] = None, *,
+                headers: Optional[Dict[str, str]] = None,
+                query: Optional[Dict[str, str]] = None,
+                body: Optional[bytes] = None,
+                wsgi_input=None, content_length: Optional[int] = None,
+                ok: Iterable[int] = ()) -> SwobResponse:
+        """Run one subrequest; map failures to S3 errors.
+
+        Statuses listed in ``ok`` are returned to the caller instead of
+        raising (e.g. a 404 the handler wants to interpret itself).
+        """
+        env = self.make_env(method, container, obj, headers, query, body,
+                            wsgi_input, content_length)
+        resp = SwobRequest(env).get_response(self.app)
+        self._after_auth(env, resp.status_int)
+        if self.body_reader is not None and \
+                getattr(self.body_reader, 'error', None) is not None:
+            _close(resp)
+            raise self.body_reader.error
+        status = resp.status_int
+        if status < 300 or status == 304 or status in ok:
+            return resp
+        _close(resp)
+        raise self.error_for(status, container, obj, resp)
+
+    def _after_auth(self, env: Dict[str, Any], status: int) -> None:
+        if self.authenticated:
+            return
+        if status == 401:
+            raise self.signed.failure()
+        if status == 403 and not self.signed.valid and \
+                env.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
+            raise self.signed.failure()
+        carried = {k: env[k] for k in _AUTH_RESULT if k in env}
+        carried.update((k, v) for k, v in env.items()
+                       if is_identity_header(k))
+        carried['swift.authorize_override'] = True
+        self._auth_env = carried
+        account = env['PATH_INFO'].split('/')[2]
+        self.account = account.encode('latin-1').decode('utf-8')
+        self.authenticated = True
+
+    def error_for(self, status: int, container: Optional[str],
+                  obj: Optional[str], resp=None) -> errors.S3Error:
+        """The S3 error for a Swift status on this resource."""
+        if status == 401:
+            return self.signed.failure() if self.signed else \
+                errors.AccessDenied()
+        if status == 403:
+            return errors.AccessDenied()
+        if status == 404:
+            if obj is not None and self.container_exists(container):
+                return errors.NoSuchKey(Key=self.req.key)
+            return errors.NoSuchBucket(BucketName=container)
+        if status == 412:
+            return errors.PreconditionFailed(Condition=None)
+        if status == 413:
+            return errors.EntityTooLarge()
+        if status == 416:
+            return errors.InvalidRange()
+        if status == 422:
+            return errors.BadDigest()
+        if status == 411:
+            return errors.MissingContentLength()
+        if status in (408, 499):
+            return errors.RequestTimeout() if status == 408 else \
+                errors.IncompleteBody()
+        if status in (429, 498):
+            return errors.SlowDown()
+        if status in (503, 507):
+            return errors.ServiceUnavailable()
+        if status == 400:
+            return errors.InvalidRequest()
+        return errors.InternalError()
+
+    # -- cached info -------------------------------------------------------
+    def container_info(self, container: str) -> Dict[str, Any]:
+        """Swift's cached container info (memcache/infocache), authorized
+        as this request's user; ``status`` 404 when absent."""
+        env = self.make_env('HEAD', container)
+        return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+
+    def container_exists(self, container: Optional[str]) -> bool:
+        if not container:
+            return False
+        return self.container_info(container).get('status') in \
+            (200, 204, 0)
+
+
+def _close(resp) -> None:
+    close = getattr(resp.app_iter, 'close', None)
+    if close:
+        close()
+
+
+def split_object_path(path: str) -> Tuple[str, str]:
+    """'/bucket/key' (as in x-amz-copy-source) → (bucket, key)."""
+    bucket, _, key = path.lstrip('/').partition('/')
+    return bucket, key

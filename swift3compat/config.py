@@ -1,0 +1,148 @@
+"""Every ``[filter:swift3]`` option, declared once: name, type, default, doc.
+
+Option names follow the retired swift3 project and Swift's s3api where they
+mean the same thing, so an operator can keep an existing ``[filter:swift3]``
+section.  ``etc/proxy-server.conf-sample`` lists the same options; a unit test
+keeps the two in step.
+
+Values are parsed strictly at proxy start: ``s3_acl = flase`` or
+``max_bucket_listing = -1`` stop the proxy with a message naming the option,
+instead of silently meaning something else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+
+class ConfigError(ValueError):
+    """A bad option value; the message names the option and what is allowed."""
+
+
+_TRUE = {'true', '1', 'yes', 'on', 't', 'y'}
+_FALSE = {'false', '0', 'no', 'off', 'f', 'n', ''}
+
+
+def boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError('expected true or false')
+
+
+def string_list(value: str) -> Tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(',') if v.strip())
+
+
+def integer(lo: Optional[int] = None, hi: Optional[int] = None
+            ) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value.strip())
+        if (lo is not None and number < lo) or \
+                (hi is not None and number > hi):
+            raise ValueError('expected an integer in [%s, %s]' % (lo, hi))
+        return number
+    parse.__name__ = 'integer'
+    return parse
+
+
+def text(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    parse: Callable[[str], Any]
+    default: str
+    doc: str
+
+
+OPTIONS: List[Option] = [
+    Option('location', text, 'us-east-1',
+           'Region of this endpoint: the SigV4 scope region and the answer '
+           'of GET ?location.'),
+    Option('location_aliases', string_list, 'US',
+           'Other region names accepted in SigV4 scopes and as '
+           'LocationConstraint (s3cmd signs with "US" by default).'),
+    Option('storage_domain', string_list, '',
+           'Comma-separated domains for virtual-hosted-style requests '
+           '(bucket.storage_domain); empty means path style only.'),
+    Option('dns_compliant_bucket_names', boolean, 'true',
+           'Enforce AWS DNS-compliant bucket names (3-63 chars, lowercase, '
+           'digits, dot, hyphen).'),
+    Option('max_bucket_listing', integer(1, 10000), '1000',
+           'Largest max-keys a listing returns.'),
+    Option('max_parts_listing', integer(1, 10000), '1000',
+           'Largest max-parts a ListParts page returns.'),
+    Option('max_multi_delete_objects', integer(1, 10000), '1000',
+           'Largest number of keys in one DeleteObjects request.'),
+    Option('multi_delete_concurrency', integer(1, 32), '2',
+           'Backend DELETEs run in parallel for one DeleteObjects request.'),
+    Option('max_upload_part_num', integer(1, 10000), '10000',
+           'Highest part number of a multipart upload (SLO '
+           'max_manifest_segments must be at least this).'),
+    Option('min_segment_size', integer(0), '5242880',
+           'Smallest size of a non-final multipart part (EntityTooSmall).'),
+    Option('allow_multipart_uploads', boolean, 'true',
+           'Serve multipart uploads (needs slo in the pipeline).'),
+    Option('allowable_clock_skew', integer(1, 7 * 24 * 3600), '900',
+           'Seconds a request date may differ from the server clock '
+           '(RequestTimeTooSkewed).'),
+    Option('max_meta_size', integer(1, 65536), '2048',
+           'Largest total size of x-amz-meta-* names and values '
+           '(MetadataTooLarge); AWS allows 2 KB.'),
+    Option('max_xml_body_size', integer(1024, 64 * 1024 * 1024), '4194304',
+           'Largest XML request body parsed (a 10,000 part '
+           'CompleteMultipartUpload is about 1.5 MB).'),
+    Option('s3_acl', boolean, 'false',
+           'Store and enforce S3 ACLs in Swift sysmeta instead of mapping to '
+           'Swift container ACLs.'),
+    Option('allow_no_owner', boolean, 'false',
+           'With s3_acl, let everyone read resources created without an '
+           'owner (through the Swift API).'),
+    Option('check_bucket_owner', boolean, 'false',
+           'With s3_acl, ListBuckets shows only buckets the caller owns.'),
+    Option('auth_pipeline_check', boolean, 'true',
+           'Refuse to start when the proxy pipeline is in an order that '
+           'cannot work.'),
+    Option('force_swift_request_proxy_log', boolean, 'false',
+           'Log every Swift subrequest in the access log too.'),
+    Option('log_name', text, 'swift3',
+           'Logger name (the proxy-server log route).'),
+]
+
+OPTIONS_BY_NAME: Dict[str, Option] = {o.name: o for o in OPTIONS}
+
+class Config:
+    """Parsed option values as attributes, e.g. ``conf.max_bucket_listing``."""
+
+    def __init__(self, values: Dict[str, Any], raw: Mapping[str, str]):
+        self.__dict__.update(values)
+        self.raw = dict(raw)
+
+    def __repr__(self) -> str:
+        return 'Config(%r)' % {o.name: getattr(self, o.name) for o in OPTIONS}
+
+
+def load(conf: Mapping[str, str]) -> Config:
+    """Parse a Paste ``local_conf`` merged over ``global_conf``.
+
+    Unknown options are kept in ``Config.raw`` (other filters' options share
+    the ``[DEFAULT]`` section) but never silently reinterpreted.
+    """
+    values: Dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = conf.get(option.name, option.default)
+        try:
+            values[option.name] = option.parse(str(raw))
+        except ValueError as exc:
+            raise ConfigError('[filter:swift3] %s = %r is invalid: %s (%s)'
+                              % (option.name, raw, exc, option.doc))
+    return Config(values, conf)
+
+
+def defaults() -> Config:
+    return load({})

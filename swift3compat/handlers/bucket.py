@@ -1,0 +1,226 @@
+"""Bucket operations: create, head, delete, location, ListObjects V1/V2."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Dict, List, Optional
+from urllib.parse import quote_plus
+
+from swift3compat import errors, xmlutil
+from swift3compat.backend import Backend
+from swift3compat.handlers.service import owner_xml
+from swift3compat.request import S3Request
+from swift3compat.response import S3Response, iso8601, xml_response
+
+
+def _region(req: S3Request) -> Dict[str, str]:
+    return {'x-amz-bucket-region': req.conf.location}
+
+
+# -- create / head / delete --------------------------------------------------
+def _location_constraint(req: S3Request, backend: Backend) -> None:
+    body = xmlutil.read_body(req.environ['wsgi.input'], req.content_length,
+                             req.conf.max_xml_body_size, required=False)
+    if not body.strip():
+        return
+    root = xmlutil.parse(body, 'CreateBucketConfiguration')
+    location = xmlutil.text(root, 'LocationConstraint')
+    if location is None or location == '':
+        return
+    allowed = {req.conf.location.lower()} | {
+        a.lower() for a in req.conf.location_aliases}
+    if location.lower() not in allowed:
+        raise errors.InvalidLocationConstraint(
+            'The specified location-constraint is not valid',
+            LocationConstraint=location)
+
+
+def create_bucket(req: S3Request, backend: Backend) -> S3Response:
+    _location_constraint(req, backend)
+    resp = backend.request('PUT', req.bucket, ok=(202,))
+    if resp.status_int == 202:
+        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    return S3Response(200, {'Location': '/' + req.bucket})
+
+
+def head_bucket(req: S3Request, backend: Backend) -> S3Response:
+    backend.request('HEAD', req.bucket)
+    return S3Response(200, _region(req))
+
+
+def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
+    resp = backend.request('DELETE', req.bucket, ok=(409,))
+    if resp.status_int == 409:
+        raise errors.BucketNotEmpty(BucketName=req.bucket)
+    return S3Response(204)
+
+
+def get_location(req: S3Request, backend: Backend) -> S3Response:
+    backend.request('HEAD', req.bucket)
+    location = req.conf.location
+    value = '' if location == 'us-east-1' else location
+    return xml_response(xmlutil.document(
+        'LocationConstraint', [xmlutil.escape_text(value)]))
+
+
+# -- listings -----------------------------------------------------------------
+def _max_keys(req: S3Request) -> int:
+    raw = req.query.get('max-keys')
+    if raw is None:
+        return req.conf.max_bucket_listing
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.InvalidArgument('Provided max-keys not an integer or '
+                                     'within integer range',
+                                     ArgumentName='max-keys',
+                                     ArgumentValue=raw)
+    if value < 0:
+        raise errors.InvalidArgument('Argument maxKeys must be an integer '
+                                     'between 0 and 2147483647',
+                                     ArgumentName='maxKeys',
+                                     ArgumentValue=raw)
+    return min(value, req.conf.max_bucket_listing)
+
+
+def _encoder(req: S3Request):
+    encoding = req.query.get('encoding-type')
+    if encoding is None:
+        return lambda s: s
+    if encoding != 'url':
+        raise errors.InvalidArgument('Invalid Encoding Method specified in '
+                                     'Request', ArgumentName='encoding-type',
+                                     ArgumentValue=encoding)
+    return lambda s: quote_plus(s, safe='/')
+
+
+def _swift_marker(marker: str, prefix: str, delimiter: str) -> str:
+    """Skip a whole CommonPrefix when the marker is one (S3 semantics)."""
+    if delimiter and marker.startswith(prefix) and \
+            marker.endswith(delimiter) and \
+            delimiter in marker[len(prefix):]:
+        return marker[:-1] + chr(ord(marker[-1]) + 1)
+    return marker
+
+
+def _fetch(req: S3Request, backend: Backend, prefix: str, delimiter: str,
+           marker: str, max_keys: int) -> tuple:
+    """Up to ``max_keys`` entries after marker and whether more exist."""
+    if max_keys == 0:
+        return [], False
+    query = {'format': 'json', 'limit': str(max_keys + 1)}
+    if prefix:
+        query['prefix'] = prefix
+    if delimiter:
+        query['delimiter'] = delimiter
+    if marker:
+        query['marker'] = _swift_marker(marker, prefix, delimiter)
+    resp = backend.request('GET', req.bucket, query=query)
+    entries = json.loads(resp.body or b'[]')
+    truncated = len(entries) > max_keys
+    return entries[:max_keys], truncated
+
+
+def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
+    out: List[str] = []
+    prefixes: List[str] = []
+    for e in entries:
+        if 'subdir' in e:
+            prefixes.append('<CommonPrefixes>%s</CommonPrefixes>'
+                            % xmlutil.elem('Prefix', enc(e['subdir'])))
+            continue
+        etag = e.get('s3_etag') or e['hash']
+        out.append(''.join((
+            '<Contents>', xmlutil.elem('Key', enc(e['name'])),
+            '<LastModified>', iso8601(e['last_modified']), '</LastModified>',
+            '<ETag>&quot;', xmlutil.escape_text(etag), '&quot;</ETag>',
+            '<Size>', str(e['bytes']), '</Size>',
+            owner_xml(owner) if owner else '',
+            '<StorageClass>STANDARD</StorageClass></Contents>')))
+    return out, prefixes
+
+
+def _last_name(entry: dict) -> str:
+    return entry.get('subdir') or entry['name']
+
+
+def list_objects(req: S3Request, backend: Backend) -> S3Response:
+    if req.query.get('list-type') == '2':
+        return _list_v2(req, backend)
+    if 'list-type' in req.query:
+        raise errors.InvalidArgument('Invalid List Type specified in Request',
+                                     ArgumentName='list-type',
+                                     ArgumentValue=req.query['list-type'])
+    q = req.query
+    prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+    marker = q.get('marker', '')
+    max_keys = _max_keys(req)
+    enc = _encoder(req)
+    entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
+                                max_keys)
+    contents, prefixes = _contents(entries, enc, req.user_id or
+                                   backend.account)
+    next_marker = ''
+    if truncated and delimiter and entries:
+        next_marker = xmlutil.elem('NextMarker', enc(_last_name(entries[-1])))
+    body = xmlutil.document('ListBucketResult', [
+        xmlutil.elem('Name', req.bucket),
+        xmlutil.elem('Prefix', enc(prefix)),
+        xmlutil.elem('Marker', enc(marker)),
+        next_marker,
+        xmlutil.elem('MaxKeys', max_keys),
+        xmlutil.elem('Delimiter', enc(delimiter)) if delimiter else '',
+        xmlutil.elem('EncodingType', 'url') if 'encoding-type' in q else '',
+        xmlutil.elem('IsTruncated', 'true' if truncated else 'false'),
+        ''.join(contents), ''.join(prefixes)])
+    return xml_response(body, headers=_region(req))
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode('ascii')).decode('utf-8')
+    except (binascii.Error, UnicodeError, ValueError):
+        raise errors.InvalidArgument('The continuation token provided is '
+                                     'incorrect',
+                                     ArgumentName='continuation-token')
+
+
+def _encode_token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode('utf-8')).decode('ascii')
+
+
+def _list_v2(req: S3Request, backend: Backend) -> S3Response:
+    q = req.query
+    prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+    token = q.get('continuation-token')
+    start_after = q.get('start-after', '')
+    if token is not None:
+        marker = _decode_token(token)
+    else:
+        marker = start_after
+    max_keys = _max_keys(req)
+    enc = _encoder(req)
+    fetch_owner = q.get('fetch-owner', 'false').lower() == 'true'
+    entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
+                                max_keys)
+    contents, prefixes = _contents(
+        entries, enc, (req.user_id or backend.account) if fetch_owner
+        else None)
+    parts = [xmlutil.elem('Name', req.bucket),
+             xmlutil.elem('Prefix', enc(prefix)),
+             xmlutil.elem('MaxKeys', max_keys),
+             xmlutil.elem('Delimiter', enc(delimiter)) if delimiter else '',
+             xmlutil.elem('EncodingType', 'url') if 'encoding-type' in q
+             else '',
+             xmlutil.elem('IsTruncated', 'true' if truncated else 'false'),
+             xmlutil.elem('KeyCount', len(entries)),
+             xmlutil.elem('ContinuationToken', token),
+             xmlutil.elem('StartAfter', enc(start_after))
+             if 'start-after' in q else '']
+    if truncated and entries:
+        parts.append(xmlutil.elem('NextContinuationToken',
+                                  _encode_token(_last_name(entries[-1]))))
+    parts += contents + prefixes
+    return xml_response(xmlutil.document('ListBucketResult', parts),
+                        headers=_region(req))

@@ -1,0 +1,96 @@
+"""DeleteObjects (POST /bucket?delete)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from typing import List, Optional, Tuple
+
+from eventlet import GreenPool
+
+from swift3compat import errors, xmlutil
+from swift3compat.auth.signature import content_md5_hex
+from swift3compat.backend import Backend
+from swift3compat.request import S3Request
+from swift3compat.response import S3Response, xml_response
+
+# Checksums we can verify with the standard library; others (crc32c,
+# crc64nvme) are accepted as the required integrity header.
+_STDLIB_CHECKSUMS = {
+    'x-amz-checksum-crc32': lambda b: zlib.crc32(b).to_bytes(4, 'big'),
+    'x-amz-checksum-sha1': lambda b: hashlib.sha1(b).digest(),
+    'x-amz-checksum-sha256': lambda b: hashlib.sha256(b).digest(),
+}
+_OTHER_CHECKSUMS = ('x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme')
+
+
+def _check_integrity(req: S3Request, body: bytes) -> None:
+    md5 = content_md5_hex(req.header('content-md5'))
+    if md5 is not None:
+        if hashlib.md5(body).hexdigest() != md5:
+            raise errors.BadDigest()
+        return
+    for name, digest in _STDLIB_CHECKSUMS.items():
+        value = req.header(name)
+        if value is not None:
+            if base64.b64encode(digest(body)).decode() != value.strip():
+                raise errors.BadDigest(
+                    'The %s you specified did not match the calculated '
+                    'checksum.' % name[len('x-amz-checksum-'):].upper())
+            return
+    if any(req.header(n) is not None for n in _OTHER_CHECKSUMS):
+        return
+    raise errors.InvalidRequest(
+        'Missing required header for this request: Content-MD5 OR '
+        'x-amz-checksum-*')
+
+
+def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
+                                                                 Optional[str]]]]:
+    root = xmlutil.parse(body, 'Delete')
+    quiet = (xmlutil.text(root, 'Quiet', 'false') or '').strip().lower() \
+        == 'true'
+    keys = []
+    for node in xmlutil.children(root, 'Object'):
+        key = xmlutil.text(node, 'Key')
+        if key is None:
+            raise errors.MalformedXML()
+        keys.append((key, xmlutil.text(node, 'VersionId')))
+    if not keys or len(keys) > req.conf.max_multi_delete_objects:
+        raise errors.MalformedXML()
+    return quiet, keys
+
+
+def delete_objects(req: S3Request, backend: Backend) -> S3Response:
+    body = xmlutil.read_body(req.environ['wsgi.input'], req.content_length,
+                             req.conf.max_xml_body_size)
+    _check_integrity(req, body)
+    quiet, keys = _parse(req, body)
+    # Bucket must exist (and this authenticates the request once).
+    backend.request('HEAD', req.bucket)
+
+    def delete_one(item):
+        key, version = item
+        if version not in (None, '', 'null'):
+            return key, version, errors.NotImplemented(
+                'Deleting object versions is not implemented')
+        try:
+            backend.request('DELETE', req.bucket, key, ok=(404,))
+        except errors.S3Error as err:
+            return key, version, err
+        return key, version, None
+
+    pool = GreenPool(req.conf.multi_delete_concurrency)
+    parts = []
+    for key, version, err in pool.imap(delete_one, keys):
+        if err is None:
+            if not quiet:
+                parts.append('<Deleted>%s%s</Deleted>' % (
+                    xmlutil.elem('Key', key),
+                    xmlutil.elem('VersionId', version)))
+        else:
+            parts.append('<Error>%s%s%s%s</Error>' % (
+                xmlutil.elem('Key', key), xmlutil.elem('VersionId', version),
+                xmlutil.elem('Code', err.code),
+                xmlutil.elem('Message', err.message)))
+    return xml_response(xmlutil.document('DeleteResult', parts))

@@ -1,0 +1,278 @@
+"""Object operations: GetObject, HeadObject, PutObject, CopyObject,
+DeleteObject."""
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+from urllib.parse import quote, unquote
+
+from swift3compat import errors, xmlutil
+from swift3compat.auth.signature import content_md5_hex
+from swift3compat.backend import OBJECT_SYSMETA, Backend
+from swift3compat.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
+from swift3compat.response import S3Response, iso8601, xml_response
+
+STORAGE_CLASSES = frozenset([
+    'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA',
+    'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR',
+    'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE'])
+STORAGE_CLASS_SYSMETA = OBJECT_SYSMETA + 'Storage-Class'
+# Headers S3 stores with an object and returns on GET/HEAD, as they are.
+STORED_HEADERS = ('Content-Encoding', 'Content-Disposition',
+                  'Content-Language', 'Cache-Control', 'Expires')
+_RESPONSE_OVERRIDES = {
+    'response-content-type': 'Content-Type',
+    'response-content-language': 'Content-Language',
+    'response-expires': 'Expires',
+    'response-cache-control': 'Cache-Control',
+    'response-content-disposition': 'Content-Disposition',
+    'response-content-encoding': 'Content-Encoding',
+}
+_PASSED_RESPONSE = ('Content-Type', 'Content-Length', 'Content-Range',
+                    'Last-Modified', 'Accept-Ranges') + STORED_HEADERS
+SWIFT_META = 'X-Object-Meta-'
+S3_META = 'x-amz-meta-'
+
+
+# -- metadata -----------------------------------------------------------------
+def user_metadata(req: S3Request) -> Dict[str, str]:
+    """x-amz-meta-* → X-Object-Meta-*, within AWS's 2 KB limit."""
+    out: Dict[str, str] = {}
+    size = 0
+    for key, value in req.environ.items():
+        if key.startswith('HTTP_X_AMZ_META_'):
+            name = key[16:].lower().replace('_', '-')
+            size += len(name) + len(value.encode('latin-1'))
+            out[SWIFT_META + name] = value
+    if size > req.conf.max_meta_size:
+        raise errors.MetadataTooLarge(MaxSizeAllowed=req.conf.max_meta_size)
+    return out
+
+
+def storage_class(req: S3Request) -> Dict[str, str]:
+    value = req.header('x-amz-storage-class')
+    if value is None:
+        return {}
+    if value not in STORAGE_CLASSES:
+        raise errors.InvalidStorageClass(StorageClassRequested=value)
+    if value == 'STANDARD':
+        return {}
+    return {STORAGE_CLASS_SYSMETA: value}
+
+
+def _unsupported_headers(req: S3Request) -> None:
+    sse = req.header('x-amz-server-side-encryption')
+    if sse is not None:
+        raise errors.NotImplemented(
+            'Server-side encryption is not implemented by this endpoint')
+    if req.header('x-amz-server-side-encryption-customer-algorithm'):
+        raise errors.NotImplemented(
+            'Server-side encryption with customer keys is not implemented')
+
+
+def put_headers(req: S3Request) -> Dict[str, str]:
+    """The Swift headers of an object PUT, from an allow-list."""
+    _unsupported_headers(req)
+    headers = user_metadata(req)
+    headers.update(storage_class(req))
+    headers['Content-Type'] = req.header('content-type') or \
+        'binary/octet-stream'
+    for name in STORED_HEADERS:
+        value = req.header(name)
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+def object_response_headers(swift_headers) -> Dict[str, str]:
+    """Swift object response headers → S3 ones (allow-list)."""
+    out: Dict[str, str] = {}
+    for name, value in swift_headers.items():
+        title = name.title()
+        if title.startswith(SWIFT_META):
+            out[S3_META + title[len(SWIFT_META):].lower()] = value
+        elif title in _PASSED_RESPONSE:
+            out[title] = value
+        elif title == 'Etag':
+            out['ETag'] = value if value.startswith('"') else '"%s"' % value
+        elif title == STORAGE_CLASS_SYSMETA:
+            out['x-amz-storage-class'] = value
+    return out
+
+
+# -- GET / HEAD ---------------------------------------------------------------
+_CONDITIONALS = ('If-Match', 'If-None-Match', 'If-Modified-Since',
+                 'If-Unmodified-Since')
+
+
+def _get_headers(req: S3Request) -> Dict[str, str]:
+    headers = {}
+    for name in _CONDITIONALS:
+        value = req.header(name)
+        if value is not None:
+            headers[name] = value
+    rng = req.header('range')
+    # AWS serves one range; a multi-range request gets the whole object.
+    if rng is not None and ',' not in rng:
+        headers['Range'] = rng
+    return headers
+
+
+def _get_or_head(req: S3Request, backend: Backend, method: str
+                 ) -> S3Response:
+    overrides = {h: req.query[q] for q, h in _RESPONSE_OVERRIDES.items()
+                 if q in req.query}
+    if overrides and backend.signed is None:
+        raise errors.InvalidRequest(
+            'Request specific response headers cannot be used for anonymous '
+            'GET requests.')
+    resp = backend.request(method, req.bucket, req.key,
+                           headers=_get_headers(req), ok=(412, 416))
+    if resp.status_int == 412:
+        raise errors.PreconditionFailed(Condition=_failed_condition(req))
+    if resp.status_int == 416:
+        size = resp.headers.get('Content-Range', '*/').rpartition('/')[2]
+        raise errors.InvalidRange(RangeRequested=req.header('range'),
+                                  ActualObjectSize=size)
+    headers = object_response_headers(resp.headers)
+    headers.update(overrides)
+    if resp.status_int == 304:
+        headers.pop('Content-Length', None)
+        headers.pop('Content-Type', None)
+        return S3Response(304, headers)
+    if method == 'HEAD':
+        return S3Response(resp.status_int, headers)
+    return S3Response(resp.status_int, headers, resp.app_iter)
+
+
+def _failed_condition(req: S3Request) -> str:
+    for name in ('If-Match', 'If-Unmodified-Since'):
+        if req.header(name) is not None:
+            return name
+    return 'If-Match'
+
+
+def get_object(req: S3Request, backend: Backend) -> S3Response:
+    return _get_or_head(req, backend, 'GET')
+
+
+def head_object(req: S3Request, backend: Backend) -> S3Response:
+    return _get_or_head(req, backend, 'HEAD')
+
+
+# -- PUT ------------------------------------------------------------------------
+def put_object(req: S3Request, backend: Backend) -> S3Response:
+    if req.header('x-amz-copy-source') is not None:
+        return copy_object(req, backend)
+    headers = put_headers(req)
+    md5 = content_md5_hex(req.header('content-md5'))
+    if md5:
+        headers['ETag'] = md5
+    length = req.content_length
+    if length is None and req.environ.get('HTTP_TRANSFER_ENCODING', '') \
+            .lower() != 'chunked':
+        raise errors.MissingContentLength()
+    if length is not None and length > 5 * 1024 ** 3:
+        raise errors.EntityTooLarge(ProposedSize=length,
+                                    MaxSizeAllowed=5 * 1024 ** 3)
+    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
+                           wsgi_input=req.environ['wsgi.input'],
+                           content_length=length)
+    return S3Response(200, {'ETag': resp.headers['Etag']
+                            if resp.headers['Etag'].startswith('"')
+                            else '"%s"' % resp.headers['Etag']})
+
+
+# -- COPY -----------------------------------------------------------------------
+def parse_copy_source(req: S3Request) -> Tuple[str, str, Optional[str]]:
+    raw = req.header('x-amz-copy-source', '')
+    path, _, query = raw.partition('?')
+    try:
+        path = unquote(path, errors='strict')
+    except UnicodeDecodeError:
+        raise errors.InvalidArgument('Invalid copy source encoding',
+                                     ArgumentName='x-amz-copy-source')
+    bucket, _, key = path.lstrip('/').partition('/')
+    version = None
+    if query:
+        name, _, value = query.partition('=')
+        if name != 'versionId':
+            raise errors.InvalidArgument(
+                'Unsupported copy source parameter.',
+                ArgumentName='x-amz-copy-source', ArgumentValue=raw)
+        version = unquote(value)
+    if not bucket or not key or len(key.encode('utf-8')) > MAX_KEY_BYTES or \
+            not valid_bucket_name(bucket, req.conf.dns_compliant_bucket_names):
+        raise errors.InvalidArgument('Copy Source must mention the source '
+                                     'bucket and key: sourcebucket/sourcekey',
+                                     ArgumentName='x-amz-copy-source',
+                                     ArgumentValue=raw)
+    return bucket, key, version
+
+
+_COPY_CONDITIONS = {
+    'x-amz-copy-source-if-match': 'If-Match',
+    'x-amz-copy-source-if-none-match': 'If-None-Match',
+    'x-amz-copy-source-if-modified-since': 'If-Modified-Since',
+    'x-amz-copy-source-if-unmodified-since': 'If-Unmodified-Since',
+}
+
+
+def copy_source_conditions(req: S3Request) -> Dict[str, str]:
+    return {h: req.header(a) for a, h in _COPY_CONDITIONS.items()
+            if req.header(a) is not None}
+
+
+def copy_object(req: S3Request, backend: Backend) -> S3Response:
+    src_bucket, src_key, version = parse_copy_source(req)
+    if version not in (None, 'null'):
+        raise errors.NotImplemented('Copying from an object version is '
+                                    'not implemented')
+    directive = req.header('x-amz-metadata-directive', 'COPY')
+    if directive not in ('COPY', 'REPLACE'):
+        raise errors.InvalidArgument('Unknown metadata directive.',
+                                     ArgumentName='x-amz-metadata-directive',
+                                     ArgumentValue=directive)
+    if (src_bucket, src_key) == (req.bucket, req.key) and \
+            directive == 'COPY' and not storage_class(req):
+        raise errors.InvalidRequest(
+            "This copy request is illegal because it is trying to copy an "
+            "object to itself without changing the object's metadata, "
+            "storage class, website redirect location or encryption "
+            "attributes.")
+    # Check the source (existence, read access, x-amz-copy-source-if-*).
+    conditions = copy_source_conditions(req)
+    src = backend.request('HEAD', src_bucket, src_key, headers=conditions,
+                          ok=(304, 412, 404))
+    if src.status_int in (304, 412):
+        raise errors.PreconditionFailed(Condition=next(
+            (a for a in _COPY_CONDITIONS if req.header(a) is not None),
+            None))
+    if src.status_int == 404:
+        raise backend.error_for(404, src_bucket, src_key)
+    if int(src.headers.get('Content-Length', 0)) > 5 * 1024 ** 3:
+        raise errors.InvalidRequest(
+            'The specified copy source is larger than the maximum allowable '
+            'size for a copy source: 5368709120')
+    headers = {'X-Copy-From': quote('/%s/%s' % (src_bucket, src_key))}
+    if directive == 'REPLACE':
+        headers.update(put_headers(req))
+        headers['X-Fresh-Metadata'] = 'true'
+    else:
+        _unsupported_headers(req)
+        headers.update(storage_class(req))
+    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
+                           body=b'')
+    etag = resp.headers['Etag'].strip('"')
+    body = xmlutil.document('CopyObjectResult', [
+        xmlutil.elem('LastModified',
+                     iso8601(resp.headers.get('Last-Modified'))),
+        '<ETag>&quot;%s&quot;</ETag>' % etag])
+    return xml_response(body)
+
+
+# -- DELETE ---------------------------------------------------------------------
+def delete_object(req: S3Request, backend: Backend) -> S3Response:
+    resp = backend.request('DELETE', req.bucket, req.key, ok=(404,))
+    if resp.status_int == 404 and not backend.container_exists(req.bucket):
+        raise errors.NoSuchBucket(BucketName=req.bucket)
+    return S3Response(204)

@@ -1,0 +1,178 @@
+"""The ``swift3`` Paste filter: S3 API requests in, Swift subrequests out.
+
+Enable it in ``/etc/swift/proxy-server.conf`` before the auth filter that
+checks S3 signatures (tempauth, or ``s3token`` + keystoneauth)::
+
+    [pipeline:main]
+    pipeline = catch_errors gatekeeper healthcheck proxy-logging cache
+        listing_formats swift3 tempauth copy slo dlo versioned_writes
+        symlink proxy-logging proxy-server
+
+    [filter:swift3]
+    use = egg:swift3compat#swift3
+    # every option: etc/proxy-server.conf-sample, swift3compat/config.py
+
+The request path, top to bottom:
+
+1. ``S3Request`` parses bucket, key and query (path or virtual-host style);
+2. ``auth.signature.parse`` validates the SigV2/SigV4 form, date and scope;
+   the secret check itself happens in the auth filter after us through
+   ``swift3.auth_details`` (doc/architecture.md);
+3. ``routing.route`` picks the handler from the one routing table;
+4. the handler translates to Swift subrequests through ``Backend``;
+5. the response (or the ``S3Error``) is rendered with ``x-amz-request-id``
+   and ``x-amz-id-2``.
+
+Requests for the native Swift API (``/v1/...``, ``/auth/...``, ``/info``)
+that carry no S3 signature pass through untouched.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any, Dict, Iterable
+
+from swift.common.registry import (register_sensitive_header,
+                                   register_sensitive_param,
+                                   register_swift_info)
+from swift.common.utils import get_logger
+
+from swift3compat import __version__, config, errors, routing
+from swift3compat.auth import signature
+from swift3compat.auth.payload import VerifiedInput
+from swift3compat.auth.sigv4 import EMPTY_SHA256
+from swift3compat.backend import Backend, BodyError
+from swift3compat.request import S3Request
+from swift3compat.response import S3Response
+
+# Native Swift API paths; S3 bucket names cannot collide with v1 / v1.0.
+_SWIFT_PREFIXES = ('/v1/', '/v1.0/', '/auth/')
+_SWIFT_EXACT = ('/v1', '/v1.0', '/info', '/auth')
+_S3_QUERY_AUTH = ('X-Amz-Algorithm=', 'X-Amz-Credential=', 'AWSAccessKeyId=')
+
+
+class Swift3Middleware:
+    def __init__(self, app, conf: config.Config, logger=None) -> None:
+        self.app = app
+        self.conf = conf
+        self.logger = logger or get_logger(conf.raw,
+                                           log_route=conf.log_name)
+
+    # -- dispatch ------------------------------------------------------------
+    def is_s3(self, env: Dict[str, Any]) -> bool:
+        """S3 unless it is a native Swift API path without S3 auth."""
+        authz = env.get('HTTP_AUTHORIZATION', '')
+        if authz.startswith(('AWS ', 'AWS4-')):
+            return True
+        qs = env.get('QUERY_STRING', '')
+        if any(p in qs for p in _S3_QUERY_AUTH):
+            return True
+        if self.conf.storage_domain:
+            host = env.get('HTTP_HOST', '').lower().rsplit(':', 1)[0]
+            if any(host.endswith('.' + d.lower())
+                   for d in self.conf.storage_domain):
+                return True
+        path = env.get('PATH_INFO', '')
+        return not (path in _SWIFT_EXACT or path.startswith(_SWIFT_PREFIXES))
+
+    def __call__(self, env: Dict[str, Any], start_response) -> Iterable[bytes]:
+        if not self.is_s3(env):
+            return self.app(env, start_response)
+        request_id = env.get('swift.trans_id') or 'tx' + uuid.uuid4().hex
+        try:
+            resp = self.handle(env)
+        except BodyError as err:
+            resp = self.error_response(err.s3_error, request_id)
+        except errors.S3Error as err:
+            resp = self.error_response(err, request_id)
+        except Exception:
+            self.logger.exception('Unhandled error in S3 request %s',
+                                  request_id)
+            resp = self.error_response(errors.InternalError(), request_id)
+        headers = resp.header_list()
+        headers.append(('x-amz-request-id', request_id))
+        headers.append(('x-amz-id-2', _host_id(request_id)))
+        start_response(resp.status_line, headers)
+        if env['REQUEST_METHOD'] == 'HEAD':
+            close = getattr(resp.body, 'close', None)
+            if close:
+                close()
+            return [b'']
+        if isinstance(resp.body, bytes):
+            return [resp.body]
+        return resp.body
+
+    def handle(self, env: Dict[str, Any]) -> S3Response:
+        req = S3Request(env, self.conf)
+        signed = signature.parse(req)
+        if signed is None:
+            # Anonymous access follows ACLs/policy (not yet): deny, in XML.
+            raise errors.AccessDenied()
+        backend = Backend(self.app, req, signed)
+        req.auth = signed
+        self._verify_payload(req, signed, backend)
+        try:
+            handler = routing.route(req)
+        except (errors.NotImplemented, errors.MethodNotAllowed):
+            # Authenticate before telling anyone what is not implemented.
+            backend.request('HEAD', ok=(403, 404))
+            raise
+        resp = handler(req, backend)
+        return resp
+
+    def _verify_payload(self, req: S3Request, signed: signature.SignedRequest,
+                        backend: Backend) -> None:
+        payload = signed.payload_hash
+        if signed.version != 4 or payload is None or \
+                payload == 'UNSIGNED-PAYLOAD':
+            return
+        if payload in signature.STREAMING_PAYLOADS:
+            raise errors.NotImplemented(
+                'Transferring payloads in multiple chunks using aws-chunked '
+                'is not implemented yet')
+        has_body = req.content_length not in (None, 0) or \
+            req.environ.get('HTTP_TRANSFER_ENCODING', '').lower() == 'chunked'
+        if not has_body:
+            if payload.lower() != EMPTY_SHA256:
+                raise errors.XAmzContentSHA256Mismatch(
+                    ClientComputedContentSHA256=payload,
+                    S3ComputedContentSHA256=EMPTY_SHA256)
+            return
+        reader = VerifiedInput(req.environ['wsgi.input'], payload,
+                               req.content_length)
+        req.environ['wsgi.input'] = reader
+        backend.body_reader = reader
+
+    # -- errors ----------------------------------------------------------------
+    def error_response(self, err: errors.S3Error,
+                       request_id: str) -> S3Response:
+        if err.status >= 500 and not isinstance(err, errors.NotImplemented):
+            self.logger.warning('S3 %s: %s', err.code, request_id)
+        return S3Response(err.status, err.headers,
+                          err.body(request_id, _host_id(request_id)),
+                          content_type='application/xml')
+
+
+def _host_id(request_id: str) -> str:
+    return base64.b64encode(request_id.encode('ascii', 'replace')).decode()
+
+
+def filter_factory(global_conf: Dict[str, str], **local_conf: str):
+    conf = config.load(dict(global_conf, **local_conf))
+    register_sensitive_header('authorization')
+    register_sensitive_param('Signature')
+    register_sensitive_param('X-Amz-Signature')
+    register_sensitive_param('X-Amz-Security-Token')
+    register_swift_info('swift3compat', version=__version__,
+                        location=conf.location,
+                        max_bucket_listing=conf.max_bucket_listing,
+                        max_multi_delete_objects=conf.max_multi_delete_objects,
+                        max_upload_part_num=conf.max_upload_part_num,
+                        min_segment_size=conf.min_segment_size,
+                        allowable_clock_skew=conf.allowable_clock_skew,
+                        s3_acl=conf.s3_acl)
+
+    def factory(app):
+        return Swift3Middleware(app, conf)
+    return factory
+

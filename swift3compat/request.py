@@ -1,0 +1,159 @@
+"""S3Request: what an incoming S3 request asks for, parsed once.
+
+Bucket and key come from the path (path style) or from the Host header when
+it ends with one of the configured ``storage_domain`` values (virtual-hosted
+style).  Query parameters are kept both as a dict of first values and as the
+ordered list the signature code needs.  Nothing here talks to Swift or
+checks a signature.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import parse_qsl
+
+from swift3compat import errors
+from swift3compat.config import Config
+
+MAX_KEY_BYTES = 1024
+
+# A bucket name as AWS allows it today (DNS compliant).
+_DNS_BUCKET = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
+_IPV4 = re.compile(r'^\d+\.\d+\.\d+\.\d+$')
+# The legacy us-east-1 rules, used when dns_compliant_bucket_names = false.
+_LEGACY_BUCKET = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{2,254}$')
+
+
+def valid_bucket_name(name: str, dns_compliant: bool = True) -> bool:
+    if not dns_compliant:
+        return bool(_LEGACY_BUCKET.match(name)) and '+' not in name
+    return (bool(_DNS_BUCKET.match(name)) and '..' not in name
+            and '.-' not in name and '-.' not in name
+            and not _IPV4.match(name)
+            and not name.startswith('xn--') and not name.endswith('-s3alias')
+            and not name.startswith('sthree-'))
+
+
+def _wsgi_to_str(value: str) -> str:
+    """WSGI strings carry raw bytes as latin-1; S3 names are UTF-8."""
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise errors.InvalidURI(URI=None)
+
+
+class S3Request:
+    """The parsed S3 request; handlers read it, never the raw environ."""
+
+    def __init__(self, environ: dict, conf: Config):
+        self.environ = environ
+        self.conf = conf
+        self.method: str = environ['REQUEST_METHOD']
+        self.path_info: str = environ.get('PATH_INFO', '/') or '/'
+        self.query_string: str = environ.get('QUERY_STRING', '')
+        try:
+            self.params: List[Tuple[str, str]] = parse_qsl(
+                self.query_string, keep_blank_values=True,
+                encoding='utf-8', errors='strict')
+        except (UnicodeDecodeError, ValueError):
+            raise errors.InvalidArgument('Invalid query string')
+        self.query: Dict[str, str] = {}
+        for k, v in self.params:
+            self.query.setdefault(k, v)
+        self.host: str = (environ.get('HTTP_HOST') or '').lower()
+        self.vhost_bucket: Optional[str] = self._bucket_from_host()
+        self.bucket, self.key = self._bucket_and_key()
+        # Set by the middleware once authentication succeeds.
+        self.user_id: Optional[str] = None
+        self.auth = None
+
+    # -- parsing ---------------------------------------------------------
+    def _bucket_from_host(self) -> Optional[str]:
+        host = self.host.rsplit(':', 1)[0] if ']' not in self.host else \
+            self.host
+        for domain in self.conf.storage_domain:
+            domain = domain.lower()
+            if host.endswith('.' + domain):
+                return host[:-len(domain) - 1]
+        return None
+
+    def _bucket_and_key(self) -> Tuple[Optional[str], Optional[str]]:
+        path = _wsgi_to_str(self.path_info)
+        if '\x00' in path:
+            raise errors.InvalidURI(URI=None)
+        if self.vhost_bucket is not None:
+            bucket, key = self.vhost_bucket, path[1:]
+        else:
+            bucket, _, key = path[1:].partition('/')
+        if not bucket:
+            return None, None
+        if not valid_bucket_name(bucket, self.conf.dns_compliant_bucket_names):
+            raise errors.InvalidBucketName(BucketName=bucket)
+        if not key:
+            return bucket, None
+        if len(key.encode('utf-8')) > MAX_KEY_BYTES:
+            raise errors.KeyTooLongError(Size=len(key.encode('utf-8')),
+                                         MaxSizeAllowed=MAX_KEY_BYTES)
+        return bucket, key
+
+    # -- accessors -------------------------------------------------------
+    @property
+    def level(self) -> str:
+        """'service', 'bucket' or 'object': the resource the path names."""
+        if self.bucket is None:
+            return 'service'
+        return 'bucket' if self.key is None else 'object'
+
+    def header(self, name: str, default: Optional[str] = None
+               ) -> Optional[str]:
+        """A request header by its HTTP name (case-insensitive)."""
+        key = name.upper().replace('-', '_')
+        if key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+            return self.environ.get(key, default)
+        return self.environ.get('HTTP_' + key, default)
+
+    def headers(self) -> Dict[str, str]:
+        """All request headers, keyed by lowercase HTTP name."""
+        out = {}
+        for k, v in self.environ.items():
+            if k.startswith('HTTP_'):
+                out[k[5:].lower().replace('_', '-')] = v
+        for k in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+            if k in self.environ:
+                out[k.lower().replace('_', '-')] = self.environ[k]
+        return out
+
+    @property
+    def content_length(self) -> Optional[int]:
+        value = self.environ.get('CONTENT_LENGTH')
+        if value in (None, ''):
+            return None
+        try:
+            length = int(value)
+        except ValueError:
+            raise errors.InvalidArgument('Invalid Content-Length',
+                                         ArgumentName='Content-Length',
+                                         ArgumentValue=value)
+        if length < 0:
+            raise errors.InvalidArgument('Invalid Content-Length',
+                                         ArgumentName='Content-Length',
+                                         ArgumentValue=value)
+        return length
+
+    @property
+    def raw_path(self) -> str:
+        """The path as the client sent it (percent-encoded), no query."""
+        raw = self.environ.get('RAW_PATH_INFO')
+        if raw is None:
+            raw = self.environ.get('REQUEST_URI', '').split('?', 1)[0]
+        if raw.startswith(('http://', 'https://')):
+            # absolute-form request target
+            raw = '/' + raw.split('://', 1)[1].partition('/')[2]
+        return raw or '/'
+
+    @property
+    def resource(self) -> str:
+        """The resource for error bodies: /bucket/key."""
+        if self.bucket is None:
+            return '/'
+        return '/%s%s' % (self.bucket, '/' + self.key if self.key else '')
