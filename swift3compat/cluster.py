@@ -33,42 +33,40 @@ A proxy is a preset pipeline (``swift3compat``, ``s3api`` or ``native``) plus op
                              .split()),
               filters={'s3token': {...}, 'authtoken': {...}, 'keystoneauth': {...}})
 
-Each server runs as ``python -m swift3compat.cluster serve CONF SECTION`` in its own
-session (so Swift's ``killpg(0, SIGTERM)`` on shutdown stays inside it). It gets
-SIGTERM when the thread that started it dies (``PR_SET_PDEATHSIG``), and
-``Cluster.stop`` (also run at exit) sends SIGTERM and then SIGKILL to its process
-group, so no server outlives its creator. Start clusters from the main thread.
+Each server runs as ``python -m swift3compat.cluster serve CONF SECTION``, supervised
+by ``swift3compat.servers.ServerProcess``: its own session (so Swift's
+``killpg(0, SIGTERM)`` on shutdown stays inside it), SIGTERM when the thread that
+started it dies, SIGTERM then SIGKILL to its process group on ``Cluster.stop`` (also
+run at exit). No server outlives its creator. Start clusters from the main thread.
 """
 from __future__ import annotations
 
 import atexit
-import ctypes
-import http.client
 import json
 import logging
 import logging.handlers
 import os
 import pwd
-import random
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
+
+from swift3compat.servers import (LOOPBACK, START_TIMEOUT, ClusterError, ServerProcess,
+                                  connect_host, free_port, http_answers,
+                                  memcached_answers)
+
+__all__ = ['BACKENDS', 'PIPELINES', 'TEMPAUTH_USERS', 'Cluster', 'ClusterError',
+           'Proxy', 'ProxySpec', 'TempauthUser', 'check_user_xattrs',
+           'wildcard_localhost_resolves']
 
 LOG = logging.getLogger(__name__)
 
 BACKENDS = ('account', 'container', 'object')
 PART_POWER = 6
 DEVICE = 'd1'
-LOOPBACK = '127.0.0.1'
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-_PR_SET_PDEATHSIG = 1
 
 _HEAD = ('catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache',
          'listing_formats')
@@ -79,11 +77,6 @@ PIPELINES: Mapping[str, tuple[str, ...]] = {
     's3api': _HEAD + ('s3api',) + _TAIL,
     'native': _HEAD + _TAIL,
 }
-S3_FILTERS: Mapping[str, str] = {'swift3compat': 'swift3', 's3api': 's3api'}
-
-
-class ClusterError(Exception):
-    """The cluster cannot be built, started or stopped as asked."""
 
 
 @dataclass(frozen=True)
@@ -143,32 +136,6 @@ class ProxySpec:
         return PIPELINES[self.preset]
 
 
-def _connect_host(host: str) -> str:
-    return LOOPBACK if host in ('', '0.0.0.0', '::') else host
-
-
-def http_answers(host: str, port: int) -> bool:
-    """True when something at host:port answers ``GET /healthcheck`` (any status)."""
-    conn = http.client.HTTPConnection(_connect_host(host), port, timeout=2)
-    try:
-        conn.request('GET', '/healthcheck')
-        conn.getresponse().read()
-        return True
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
-
-
-def memcached_answers(port: int) -> bool:
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=2) as sock:
-            sock.sendall(b'version\r\n')
-            return sock.recv(64).startswith(b'VERSION')
-    except OSError:
-        return False
-
-
 def wildcard_localhost_resolves() -> bool:
     """True when ``<bucket>.localhost`` resolves here (virtual-hosted-style S3).
 
@@ -180,32 +147,6 @@ def wildcard_localhost_resolves() -> bool:
         return True
     except OSError:
         return False
-
-
-def _ephemeral_port_low() -> int:
-    try:
-        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    """A port nothing is bound to, below the kernel's ephemeral range.
-
-    Staying below that range means an outgoing connection never takes the port of a
-    server that a test stopped and is about to restart.
-    """
-    high = max(_ephemeral_port_low() - 1, 20000)
-    for _ in range(200):
-        port = random.randint(10000, high)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-            return port
-    raise ClusterError(f'no free port found on {host}')
 
 
 def check_user_xattrs(directory: str) -> None:
@@ -224,117 +165,6 @@ def check_user_xattrs(directory: str) -> None:
         os.unlink(probe)
 
 
-def _load_prctl() -> Optional[Callable[..., int]]:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: the child gets SIGTERM when the thread that forked it dies."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def log_tail(path: str, size: int = 4000) -> str:
-    """The last ``size`` bytes of a log file as text ('' if unreadable)."""
-    try:
-        with open(path, 'rb') as f:
-            f.seek(max(0, os.path.getsize(path) - size))
-            return f.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-
-
-class ServerProcess:
-    """One server as a child process in its own session, logging to a file."""
-
-    def __init__(self, name: str, argv: list[str], log_path: str,
-                 probe: Callable[[], bool]) -> None:
-        self.name = name
-        self.argv = argv
-        self.log_path = log_path
-        self.probe = probe
-        self._proc: Optional[subprocess.Popen] = None
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def pid(self) -> Optional[int]:
-        """PID of the server's main process (Swift's master when workers > 0)."""
-        return self._proc.pid if self._proc is not None else None
-
-    def pids(self) -> list[int]:
-        """The main process and all its descendants (Swift's workers)."""
-        return [] if self.pid is None else [self.pid] + _descendants(self.pid)
-
-    def start(self) -> None:
-        if self.running:
-            raise ClusterError(f'{self.name} is already running')
-        with open(self.log_path, 'ab') as log:
-            self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent)
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.probe():
-            if self._proc is None or self._proc.poll() is not None:
-                code = None if self._proc is None else self._proc.returncode
-                raise ClusterError(f'{self.name} exited ({code}) while starting; '
-                                   f'end of {self.log_path}:\n{log_tail(self.log_path)}')
-            if time.monotonic() > deadline:
-                raise ClusterError(f'{self.name} did not answer within {timeout}s; '
-                                   f'end of {self.log_path}:\n{log_tail(self.log_path)}')
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """SIGTERM the process group, SIGKILL it after ``timeout``, reap the child."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        _killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            LOG.warning('%s ignored SIGTERM for %ss; killing it', self.name, timeout)
-        _killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _descendants(pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as f:
-                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        children = parents.get(todo.pop(), [])
-        found.extend(children)
-        todo.extend(children)
-    return found
-
-
 @dataclass
 class Proxy:
     """A started proxy: its spec, where it listens, its process."""
@@ -346,7 +176,7 @@ class Proxy:
 
     @property
     def url(self) -> str:
-        return f'http://{_connect_host(self.spec.host)}:{self.port}'
+        return f'http://{connect_host(self.spec.host)}:{self.port}'
 
     @property
     def pid(self) -> Optional[int]:
@@ -550,7 +380,7 @@ class Cluster:
                 host: str = LOOPBACK) -> ServerProcess:
         argv = [sys.executable, '-m', __name__, 'serve', conf, section]
         return ServerProcess(name, argv, os.path.join(self.log_dir, f'{name}.log'),
-                             lambda: http_answers(host, port))
+                             port, lambda: http_answers(host, port), host)
 
     def _start_memcached(self) -> None:
         binary = shutil.which('memcached')
@@ -566,7 +396,7 @@ class Cluster:
         if os.geteuid() == 0:
             argv += ['-u', 'root']
         server = ServerProcess('memcached', argv,
-                               os.path.join(self.log_dir, 'memcached.log'),
+                               os.path.join(self.log_dir, 'memcached.log'), port,
                                lambda: memcached_answers(port))
         self.servers['memcached'] = server
         server.start()

@@ -39,8 +39,8 @@ import pytest
 from botocore.config import Config
 
 from swift3compat.cluster import (TEMPAUTH_USERS, Cluster, Proxy, ProxySpec,
-                                  TempauthUser, log_tail,
-                                  wildcard_localhost_resolves)
+                                  TempauthUser, wildcard_localhost_resolves)
+from swift3compat.servers import log_tail
 
 DEFAULT_S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
 REGION = 'us-east-1'
