@@ -378,7 +378,7 @@ class _Checker:
         problems = []
         if token is not None:
             problems += self._s3token_order(s3, token, keystone)
-        problems += self._auth_after_swift3(s3)
+        problems += self._authtoken(s3, token) + self._auth_after_swift3(s3)
         if token is None and self.first(Role.TEMPAUTH) is None:
             problems += self._no_s3_auth(s3, keystone)
         return problems
@@ -393,13 +393,6 @@ class _Checker:
                 f'{self.label(token)} must come after swift3 and before '
                 f'{before} in {self.section}; move it: '
                 f'{self.moved(token, s3 + 1)}'))
-        authtoken = self.first(Role.AUTHTOKEN)
-        if authtoken is not None and s3 < authtoken < token:
-            problems.append(self.error(
-                f'{self.label(authtoken)} must come after '
-                f'{self.label(token)} in {self.section} (s3token answers S3 '
-                'requests itself; authtoken handles the native Swift API '
-                f'behind it); move it: {self.moved(authtoken, token + 1)}'))
         if keystone is None:
             at = self.after(Role.S3TOKEN, Role.AUTHTOKEN)
             problems.append(self.error(
@@ -409,10 +402,30 @@ class _Checker:
                 f'egg:swift#keystoneauth: {self.added("keystoneauth", at)}'))
         return problems
 
+    def _authtoken(self, s3: int, token: int | None) -> list[Problem]:
+        """authtoken ahead of the S3 auth filter must let S3 requests by.
+
+        S3 requests carry no X-Auth-Token: an authtoken that sees them first
+        rejects them unless ``delay_auth_decision = true`` (Swift's own
+        layout puts authtoken before s3api that way).
+        """
+        authtoken = self.first(Role.AUTHTOKEN)
+        s3_auth = token if token is not None else s3
+        if authtoken is None or authtoken > s3_auth or config_true_value(
+                self.filters[authtoken].conf.get('delay_auth_decision')):
+            return []
+        name = self.filters[authtoken].name
+        return [self.error(
+            f'{self.label(authtoken)} comes before '
+            f'{self.label(s3_auth)} in {self.section} and rejects S3 '
+            'requests, which carry no X-Auth-Token; move it after '
+            f'{self.label(s3_auth)}: {self.moved(authtoken, s3_auth + 1)} '
+            f'(or set delay_auth_decision = true in [filter:{name}])')]
+
     def _auth_after_swift3(self, s3: int) -> list[Problem]:
-        """authtoken, keystoneauth and tempauth must all follow swift3."""
+        """keystoneauth and tempauth must follow swift3."""
         problems = []
-        for role in (Role.AUTHTOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH):
+        for role in (Role.KEYSTONEAUTH, Role.TEMPAUTH):
             at = self.first(role)
             if at is None or at > s3:
                 continue
@@ -466,7 +479,8 @@ class _Checker:
         return problems + self._object_versioning()
 
     def _auth_before(self, s3: int) -> bool:
-        return any(f.role in _AUTH_ROLES for f in self.filters[:s3])
+        return any(f.role in (Role.KEYSTONEAUTH, Role.TEMPAUTH)
+                   for f in self.filters[:s3])
 
     def _object_versioning(self) -> list[Problem]:
         at = self.first(Role.VERSIONED_WRITES)

@@ -56,10 +56,10 @@ _SECTIONS = {
 _VERSIONING = {'versioned_writes': {'allow_object_versioning': 'true'}}
 
 SEED = ('catch_errors gatekeeper healthcheck proxy-logging cache swift3 '
-        's3token authtoken keystone copy slo dlo symlink versioned_writes '
+        's3token authtoken keystone copy slo dlo versioned_writes symlink '
         'proxy-logging')
 TEMPAUTH = ('catch_errors gatekeeper healthcheck proxy-logging cache swift3 '
-            'tempauth copy slo dlo symlink versioned_writes proxy-logging')
+            'tempauth copy slo dlo versioned_writes symlink proxy-logging')
 
 
 def pipeline(line: str, confs: dict | None = None) -> Pipeline:
@@ -142,7 +142,11 @@ def test_keystoneauth_between_swift3_and_s3token():
 def test_authtoken_between_swift3_and_s3token():
     line = SEED.replace('s3token authtoken', 'authtoken s3token')
     [message] = errors(line)
-    assert message.startswith('authtoken must come after s3token')
+    assert message.startswith(
+        'authtoken comes before s3token in [pipeline:main] and rejects S3 '
+        'requests, which carry no X-Auth-Token; move it after s3token: ')
+    assert message.endswith(
+        '(or set delay_auth_decision = true in [filter:authtoken])')
     assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
 
 
@@ -150,8 +154,26 @@ def test_authtoken_before_swift3():
     line = SEED.replace('cache swift3 s3token authtoken',
                         'cache authtoken swift3 s3token')
     [message] = errors(line)
-    assert message.startswith('authtoken must come after swift3')
+    assert message.startswith('authtoken comes before s3token')
     assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
+
+
+def test_authtoken_before_swift3_with_delay_auth_decision_is_accepted():
+    # Swift's own layout: authtoken first, for the native Swift API.
+    line = SEED.replace('cache swift3 s3token authtoken',
+                        'cache authtoken swift3 s3token')
+    assert check(line, {**_VERSIONING, 'authtoken': {
+        'delay_auth_decision': 'true'}}) == []
+    assert errors(line, {**_VERSIONING, 'authtoken': {
+        'delay_auth_decision': 'false'}}) != []
+
+
+def test_authtoken_before_swift3_with_tempauth():
+    line = TEMPAUTH.replace('cache swift3', 'cache authtoken swift3')
+    [message] = errors(line)
+    assert message.startswith('authtoken comes before swift3')
+    assert suggestion(message) == 'pipeline = ' + TEMPAUTH.replace(
+        'swift3', 'swift3 authtoken') + ' proxy-server'
 
 
 def test_keystoneauth_before_swift3_is_named_once():
@@ -335,7 +357,7 @@ class _Quiet:
 @pytest.mark.parametrize('line', [
     'proxy-logging cache tempauth slo proxy-logging',
     'catch_errors proxy-logging cache keystone authtoken proxy-logging',
-    'gatekeeper healthcheck cache slo symlink versioned_writes',
+    'gatekeeper healthcheck cache slo versioned_writes symlink',
     'slo',
 ])
 def test_required_filters_match_swifts_own_insertion(tmp_path, line):
@@ -355,8 +377,8 @@ def test_required_filters_match_swifts_own_insertion(tmp_path, line):
 def test_check_pipeline_reads_the_seed_conf(tmp_path):
     conf = _write(tmp_path / 'proxy-server.conf',
                   'catch_errors gatekeeper healthcheck proxy-logging cache '
-                  'swift3 s3token authtoken keystone slo symlink '
-                  'versioned_writes proxy-logging')
+                  'swift3 s3token authtoken keystone slo versioned_writes '
+                  'symlink proxy-logging')
     assert check_pipeline(conf) == []
     assert check_pipeline(str(conf)) == []
 
@@ -379,8 +401,8 @@ def test_read_pipeline_resolves_entry_points(tmp_path):
 
 def test_check_pipeline_sees_a_renamed_filter_by_its_entry_point(tmp_path):
     conf = _write(tmp_path / 'proxy-server.conf',
-                  'catch_errors gatekeeper cache s3 tempauth slo symlink '
-                  'versioned_writes',
+                  'catch_errors gatekeeper cache s3 tempauth slo '
+                  'versioned_writes symlink',
                   sections='''\
                   [filter:s3]
                   paste.filter_factory = swift3compat.middleware:filter_factory
@@ -431,15 +453,15 @@ def test_enforce_refuses_a_misordered_pipeline(tmp_path, caplog):
 
 def test_enforce_logs_warnings_and_starts(tmp_path, caplog):
     conf = _write(tmp_path / 'proxy-server.conf',
-                  'catch_errors gatekeeper cache swift3 tempauth symlink '
-                  'versioned_writes')
+                  'catch_errors gatekeeper cache swift3 tempauth '
+                  'versioned_writes symlink')
     with caplog.at_level(logging.WARNING, logger='swift3'):
         enforce({'__file__': str(conf)}, logging.getLogger('swift3'))
     assert [r.getMessage() for r in caplog.records] == [
         ('swift3 pipeline check: slo is not in [pipeline:main]: multipart '
         'uploads will not work; add [filter:slo] use = egg:swift#slo after '
         'the auth filters: pipeline = catch_errors gatekeeper cache swift3 '
-        'tempauth slo symlink versioned_writes proxy-server')]
+        'tempauth slo versioned_writes symlink proxy-server')]
 
 
 def test_enforce_without_a_conf_file_checks_nothing(caplog):
@@ -450,9 +472,9 @@ def test_enforce_without_a_conf_file_checks_nothing(caplog):
 
 def test_command_line(tmp_path, capsys):
     good = _write(tmp_path / 'good.conf', 'catch_errors gatekeeper cache '
-                  'swift3 tempauth slo symlink versioned_writes')
+                  'swift3 tempauth slo versioned_writes symlink')
     bad = _write(tmp_path / 'bad.conf', 'catch_errors gatekeeper cache '
-                 'tempauth swift3 slo symlink versioned_writes')
+                 'tempauth swift3 slo versioned_writes symlink')
     assert main([str(good)]) == 0
     assert capsys.readouterr().out == 'pipeline OK\n'
     assert main([str(bad)]) == 1
