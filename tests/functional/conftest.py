@@ -13,7 +13,8 @@ Clients, all defaulting to ``s3_proxy`` and the user ``test:tester``:
 
 * ``s3``: a boto3 client (path style, SigV4); ``s3_client_factory`` makes others
   (``style='virtual'`` uses ``<bucket>.localhost``, which needs nss-myhostname).
-* ``s3cmd_config(...)`` writes an s3cmd config file and returns its path.
+* ``s3cmd_config(...)`` writes an s3cmd config file and returns its path;
+  ``s3cmd(config, *args)`` runs s3cmd with it.
 * ``awscli(...)`` returns an ``AwsCli`` whose ``run(*args)`` runs ``aws`` with its
   own config/credentials files and ``--endpoint-url``.
 * ``s3_users``: the tempauth users by access key (``test:tester``, ``test:tester2``,
@@ -30,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
@@ -160,6 +162,20 @@ def s3cmd_config(tmp_path_factory: pytest.TempPathFactory,
             f'bucket_location = {REGION}\n')
         return str(path)
     return write
+
+
+@pytest.fixture(scope='session')
+def s3cmd() -> Callable[..., subprocess.CompletedProcess]:
+    """``s3cmd(config_path, *args, check=True)``: run this Python's s3cmd script."""
+    script = os.path.join(sysconfig.get_path('scripts'), 's3cmd')
+
+    def run(config: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, script, '-c', config, *args],
+                              capture_output=True, text=True, timeout=120)
+        if check:
+            assert proc.returncode == 0, f's3cmd {args}:\n{proc.stdout}{proc.stderr}'
+        return proc
+    return run
 
 
 @dataclass

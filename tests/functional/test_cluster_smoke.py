@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from typing import Any, Callable
 
 import pytest
@@ -86,19 +85,15 @@ def test_tempauth_users_accounts(s3_client_factory: Callable[..., Any],
 
 
 @pytest.mark.parametrize('signature', ['v4', 'v2'])
-def test_s3cmd_config_works(s3cmd_config: Callable[..., str], s3api_proxy: Proxy,
-                            bucket_name: str, tmp_path: Any, signature: str) -> None:
+def test_s3cmd_config_works(s3cmd_config: Callable[..., str], s3cmd: Callable[..., Any],
+                            s3api_proxy: Proxy, bucket_name: str, tmp_path: Any,
+                            signature: str) -> None:
     config = s3cmd_config(signature=signature, style='virtual', proxy=s3api_proxy)
     source = tmp_path / 'up'
     source.write_bytes(os.urandom(50_000))
-
-    def s3cmd(*args: str) -> None:
-        proc = subprocess.run(['s3cmd', '-c', config, *args], capture_output=True,
-                              text=True, timeout=120)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    s3cmd('mb', f's3://{bucket_name}')
-    s3cmd('put', str(source), f's3://{bucket_name}/up')
-    s3cmd('get', f's3://{bucket_name}/up', str(tmp_path / 'down'))
+    s3cmd(config, 'mb', f's3://{bucket_name}')
+    s3cmd(config, 'put', str(source), f's3://{bucket_name}/up')
+    s3cmd(config, 'get', f's3://{bucket_name}/up', str(tmp_path / 'down'))
     assert (tmp_path / 'down').read_bytes() == source.read_bytes()
 
 
