@@ -82,8 +82,8 @@ OPTS = [
     cfg.StrOpt('keyfile',
                help='Private key of certfile, if not inside certfile.'),
     cfg.StrOpt('reseller_prefix', default='AUTH',
-               help='Account prefix, as in keystoneauth; an underscore is '
-                    'appended unless empty or already there.'),
+               help="Account prefix, as in keystoneauth; an underscore is "
+                    "appended unless already there; '' means no prefix."),
     cfg.BoolOpt('delay_auth_decision', default=False,
                 help='On a rejected signature or unknown access key, pass '
                      'the request on unauthenticated instead of answering; '
@@ -163,7 +163,7 @@ def parse_options(conf: Mapping[str, str]) -> dict[str, Any]:
             shown = '<hidden>' if opt.secret else repr(raw)
             reason = err.args[0] if err.args else err
             raise S3TokenConfigError(
-                f'[filter:s3token] {opt.name} = {shown}: {reason}')
+                f'[filter:s3token] {opt.name} = {shown}: {reason}') from None
     _check_options(values)
     return values
 
@@ -199,8 +199,11 @@ def _check_options(values: dict[str, Any]) -> None:
 
 
 def reseller_prefix(value: str) -> str:
-    """Normalize a reseller prefix the way keystoneauth does."""
-    return value if not value or value.endswith('_') else value + '_'
+    """Normalize a reseller prefix the way keystoneauth does (``''`` is the
+    empty prefix)."""
+    if value in ("''", '""'):
+        return ''
+    return value if value.endswith('_') else value + '_'
 
 
 def load_service_session(conf: Mapping[str, str],
@@ -211,7 +214,7 @@ def load_service_session(conf: Mapping[str, str],
     except ksa_exc.NoMatchingPlugin:
         raise S3TokenConfigError(
             f"[filter:s3token] auth_type = {values['auth_type']!r}: no such "
-            'keystoneauth1 plugin')
+            'keystoneauth1 plugin') from None
 
     def getter(opt: ksa_loading.Opt) -> Any:
         raw = conf.get(opt.dest)
@@ -220,7 +223,8 @@ def load_service_session(conf: Mapping[str, str],
         try:
             return opt.type(str(raw).strip())
         except ValueError as err:
-            raise S3TokenConfigError(f'[filter:s3token] {opt.dest}: {err}')
+            raise S3TokenConfigError(
+                f'[filter:s3token] {opt.dest}: {err}') from None
 
     try:
         auth = loader.load_from_options_getter(getter)
@@ -229,7 +233,7 @@ def load_service_session(conf: Mapping[str, str],
         raise S3TokenConfigError(
             f'[filter:s3token] the service user is not configured: set '
             f'{names} (Keystone refuses s3tokens calls without a service '
-            'token)')
+            'token)') from None
     if values['insecure']:
         verify: Any = False
     else:
@@ -488,11 +492,12 @@ class S3Token:
             self.logger.error('s3token: service user cannot get a token '
                               '(%s, HTTP %s)', type(err).__name__,
                               err.http_status)
-            raise AuthFailure('ServiceUnavailable', 'service token')
+            raise AuthFailure('ServiceUnavailable', 'service token') from None
         except ksa_exc.ClientException as err:
             self.logger.error('s3token: Keystone unreachable: %s: %s',
                               type(err).__name__, err)
-            raise AuthFailure('ServiceUnavailable', 'Keystone unreachable')
+            raise AuthFailure('ServiceUnavailable',
+                              'Keystone unreachable') from None
         try:
             return resp.status_code, resp.json()
         except ValueError:
