@@ -191,7 +191,14 @@ def _v2_resources(req: S3Request) -> List[str]:
     requoted = prefix + quote(decoded, safe='/~')
     if requoted not in forms:
         forms.append(requoted)
-    return [sigv2.canonical_resource(f, req.params) for f in forms]
+    resources = []
+    for form in forms:
+        for signed in (sigv2.COMMON_SUBRESOURCES,
+                       sigv2.EXTENDED_SUBRESOURCES):
+            resource = sigv2.canonical_resource(form, req.params, signed)
+            if resource not in resources:
+                resources.append(resource)
+    return resources
 
 
 def _v2_candidates(req: S3Request, dates: List[str]) -> List[str]:

@@ -8,27 +8,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Iterable, Mapping, Tuple
+from typing import FrozenSet, Iterable, Mapping, Tuple
 
-# Sub-resources and response overrides that are part of the SigV2
-# canonical resource (AWS's list; s3cmd signs the same names).
-SIGNED_SUBRESOURCES = frozenset([
-    'accelerate', 'acl', 'analytics', 'cors', 'delete', 'encryption',
-    'intelligent-tiering', 'inventory', 'legal-hold', 'lifecycle',
-    'location', 'logging', 'metrics', 'notification', 'object-lock',
-    'ownershipControls', 'partNumber', 'policy', 'policyStatus',
-    'publicAccessBlock', 'replication', 'requestPayment', 'restore',
-    'retention', 'select', 'tagging', 'torrent', 'uploadId', 'uploads',
-    'versionId', 'versioning', 'versions', 'website', 'attributes',
+# Sub-resources in the SigV2 canonical resource.  Clients disagree about the
+# ones added after SigV2 was frozen: s3cmd signs only COMMON, botocore signs
+# EXTENDED; the server tries both forms (when they differ).
+_RESPONSE_OVERRIDES = frozenset([
     'response-cache-control', 'response-content-disposition',
     'response-content-encoding', 'response-content-language',
-    'response-content-type', 'response-expires',
-])
+    'response-content-type', 'response-expires'])
+COMMON_SUBRESOURCES = frozenset([
+    'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging',
+    'notification', 'partNumber', 'policy', 'requestPayment', 'restore',
+    'tagging', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning',
+    'versions', 'website']) | _RESPONSE_OVERRIDES
+EXTENDED_SUBRESOURCES = COMMON_SUBRESOURCES | frozenset([
+    'accelerate', 'analytics', 'inventory', 'metrics', 'object-lock',
+    'replication', 'select', 'select-type'])
 
 
-def canonical_resource(path: str, params: Iterable[Tuple[str, str]]) -> str:
+def canonical_resource(path: str, params: Iterable[Tuple[str, str]],
+                       signed: FrozenSet[str] = COMMON_SUBRESOURCES) -> str:
     """``path`` is the resource as the client wrote it ("/bucket/key")."""
-    subs = sorted((k, v) for k, v in params if k in SIGNED_SUBRESOURCES)
+    subs = sorted((k, v) for k, v in params if k in signed)
     if not subs:
         return path
     return path + '?' + '&'.join(k + ('=' + v if v != '' else '')
