@@ -140,7 +140,7 @@ def load(conf: Mapping[str, str]) -> Config:
             values[option.name] = option.parse(str(raw))
         except ValueError as exc:
             raise ConfigError('[filter:swift3] %s = %r is invalid: %s (%s)'
-                              % (option.name, raw, exc, option.doc))
+                              % (option.name, raw, exc, option.doc)) from None
     return Config(values, conf)
 
 

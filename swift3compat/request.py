@@ -39,7 +39,7 @@ def _wsgi_to_str(value: str) -> str:
     try:
         return value.encode('latin-1').decode('utf-8')
     except (UnicodeEncodeError, UnicodeDecodeError):
-        raise errors.InvalidURI(URI=None)
+        raise errors.InvalidURI(URI=None) from None
 
 
 class S3Request:
@@ -56,7 +56,7 @@ class S3Request:
                 self.query_string, keep_blank_values=True,
                 encoding='utf-8', errors='strict')
         except (UnicodeDecodeError, ValueError):
-            raise errors.InvalidArgument('Invalid query string')
+            raise errors.InvalidArgument('Invalid query string') from None
         self.query: Dict[str, str] = {}
         for k, v in self.params:
             self.query.setdefault(k, v)
@@ -133,7 +133,7 @@ class S3Request:
         except ValueError:
             raise errors.InvalidArgument('Invalid Content-Length',
                                          ArgumentName='Content-Length',
-                                         ArgumentValue=value)
+                                         ArgumentValue=value) from None
         if length < 0:
             raise errors.InvalidArgument('Invalid Content-Length',
                                          ArgumentName='Content-Length',

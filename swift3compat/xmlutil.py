@@ -105,7 +105,7 @@ def parse(body: bytes, root: Optional[str] = None,
     try:
         tree = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError):
-        raise error()
+        raise error() from None
     if tree is None or tree.getroottree().docinfo.doctype:
         raise error()
     if root is not None and local(tree.tag) != root:

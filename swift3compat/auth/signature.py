@@ -237,7 +237,7 @@ def _query_v2(req: S3Request, now: float) -> SignedRequest:
         expires = int(q['Expires'])
     except ValueError:
         raise errors.AccessDenied(
-            'Invalid date (should be seconds since epoch): %s' % q['Expires'])
+            'Invalid date (should be seconds since epoch): %s' % q['Expires']) from None
     if expires < now:
         raise errors.AccessDenied('Request has expired', Expires=_iso_ms(
             expires), ServerTime=_iso_ms(now))
@@ -386,7 +386,7 @@ def _query_v4(req: S3Request, now: float) -> SignedRequest:
         expires = int(q['X-Amz-Expires'])
     except ValueError:
         raise errors.AuthorizationQueryParametersError(
-            'X-Amz-Expires should be a number')
+            'X-Amz-Expires should be a number') from None
     if expires < 0:
         raise errors.AuthorizationQueryParametersError(
             'X-Amz-Expires must be non-negative')
@@ -425,7 +425,7 @@ def content_md5_hex(value: Optional[str]) -> Optional[str]:
     try:
         raw = base64.b64decode(value.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise errors.InvalidDigest()
+        raise errors.InvalidDigest() from None
     if len(raw) != 16:
         raise errors.InvalidDigest()
     return raw.hex()

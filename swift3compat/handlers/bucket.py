@@ -75,7 +75,7 @@ def _max_keys(req: S3Request) -> int:
         raise errors.InvalidArgument('Provided max-keys not an integer or '
                                      'within integer range',
                                      ArgumentName='max-keys',
-                                     ArgumentValue=raw)
+                                     ArgumentValue=raw) from None
     if value < 0:
         raise errors.InvalidArgument('Argument maxKeys must be an integer '
                                      'between 0 and 2147483647',
@@ -183,7 +183,7 @@ def _decode_token(token: str) -> str:
     except (binascii.Error, UnicodeError, ValueError):
         raise errors.InvalidArgument('The continuation token provided is '
                                      'incorrect',
-                                     ArgumentName='continuation-token')
+                                     ArgumentName='continuation-token') from None
 
 
 def _encode_token(marker: str) -> str:

@@ -190,7 +190,7 @@ def parse_copy_source(req: S3Request) -> Tuple[str, str, Optional[str]]:
         path = unquote(path, errors='strict')
     except UnicodeDecodeError:
         raise errors.InvalidArgument('Invalid copy source encoding',
-                                     ArgumentName='x-amz-copy-source')
+                                     ArgumentName='x-amz-copy-source') from None
     bucket, _, key = path.lstrip('/').partition('/')
     version = None
     if query:
