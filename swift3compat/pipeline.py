@@ -168,7 +168,8 @@ def read_pipeline(source: ConfSource, app_name: str = 'main') -> Pipeline:
     modules but creates no middleware).
     """
     if isinstance(source, (str, os.PathLike)):
-        ctx = loadcontext(loadwsgi.APP, os.fspath(source), name=app_name)
+        ctx = loadcontext(loadwsgi.APP, os.path.abspath(source),
+                          name=app_name)
     else:
         ctx = source
     if ctx.object_type.name != 'pipeline':
@@ -527,7 +528,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ('-h', '--help'):
         print(main.__doc__)
         return 2
-    problems = check_pipeline(args[0], *args[1:2])
+    try:
+        problems = check_pipeline(args[0], *args[1:2])
+    except (OSError, LookupError, ValueError) as exc:
+        print(f'cannot check {args[0]}: {exc}', file=sys.stderr)
+        return 2
     for problem in problems:
         print(problem)
     if not problems:

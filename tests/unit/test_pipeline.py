@@ -481,3 +481,13 @@ def test_command_line(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(
         'error: tempauth must come after swift3')
     assert main([]) == 2
+    assert main([str(tmp_path / 'missing.conf')]) == 2
+    assert capsys.readouterr().err.startswith(
+        f'cannot check {tmp_path / "missing.conf"}: ')
+
+
+def test_relative_path(tmp_path, monkeypatch):
+    _write(tmp_path / 'proxy-server.conf', 'catch_errors gatekeeper cache '
+           'swift3 tempauth slo versioned_writes symlink')
+    monkeypatch.chdir(tmp_path)
+    assert check_pipeline('proxy-server.conf') == []
