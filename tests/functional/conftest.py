@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -166,11 +167,14 @@ def s3cmd_config(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope='session')
 def s3cmd() -> Callable[..., subprocess.CompletedProcess]:
-    """``s3cmd(config_path, *args, check=True)``: run this Python's s3cmd script."""
-    script = os.path.join(sysconfig.get_path('scripts'), 's3cmd')
+    """``s3cmd(config_path, *args, check=True)``: run s3cmd, this Python's first."""
+    search = os.pathsep.join((sysconfig.get_path('scripts'), os.environ.get('PATH', '')))
+    script = shutil.which('s3cmd', path=search)
+    if script is None:
+        pytest.fail('s3cmd not found: pip install -r test-requirements.txt')
 
     def run(config: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, script, '-c', config, *args],
+        proc = subprocess.run([script, '-c', config, *args],
                               capture_output=True, text=True, timeout=120)
         if check:
             assert proc.returncode == 0, f's3cmd {args}:\n{proc.stdout}{proc.stderr}'
