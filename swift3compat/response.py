@@ -66,7 +66,7 @@ def iso8601(value: Union[str, float, None]) -> str:
         ts = float(value)
         return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ts)) + \
             '.%03dZ' % int((ts % 1) * 1000)
-    if 'T' in value:
+    if value[:1].isdigit():
         date, _, frac = value.partition('.')
         return '%s.%sZ' % (date, (frac.rstrip('Z') + '000')[:3])
     parsed = email.utils.parsedate_tz(value)

@@ -186,11 +186,15 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
 def _v2_resources(req: S3Request) -> List[str]:
     """Canonical resources to try: as sent, and as re-encoded by us."""
     prefix = '/' + req.vhost_bucket if req.vhost_bucket else ''
-    forms = [prefix + req.raw_path]
     decoded = req.path_info.encode('latin-1')
-    requoted = prefix + quote(decoded, safe='/~')
-    if requoted not in forms:
-        forms.append(requoted)
+    forms = []
+    for form in (prefix + req.raw_path, prefix + quote(decoded, safe='/~')):
+        # A bucket's canonical resource is "/bucket/" (botocore adds the
+        # slash to "/bucket"; s3cmd sends it).
+        if req.key is None and req.bucket and not form.endswith('/'):
+            form += '/'
+        if form not in forms:
+            forms.append(form)
     resources = []
     for form in forms:
         for signed in (sigv2.COMMON_SUBRESOURCES,

@@ -94,7 +94,7 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
             out[title] = value
         elif title == 'Etag':
             out['ETag'] = value if value.startswith('"') else '"%s"' % value
-        elif title == STORAGE_CLASS_SYSMETA:
+        elif title == STORAGE_CLASS_SYSMETA.title():
             out['x-amz-storage-class'] = value
     return out
 
