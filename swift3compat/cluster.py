@@ -28,10 +28,8 @@ A proxy is a preset pipeline (``swift3compat``, ``s3api`` or ``native``) plus op
 ``ProxySpec.filters`` adds or replaces whole ``[filter:NAME]`` sections and
 ``ProxySpec.pipeline`` replaces the filter list, e.g. for Keystone::
 
-    ProxySpec(pipeline=tuple(' '.join(PIPELINES['swift3compat'])
-                             .replace('tempauth', 's3token authtoken keystoneauth')
-                             .split()),
-              filters={'s3token': {...}, 'authtoken': {...}, 'keystoneauth': {...}})
+    ProxySpec().replacing('tempauth', ('s3token', 'authtoken', 'keystoneauth'),
+                          {'s3token': {...}, 'authtoken': {...}, 'keystoneauth': {...}})
 
 Each server runs as ``python -m swift3compat.cluster serve CONF SECTION``, supervised
 by ``swift3compat.servers.ServerProcess``: its own session (so Swift's
@@ -51,8 +49,8 @@ import secrets
 import shutil
 import socket
 import sys
-from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Optional, Sequence
 
 from swift3compat.servers import (LOOPBACK, START_TIMEOUT, ClusterError, ServerProcess,
                                   connect_host, free_port, http_answers,
@@ -126,6 +124,17 @@ class ProxySpec:
     workers: int = 0
     host: str = LOOPBACK
     port: Optional[int] = None
+
+    def replacing(self, name: str, new_names: Sequence[str],
+                  sections: Mapping[str, Mapping[str, str]]) -> ProxySpec:
+        """A copy whose pipeline has ``new_names`` where it had ``name``, with
+        ``sections`` added to ``filters`` (options of each ``[filter:NAME]``)."""
+        names = self.filter_names()
+        if name not in names:
+            raise ClusterError(f'{name} is not in the pipeline {names}')
+        pipeline = tuple(n for old in names
+                         for n in (tuple(new_names) if old == name else (old,)))
+        return replace(self, pipeline=pipeline, filters={**self.filters, **sections})
 
     def filter_names(self) -> tuple[str, ...]:
         if self.pipeline is not None:

@@ -121,6 +121,19 @@ def test_object_server_stop_and_restart(swift_cluster: Cluster,
     assert client.get_object(Bucket=bucket_name, Key='k')['Body'].read() == b'data'
 
 
+def test_proxy_with_extra_filter(swift_cluster: Cluster) -> None:
+    spec = ProxySpec(name='proxy-crossdomain', preset='native').replacing(
+        'healthcheck', ('healthcheck', 'crossdomain'),
+        {'crossdomain': {'use': 'egg:swift#crossdomain'}})
+    proxy = swift_cluster.add_proxy(spec)
+    try:
+        resp = requests.get(f'{proxy.url}/crossdomain.xml', timeout=10)
+        assert resp.status_code == 200
+        assert b'cross-domain-policy' in resp.content
+    finally:
+        swift_cluster.stop_server(spec.name)
+
+
 def test_stop_leaves_no_process(tmp_path: Any) -> None:
     cluster = Cluster(str(tmp_path / 'c'), workers=1)
     try:
