@@ -351,17 +351,19 @@ class S3Token:
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         details = environ.get('swift3.auth_details') or \
             environ.get('s3api.auth_details')
+        if environ.get('swift.authorize_override') and \
+                'keystone.token_info' in environ:
+            # swift3 reuses the identity of an earlier subrequest of the
+            # same S3 request (doc/architecture.md): already authorized,
+            # nothing for authtoken to do but undo it.
+            if details is not None:
+                self._rewrite(environ, details['access_key'],
+                              environ['keystone.token_info'])
+            return self._downstream(environ, start_response)
         if details is None:
             if 'keystone.token_info' not in environ:
                 _purge(environ, _IDENTITY_PREFIXES, keep=_NATIVE_KEEP)
             return self.app(environ, start_response)
-        if environ.get('swift.authorize_override') and \
-                'keystone.token_info' in environ:
-            # swift3 reuses the identity of an earlier subrequest of the
-            # same S3 request (doc/architecture.md).
-            self._rewrite(environ, details['access_key'],
-                          environ['keystone.token_info'])
-            return self._downstream(environ, start_response)
         _purge(environ, _IDENTITY_PREFIXES + _TOKEN_KEYS)
         try:
             token = self._authenticate(environ, details)

@@ -854,6 +854,25 @@ def test_reused_identity_skips_keystone(keystone: FakeKeystone) -> None:
     assert app.last['HTTP_X_ROLES'] == 'member'
 
 
+@pytest.mark.parametrize('with_authtoken', [False, True])
+def test_reused_identity_without_details_passes_authtoken(keystone: FakeKeystone,
+                                                          with_authtoken: bool) -> None:
+    """swift3's later subrequests: real account, copied identity, override."""
+    app = pipeline(keystone, with_authtoken)
+    first = s3_request(Signer(ALICE.access, ALICE.secret), '/v1/AKIDALICE/bucket',
+                       memcache=FakeMemcache())
+    assert first.get_response(app).status_int == 200
+    calls = len(keystone.calls)
+    carried = {k: v for k, v in first.environ.items()
+               if k.startswith('HTTP_X_') or k in ('swift.authorize', 'REMOTE_USER',
+                                                   'keystone.token_info')}
+    later = Request.blank('/v1/AUTH_proj-a/bucket/obj', environ=dict(
+        carried, **{'swift.authorize_override': True}))
+    resp = later.get_response(app)
+    assert resp.status_int == 200 and resp.body == b'AUTH_proj-a'
+    assert len(keystone.calls) == calls
+
+
 # -- with keystonemiddleware's authtoken and Swift's keystoneauth ----------------------
 
 class FakeProxy:
