@@ -118,6 +118,30 @@ def test_seed_with_only_required_filters_written_is_clean():
         'egg:swift#versioned_writes)')]
 
 
+def _sample_pipelines() -> list[str]:
+    """The commented ``pipeline =`` lines of etc/proxy-server.conf-sample."""
+    sample = Path(__file__).resolve().parents[2] / 'etc' / \
+        'proxy-server.conf-sample'
+    pipelines, current = [], None
+    for line in sample.read_text().splitlines():
+        if line.startswith('# pipeline = '):
+            current = [line[len('# pipeline = '):]]
+            pipelines.append(current)
+        elif current is not None and line.startswith('#     '):
+            current.append(line[1:])
+        else:
+            current = None
+    return [' '.join(' '.join(p).split()) for p in pipelines]
+
+
+def test_the_sample_config_pipelines_are_clean():
+    lines = _sample_pipelines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.endswith(' proxy-server')
+        assert check(line[:-len(' proxy-server')]) == [], line
+
+
 # -- auth order --------------------------------------------------------------
 
 def test_s3token_before_swift3_names_the_fix():
