@@ -189,12 +189,13 @@ def _v2_resources(req: S3Request) -> List[str]:
     decoded = req.path_info.encode('latin-1')
     forms = []
     for form in (prefix + req.raw_path, prefix + quote(decoded, safe='/~')):
-        # A bucket's canonical resource is "/bucket/" (botocore adds the
-        # slash to "/bucket"; s3cmd sends it).
-        if req.key is None and req.bucket and not form.endswith('/'):
-            form += '/'
-        if form not in forms:
-            forms.append(form)
+        # A bucket's canonical resource is "/bucket/": botocore signs that
+        # for "/bucket"; s3cmd sends the slash.
+        slashed = form + '/' if req.key is None and req.bucket and \
+            not form.endswith('/') else form
+        for variant in (form, slashed):
+            if variant not in forms:
+                forms.append(variant)
     resources = []
     for form in forms:
         for signed in (sigv2.COMMON_SUBRESOURCES,
