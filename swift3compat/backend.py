@@ -107,6 +107,9 @@ class Backend:
         env['QUERY_STRING'] = urlencode(query, quote_via=quote) \
             if query else ''
         env['swift.source'] = SWIFT_SOURCE
+        if not self.req.conf.force_swift_request_proxy_log:
+            # proxy-logging logs the S3 request itself; not each subrequest
+            env['swift.proxy_access_log_made'] = True
         if body is not None:
             env['wsgi.input'] = BytesIO(body)
             env['CONTENT_LENGTH'] = str(len(body))

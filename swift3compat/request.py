@@ -66,6 +66,7 @@ class S3Request:
         # Set by the middleware once authentication succeeds.
         self.user_id: Optional[str] = None
         self.auth = None
+        self._headers: Optional[Dict[str, str]] = None
 
     # -- parsing ---------------------------------------------------------
     def _bucket_from_host(self) -> Optional[str]:
@@ -113,7 +114,13 @@ class S3Request:
         return self.environ.get('HTTP_' + key, default)
 
     def headers(self) -> Dict[str, str]:
-        """All request headers, keyed by lowercase HTTP name."""
+        """All request headers, keyed by lowercase HTTP name (computed once;
+        treat the result as read-only)."""
+        if self._headers is None:
+            self._headers = self._collect_headers()
+        return self._headers
+
+    def _collect_headers(self) -> Dict[str, str]:
         out = {}
         for k, v in self.environ.items():
             if k.startswith('HTTP_'):
