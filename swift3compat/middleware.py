@@ -37,7 +37,7 @@ from swift.common.registry import (register_sensitive_header,
                                    register_swift_info)
 from swift.common.utils import get_logger
 
-from swift3compat import __version__, config, errors, routing
+from swift3compat import __version__, config, errors, pipeline, routing
 from swift3compat.auth import signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
@@ -158,7 +158,11 @@ def _host_id(request_id: str) -> str:
 
 
 def filter_factory(global_conf: Dict[str, str], **local_conf: str):
-    conf = config.load(dict(global_conf, **local_conf))
+    raw = dict(global_conf, **local_conf)
+    conf = config.load(raw)
+    logger = get_logger(raw, log_route=conf.log_name)
+    if conf.auth_pipeline_check:
+        pipeline.enforce(raw, logger)
     register_sensitive_header('authorization')
     register_sensitive_param('Signature')
     register_sensitive_param('X-Amz-Signature')
@@ -173,6 +177,6 @@ def filter_factory(global_conf: Dict[str, str], **local_conf: str):
                         s3_acl=conf.s3_acl)
 
     def factory(app):
-        return Swift3Middleware(app, conf)
+        return Swift3Middleware(app, conf, logger)
     return factory
 
