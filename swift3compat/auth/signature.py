@@ -34,7 +34,10 @@ from swift3compat.auth import sigv2, sigv4
 from swift3compat.request import S3Request
 
 MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
-_ISO_DATE = re.compile(r'^\d{8}T\d{6}Z$')
+_ISO_DATE = re.compile(r'[0-9]{8}T[0-9]{6}Z')     # used with fullmatch
+# An integer as AWS writes it: Python's int() would also take ' 10', '+10',
+# '1_000' and non-ASCII digits.
+_INTEGER = re.compile(r'-?[0-9]{1,30}')
 _HEX64 = re.compile(r'^[0-9a-fA-F]{64}$')
 STREAMING_PAYLOADS = frozenset([
     'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
@@ -109,8 +112,11 @@ class SignedRequest:
 
 # -- dates --------------------------------------------------------------
 def _parse_http_date(value: str) -> Optional[float]:
-    if _ISO_DATE.match(value):
-        return float(calendar.timegm(time.strptime(value, '%Y%m%dT%H%M%SZ')))
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return float(calendar.timegm(time.strptime(value, '%Y%m%dT%H%M%SZ')))
+        except ValueError:      # 20200230T000000Z, 99999999T999999Z
+            return None
     try:
         parsed = email.utils.parsedate_tz(value)
     except (TypeError, ValueError, IndexError):
@@ -238,11 +244,10 @@ def _query_v2(req: S3Request, now: float) -> SignedRequest:
         raise errors.AccessDenied(
             'Query-string authentication requires the Signature, Expires and '
             'AWSAccessKeyId parameters')
-    try:
-        expires = int(q['Expires'])
-    except ValueError:
+    if not _INTEGER.fullmatch(q['Expires']):
         raise errors.AccessDenied(
-            'Invalid date (should be seconds since epoch): %s' % q['Expires']) from None
+            'Invalid date (should be seconds since epoch): %s' % q['Expires'])
+    expires = int(q['Expires'])
     if expires < now:
         raise errors.AccessDenied('Request has expired', Expires=_iso_ms(
             expires), ServerTime=_iso_ms(now))
@@ -352,9 +357,9 @@ def _header_v4(req: S3Request, authz: str, now: float) -> SignedRequest:
     fields = _parse_v4_header(authz)
     amz = req.header('x-amz-date')
     if amz is not None:
-        if not _ISO_DATE.match(amz):
+        ts = _parse_http_date(amz) if _ISO_DATE.fullmatch(amz) else None
+        if ts is None:
             raise errors.AccessDenied(_NO_DATE)
-        ts = _parse_http_date(amz)
         amz_date = amz
     else:
         ts, _raw = _request_time(req)
@@ -383,15 +388,15 @@ def _query_v4(req: S3Request, now: float) -> SignedRequest:
         raise errors.AuthorizationQueryParametersError(
             'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
     amz_date = q['X-Amz-Date']
-    if not _ISO_DATE.match(amz_date):
+    ts = _parse_http_date(amz_date) if _ISO_DATE.fullmatch(amz_date) else None
+    if ts is None:
         raise errors.AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format "
             "\"yyyyMMdd'T'HHmmss'Z'\"")
-    try:
-        expires = int(q['X-Amz-Expires'])
-    except ValueError:
+    if not _INTEGER.fullmatch(q['X-Amz-Expires']):
         raise errors.AuthorizationQueryParametersError(
-            'X-Amz-Expires should be a number') from None
+            'X-Amz-Expires should be a number')
+    expires = int(q['X-Amz-Expires'])
     if expires < 0:
         raise errors.AuthorizationQueryParametersError(
             'X-Amz-Expires must be non-negative')
@@ -399,7 +404,6 @@ def _query_v4(req: S3Request, now: float) -> SignedRequest:
         raise errors.AuthorizationQueryParametersError(
             'X-Amz-Expires must be less than a week (in seconds) that is '
             '604800')
-    ts = _parse_http_date(amz_date)
     if ts - now > req.conf.allowable_clock_skew:
         raise errors.AccessDenied('Request is not valid yet')
     if now > ts + expires:
