@@ -85,10 +85,14 @@ class Swift3Middleware:
             resp = self.error_response(err.s3_error, request_id)
         except errors.S3Error as err:
             resp = self.error_response(err, request_id)
+            self.logger.increment('errors.%s' % err.code)
         except Exception:
             self.logger.exception('Unhandled error in S3 request %s',
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
+        # statsd: <log_name>.<handler>.<status>, e.g. swift3.get_object.200
+        self.logger.increment('%s.%d' % (
+            env.get('swift3compat.operation', 'unrouted'), resp.status))
         headers = resp.header_list()
         headers.append(('x-amz-request-id', request_id))
         headers.append(('x-amz-id-2', _host_id(request_id)))
@@ -117,6 +121,7 @@ class Swift3Middleware:
             # Authenticate before telling anyone what is not implemented.
             backend.request('HEAD', ok=(403, 404))
             raise
+        env['swift3compat.operation'] = handler.__name__
         resp = handler(req, backend)
         return resp
 
