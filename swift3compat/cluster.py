@@ -288,7 +288,9 @@ class Cluster:
                 raise ClusterError(f'{self.data_dir} was built with backend ports '
                                    f'{ports}, not {self._requested_ports}')
             return ports
-        ports = self._requested_ports or {kind: free_port() for kind in BACKENDS}
+        ports = self._requested_ports or {}
+        for kind in BACKENDS:
+            ports.setdefault(kind, free_port(exclude=ports.values()))
         with open(state_path, 'w') as f:
             json.dump({'ports': ports}, f, indent=2)
         return ports
@@ -393,7 +395,7 @@ class Cluster:
 
     def _start_memcached(self) -> None:
         binary = shutil.which('memcached')
-        port = free_port()
+        port = free_port(exclude=self._ports_in_use())
         self.memcache_servers = f'{LOOPBACK}:{port}'
         if binary is None:
             LOG.warning('memcached not found: proxies get a cache at %s where nothing '
@@ -415,7 +417,7 @@ class Cluster:
         """Write ``etc/<name>-server.conf`` and start a proxy; returns once it answers."""
         if spec.name in self.servers:
             raise ClusterError(f'a server named {spec.name} already exists')
-        port = spec.port or free_port()
+        port = spec.port or free_port(exclude=self._ports_in_use())
         conf = self._write(f'{spec.name}-server.conf', self.proxy_conf(spec, port))
         process = self._server(spec.name, conf, 'proxy-server', port, spec.host)
         proxy = Proxy(spec, port, conf, process)
@@ -424,6 +426,9 @@ class Cluster:
         process.start()
         process.wait_ready(self.start_timeout)
         return proxy
+
+    def _ports_in_use(self) -> set[int]:
+        return set(self.ports.values()) | {s.port for s in self.servers.values()}
 
     def stop_server(self, name: str) -> None:
         """Stop one server (``object``, a proxy name, ...); its port stays reserved."""

@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import Callable, Optional
+from typing import Callable, Collection, Optional
 
 LOG = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def _ephemeral_port_low() -> int:
         return 32768
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A port nothing is bound to, below the kernel's ephemeral range.
+def free_port(exclude: Collection[int] = (), host: str = LOOPBACK) -> int:
+    """A port nothing is bound to, not in ``exclude``, below the ephemeral range.
 
     Staying below that range means an outgoing connection never takes the port of a
     server that a test stopped and is about to restart.
@@ -76,6 +76,8 @@ def free_port(host: str = LOOPBACK) -> int:
     high = max(_ephemeral_port_low() - 1, 20000)
     for _ in range(200):
         port = random.randint(10000, high)
+        if port in exclude:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind((host, port))
