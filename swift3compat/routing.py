@@ -19,11 +19,12 @@ object) exists.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
-from swift3compat.handlers import acl, bucket, multi_delete, obj, service
+from swift3compat.handlers import (acl, bucket, multi_delete, obj, service,
+                                  versioning)
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
@@ -62,6 +63,37 @@ def fixed(root: str, inner: str = '') -> Handler:
     return handler
 
 
+def only_default(root: str, is_default: Callable[[Any], bool],
+                 feature: str) -> Handler:
+    """PUT of a configuration supported only in its default state: a body
+    asking for the default is accepted (nothing to store), anything else
+    is NotImplemented.  ``is_default`` raises MalformedXML for bad bodies."""
+    def handler(req: S3Request, backend: Backend) -> S3Response:
+        body = xmlutil.read_body(req.environ['wsgi.input'],
+                                 req.content_length,
+                                 req.conf.max_xml_body_size)
+        backend.request('HEAD', req.bucket)
+        if not is_default(xmlutil.parse(body, root)):
+            raise errors.NotImplemented('%s is not implemented' % feature)
+        return S3Response(200)
+    handler.__name__ = 'only_default_' + root
+    return handler
+
+
+def _child_text_in(name: str, default: str, allowed: Tuple[str, ...]
+                   ) -> Callable[[Any], bool]:
+    def is_default(root) -> bool:
+        value = xmlutil.text(root, name)
+        if value not in allowed:
+            raise errors.MalformedXML()
+        return value == default
+    return is_default
+
+
+def _no_children(root) -> bool:
+    return not any(isinstance(node.tag, str) for node in root)
+
+
 def cors_forbidden(req: S3Request, backend: Backend) -> S3Response:
     if req.header('origin') is None:
         raise errors.InvalidRequest('Insufficient information. Origin '
@@ -88,12 +120,26 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('bucket', 'acl', 'PUT'): acl.put_acl,
     ('bucket', 'delete', 'POST'): multi_delete.delete_objects,
     ('bucket', 'location', 'GET'): bucket.get_location,
-    ('bucket', 'versioning', 'GET'): fixed('VersioningConfiguration'),
+    ('bucket', 'versioning', 'GET'): versioning.get_bucket_versioning,
+    ('bucket', 'versioning', 'PUT'): versioning.put_bucket_versioning,
+    ('bucket', 'versions', 'GET'): versioning.list_object_versions,
     ('bucket', 'logging', 'GET'): fixed('BucketLoggingStatus'),
+    ('bucket', 'logging', 'PUT'): only_default(
+        'BucketLoggingStatus', _no_children, 'Server access logging'),
     ('bucket', 'requestPayment', 'GET'): fixed(
         'RequestPaymentConfiguration', '<Payer>BucketOwner</Payer>'),
+    ('bucket', 'requestPayment', 'PUT'): only_default(
+        'RequestPaymentConfiguration',
+        _child_text_in('Payer', 'BucketOwner', ('BucketOwner', 'Requester')),
+        'Requester Pays'),
     ('bucket', 'accelerate', 'GET'): fixed('AccelerateConfiguration'),
+    ('bucket', 'accelerate', 'PUT'): only_default(
+        'AccelerateConfiguration',
+        _child_text_in('Status', 'Suspended', ('Enabled', 'Suspended')),
+        'Transfer acceleration'),
     ('bucket', 'notification', 'GET'): fixed('NotificationConfiguration'),
+    ('bucket', 'notification', 'PUT'): only_default(
+        'NotificationConfiguration', _no_children, 'Event notification'),
     ('bucket', 'lifecycle', 'GET'): unset('NoSuchLifecycleConfiguration'),
     ('bucket', 'cors', 'GET'): unset('NoSuchCORSConfiguration'),
     ('bucket', 'policy', 'GET'): unset('NoSuchBucketPolicy'),

@@ -50,6 +50,12 @@ def head_bucket(req: S3Request, backend: Backend) -> S3Response:
 
 
 def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
+    head = backend.request('HEAD', req.bucket)
+    # Swift's object versioning drops an empty versions container before
+    # it finds the bucket itself not empty (null versions): check first.
+    if 'X-Versions-Enabled' in head.headers and \
+            int(head.headers.get('X-Container-Object-Count', 0)):
+        raise errors.BucketNotEmpty(BucketName=req.bucket)
     resp = backend.request('DELETE', req.bucket, ok=(409,))
     if resp.status_int == 409:
         raise errors.BucketNotEmpty(BucketName=req.bucket)

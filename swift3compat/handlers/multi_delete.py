@@ -4,13 +4,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from eventlet import GreenPool
 
 from swift3compat import errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat.backend import Backend
+from swift3compat.handlers import versioning
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
@@ -61,6 +62,17 @@ def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
     return quiet, keys
 
 
+def _deleted_version(version: Optional[str], headers: Dict[str, str]
+                     ) -> str:
+    """VersionId / DeleteMarker / DeleteMarkerVersionId of a Deleted."""
+    parts = [xmlutil.elem('VersionId', version)]
+    if headers.get(versioning.DELETE_MARKER) == 'true':
+        parts += ['<DeleteMarker>true</DeleteMarker>',
+                  xmlutil.elem('DeleteMarkerVersionId',
+                               headers[versioning.VERSION_ID])]
+    return ''.join(parts)
+
+
 def delete_objects(req: S3Request, backend: Backend) -> S3Response:
     body = xmlutil.read_body(req.environ['wsgi.input'], req.content_length,
                              req.conf.max_xml_body_size)
@@ -71,23 +83,20 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
 
     def delete_one(item):
         key, version = item
-        if version not in (None, '', 'null'):
-            return key, version, errors.NotImplemented(
-                'Deleting object versions is not implemented')
         try:
-            backend.request('DELETE', req.bucket, key, ok=(404,))
+            return key, version, versioning.delete_key(
+                backend, req.bucket, key, version or None), None
         except errors.S3Error as err:
-            return key, version, err
-        return key, version, None
+            return key, version, {}, err
 
     pool = GreenPool(req.conf.multi_delete_concurrency)
     parts = []
-    for key, version, err in pool.imap(delete_one, keys):
+    for key, version, headers, err in pool.imap(delete_one, keys):
         if err is None:
             if not quiet:
                 parts.append('<Deleted>%s%s</Deleted>' % (
-                    xmlutil.elem('Key', key),
-                    xmlutil.elem('VersionId', version)))
+                    xmlutil.elem('Key', key), _deleted_version(version,
+                                                               headers)))
         else:
             parts.append('<Error>%s%s%s%s</Error>' % (
                 xmlutil.elem('Key', key), xmlutil.elem('VersionId', version),

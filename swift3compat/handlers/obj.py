@@ -8,6 +8,7 @@ from urllib.parse import quote, unquote
 from swift3compat import errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat.backend import OBJECT_SYSMETA, Backend
+from swift3compat.handlers import versioning
 from swift3compat.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
 
@@ -96,6 +97,8 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
             out['ETag'] = value if value.startswith('"') else '"%s"' % value
         elif title == STORAGE_CLASS_SYSMETA.title():
             out['x-amz-storage-class'] = value
+        elif title == versioning.SWIFT_VERSION_ID:
+            out[versioning.VERSION_ID] = value
     return out
 
 
@@ -125,8 +128,15 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         raise errors.InvalidRequest(
             'Request specific response headers cannot be used for anonymous '
             'GET requests.')
-    resp = backend.request(method, req.bucket, req.key,
-                           headers=_get_headers(req), ok=(412, 416))
+    version = versioning.requested_version(req)
+    if version is None:
+        resp = backend.request(method, req.bucket, req.key,
+                               headers=_get_headers(req), ok=(412, 416))
+    else:
+        resp = versioning.request_version(req, backend, method, req.bucket,
+                                          req.key, version,
+                                          headers=_get_headers(req),
+                                          ok=(412, 416))
     if resp.status_int == 412:
         raise errors.PreconditionFailed(Condition=_failed_condition(req))
     if resp.status_int == 416:
@@ -179,7 +189,8 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
                            content_length=length)
     return S3Response(200, {'ETag': resp.headers['Etag']
                             if resp.headers['Etag'].startswith('"')
-                            else '"%s"' % resp.headers['Etag']})
+                            else '"%s"' % resp.headers['Etag'],
+                            **versioning.response_headers(resp.headers)})
 
 
 # -- COPY -----------------------------------------------------------------------
@@ -224,16 +235,16 @@ def copy_source_conditions(req: S3Request) -> Dict[str, str]:
 
 def copy_object(req: S3Request, backend: Backend) -> S3Response:
     src_bucket, src_key, version = parse_copy_source(req)
-    if version not in (None, 'null'):
-        raise errors.NotImplemented('Copying from an object version is '
-                                    'not implemented')
+    if version is not None and not versioning.valid_version_id(version):
+        raise versioning.invalid_version(version)
     directive = req.header('x-amz-metadata-directive', 'COPY')
     if directive not in ('COPY', 'REPLACE'):
         raise errors.InvalidArgument('Unknown metadata directive.',
                                      ArgumentName='x-amz-metadata-directive',
                                      ArgumentValue=directive)
     if (src_bucket, src_key) == (req.bucket, req.key) and \
-            directive == 'COPY' and not storage_class(req):
+            version is None and directive == 'COPY' and \
+            not storage_class(req):
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an "
             "object to itself without changing the object's metadata, "
@@ -241,8 +252,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
             "attributes.")
     # Check the source (existence, read access, x-amz-copy-source-if-*).
     conditions = copy_source_conditions(req)
-    src = backend.request('HEAD', src_bucket, src_key, headers=conditions,
-                          ok=(304, 412, 404))
+    src = _copy_source_head(req, backend, src_bucket, src_key, version,
+                            conditions)
     if src.status_int in (304, 412):
         raise errors.PreconditionFailed(Condition=next(
             (a for a in _COPY_CONDITIONS if req.header(a) is not None),
@@ -261,18 +272,39 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         _unsupported_headers(req)
         headers.update(storage_class(req))
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
-                           body=b'')
+                           body=b'', query={'version-id': version}
+                           if version else None)
     etag = resp.headers['Etag'].strip('"')
     body = xmlutil.document('CopyObjectResult', [
         xmlutil.elem('LastModified',
                      iso8601(resp.headers.get('Last-Modified'))),
         '<ETag>&quot;%s&quot;</ETag>' % etag])
-    return xml_response(body)
+    out = versioning.response_headers(resp.headers)
+    if versioning.SWIFT_VERSION_ID in src.headers:
+        out['x-amz-copy-source-version-id'] = \
+            src.headers[versioning.SWIFT_VERSION_ID]
+    return xml_response(body, headers=out)
+
+
+def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
+                      key: str, version: Optional[str],
+                      conditions: Dict[str, str]):
+    """HEAD the copy source (or one version of it); 304/412 and 404 are
+    left to the caller."""
+    if version is None:
+        return backend.request('HEAD', bucket, key, headers=conditions,
+                               ok=(304, 412, 404))
+    try:
+        return versioning.request_version(req, backend, 'HEAD', bucket, key,
+                                          version, headers=conditions,
+                                          ok=(304, 412))
+    except errors.MethodNotAllowed:
+        raise errors.InvalidRequest(
+            'The source of a copy request may not specifically refer to a '
+            'delete marker by version id.') from None
 
 
 # -- DELETE ---------------------------------------------------------------------
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
-    resp = backend.request('DELETE', req.bucket, req.key, ok=(404,))
-    if resp.status_int == 404 and not backend.container_exists(req.bucket):
-        raise errors.NoSuchBucket(BucketName=req.bucket)
-    return S3Response(204)
+    return S3Response(204, versioning.delete_key(
+        backend, req.bucket, req.key, versioning.requested_version(req)))

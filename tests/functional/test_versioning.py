@@ -1,0 +1,305 @@
+"""S3 versioning on Swift's object versioning, through boto3 (real Swift)."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from botocore.exceptions import ClientError
+from raw_s3 import RawS3
+
+
+@pytest.fixture
+def s3_raw(s3_endpoint, s3_users):
+    user = s3_users['test:tester']
+    return RawS3(s3_endpoint, user.access_key, user.key)
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response['Error']['Code']
+
+
+def _status(exc: ClientError) -> int:
+    return exc.response['ResponseMetadata']['HTTPStatusCode']
+
+
+def _enable(s3, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket,
+                             VersioningConfiguration={'Status': 'Enabled'})
+
+
+def _body(s3, bucket: str, key: str, **kwargs) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key, **kwargs)['Body'].read()
+
+
+def _all_versions(s3, bucket: str, **kwargs) -> list:
+    """(Key, VersionId, IsLatest, is_marker) of every version, one page."""
+    resp = s3.list_object_versions(Bucket=bucket, **kwargs)
+    out = [(v['Key'], v['VersionId'], v['IsLatest'], False)
+           for v in resp.get('Versions', [])]
+    out += [(m['Key'], m['VersionId'], m['IsLatest'], True)
+            for m in resp.get('DeleteMarkers', [])]
+    return sorted(out, key=lambda v: (v[0], -float(
+        v[1] if v[1] != 'null' else 'inf')))
+
+
+def test_versioning_configuration(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    resp = s3.get_bucket_versioning(Bucket=bucket_name)
+    assert 'Status' not in resp
+    _enable(s3, bucket_name)
+    assert s3.get_bucket_versioning(Bucket=bucket_name)['Status'] == 'Enabled'
+    s3.put_bucket_versioning(Bucket=bucket_name,
+                             VersioningConfiguration={'Status': 'Suspended'})
+    assert s3.get_bucket_versioning(
+        Bucket=bucket_name)['Status'] == 'Suspended'
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={
+            'Status': 'Enabled', 'MFADelete': 'Enabled'}, MFA='123 456')
+    assert _code(exc.value) == 'NotImplemented'
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={
+            'Status': 'enabled'})
+    assert _code(exc.value) == 'MalformedXML'
+    assert s3.get_bucket_versioning(
+        Bucket=bucket_name)['Status'] == 'Suspended'
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_versioning(Bucket=bucket_name + '-nope',
+                                 VersioningConfiguration={'Status': 'Enabled'})
+    assert _code(exc.value) == 'NoSuchBucket'
+
+
+def test_versioning_malformed_bodies(s3_raw, bucket_name, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    for body in (b'', b'not xml', b'<Foo/>',
+                 b'<VersioningConfiguration><Status>On</Status>'
+                 b'</VersioningConfiguration>',
+                 b'<VersioningConfiguration><Bogus/>'
+                 b'</VersioningConfiguration>'):
+        resp = s3_raw('PUT', f'/{bucket_name}?versioning', body=body)
+        assert resp.status == 400, body
+        assert resp.code in ('MalformedXML', 'MissingRequestBodyError'), body
+    assert 'Status' not in s3.get_bucket_versioning(Bucket=bucket_name)
+
+
+def test_version_ids_on_put_get_head_delete(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'one')['VersionId']
+    v2 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'two')['VersionId']
+    assert v1 and v2 and v1 != v2
+    got = s3.get_object(Bucket=bucket_name, Key='k')
+    assert got['Body'].read() == b'two' and got['VersionId'] == v2
+    assert _body(s3, bucket_name, 'k', VersionId=v1) == b'one'
+    head = s3.head_object(Bucket=bucket_name, Key='k', VersionId=v1)
+    assert head['VersionId'] == v1 and head['ContentLength'] == 3
+    assert head['ETag'] == '"%s"' % hashlib.md5(b'one').hexdigest()
+
+    deleted = s3.delete_object(Bucket=bucket_name, Key='k')
+    assert deleted['DeleteMarker'] is True
+    marker = deleted['VersionId']
+    assert marker not in (v1, v2)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='k')
+    assert _code(exc.value) == 'NoSuchKey'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='k', VersionId=marker)
+    assert _status(exc.value) == 405
+    assert exc.value.response['ResponseMetadata']['HTTPHeaders'][
+        'x-amz-delete-marker'] == 'true'
+    assert _all_versions(s3, bucket_name) == [
+        ('k', marker, True, True), ('k', v2, False, False),
+        ('k', v1, False, False)]
+
+    # Removing the delete marker brings the object back, as in S3.
+    resp = s3.delete_object(Bucket=bucket_name, Key='k', VersionId=marker)
+    assert resp['VersionId'] == marker and resp['DeleteMarker'] is True
+    assert _body(s3, bucket_name, 'k') == b'two'
+    # Removing the current version makes the previous one current.
+    resp = s3.delete_object(Bucket=bucket_name, Key='k', VersionId=v2)
+    assert resp['VersionId'] == v2 and 'DeleteMarker' not in resp
+    got = s3.get_object(Bucket=bucket_name, Key='k')
+    assert got['Body'].read() == b'one' and got['VersionId'] == v1
+    assert _all_versions(s3, bucket_name) == [('k', v1, True, False)]
+    # A version that does not exist: S3 answers 204 and changes nothing.
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId=v2)
+    assert _body(s3, bucket_name, 'k') == b'one'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='k', VersionId=v2)
+    assert _code(exc.value) == 'NoSuchVersion'
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket_name, Key='k', VersionId=v2)
+    assert _status(exc.value) == 404
+
+
+def test_invalid_version_ids(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'data')
+    for version in ('garbage', '1e5', '1700000000.12345'):
+        for call in (s3.get_object, s3.delete_object):
+            with pytest.raises(ClientError) as exc:
+                call(Bucket=bucket_name, Key='k', VersionId=version)
+            assert _code(exc.value) == 'InvalidArgument', (call, version)
+    # Unversioned bucket: the object is the null version.
+    assert _body(s3, bucket_name, 'k', VersionId='null') == b'data'
+    assert 'VersionId' not in s3.get_object(Bucket=bucket_name, Key='k')
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId='null')
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket_name, Key='k')
+    assert _status(exc.value) == 404
+
+
+def test_null_version(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='old', Body=b'before')
+    _enable(s3, bucket_name)
+    assert _all_versions(s3, bucket_name) == [('old', 'null', True, False)]
+    got = s3.get_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert got['Body'].read() == b'before' and got['VersionId'] == 'null'
+    new = s3.put_object(Bucket=bucket_name, Key='old', Body=b'after')
+    versions = _all_versions(s3, bucket_name)
+    assert versions[0] == ('old', new['VersionId'], True, False)
+    # Swift archives the null version under a timestamp id (a documented
+    # difference from S3, which keeps "null").
+    assert len(versions) == 2 and versions[1][1] != 'null'
+    assert _body(s3, bucket_name, 'old', VersionId=versions[1][1]) == \
+        b'before'
+    # versionId=null when the current object is a real version: no null
+    # version, so nothing is deleted.
+    s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert _body(s3, bucket_name, 'old') == b'after'
+
+
+def test_suspended_bucket(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'one')['VersionId']
+    s3.put_bucket_versioning(Bucket=bucket_name,
+                             VersioningConfiguration={'Status': 'Suspended'})
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'two')
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'three')
+    assert _all_versions(s3, bucket_name) == [
+        ('k', 'null', True, False), ('k', v1, False, False)]
+    assert _body(s3, bucket_name, 'k', VersionId='null') == b'three'
+    assert _body(s3, bucket_name, 'k', VersionId=v1) == b'one'
+
+
+def test_list_object_versions_paging(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='a', Body=b'a0')
+    _enable(s3, bucket_name)
+    for key in ('a', 'a', 'dir/x', 'dir/y', 'dir0', 'z'):
+        s3.put_object(Bucket=bucket_name, Key=key, Body=key.encode())
+    s3.delete_object(Bucket=bucket_name, Key='z')
+    full = _all_versions(s3, bucket_name)
+    assert len(full) == 8
+    for max_keys in (1, 2, 3):
+        seen, kwargs = [], {}
+        while True:
+            page = s3.list_object_versions(Bucket=bucket_name,
+                                           MaxKeys=max_keys, **kwargs)
+            items = page.get('Versions', []) + page.get('DeleteMarkers', [])
+            assert len(items) <= max_keys
+            seen += [(v['Key'], v['VersionId']) for v in items]
+            if not page['IsTruncated']:
+                break
+            kwargs = {'KeyMarker': page['NextKeyMarker'],
+                      'VersionIdMarker': page['NextVersionIdMarker']}
+        assert sorted(seen) == sorted((k, v) for k, v, _l, _m in full)
+        assert len(seen) == len(set(seen))
+
+    # Delimiter: CommonPrefixes once, across pages, and 'dir0' not skipped.
+    prefixes, keys, kwargs = [], [], {}
+    while True:
+        page = s3.list_object_versions(Bucket=bucket_name, Delimiter='/',
+                                       MaxKeys=1, **kwargs)
+        prefixes += [p['Prefix'] for p in page.get('CommonPrefixes', [])]
+        keys += [v['Key'] for v in page.get('Versions', []) +
+                 page.get('DeleteMarkers', [])]
+        if not page['IsTruncated']:
+            break
+        kwargs = {'KeyMarker': page['NextKeyMarker']}
+        if 'NextVersionIdMarker' in page:
+            kwargs['VersionIdMarker'] = page['NextVersionIdMarker']
+    assert prefixes == ['dir/']
+    assert sorted(keys) == ['a', 'a', 'a', 'dir0', 'z', 'z']
+    resp = s3.list_object_versions(Bucket=bucket_name, Prefix='dir/')
+    assert sorted(v['Key'] for v in resp['Versions']) == ['dir/x', 'dir/y']
+    with pytest.raises(ClientError) as exc:
+        s3.list_object_versions(Bucket=bucket_name, VersionIdMarker='null')
+    assert _code(exc.value) == 'InvalidArgument'
+
+
+def test_copy_from_version(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'one',
+                       Metadata={'n': '1'})['VersionId']
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'two')
+    resp = s3.copy_object(Bucket=bucket_name, Key='copy', CopySource={
+        'Bucket': bucket_name, 'Key': 'k', 'VersionId': v1})
+    assert resp['CopySourceVersionId'] == v1
+    assert resp['VersionId'] not in (None, v1)
+    got = s3.get_object(Bucket=bucket_name, Key='copy')
+    assert got['Body'].read() == b'one' and got['Metadata'] == {'n': '1'}
+    # Copying an old version onto its own key restores it (an S3 idiom).
+    s3.copy_object(Bucket=bucket_name, Key='k', CopySource={
+        'Bucket': bucket_name, 'Key': 'k', 'VersionId': v1})
+    assert _body(s3, bucket_name, 'k') == b'one'
+    assert len(s3.list_object_versions(Bucket=bucket_name,
+                                       Prefix='k')['Versions']) == 3
+    marker = s3.delete_object(Bucket=bucket_name, Key='k')['VersionId']
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket_name, Key='x', CopySource={
+            'Bucket': bucket_name, 'Key': 'k', 'VersionId': marker})
+    assert _code(exc.value) == 'InvalidRequest'
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket_name, Key='x', CopySource={
+            'Bucket': bucket_name, 'Key': 'k', 'VersionId': '1000000000.00000'})
+    assert _code(exc.value) == 'NoSuchVersion'
+
+
+def test_delete_objects_with_versions(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='a', Body=b'1')['VersionId']
+    v2 = s3.put_object(Bucket=bucket_name, Key='a', Body=b'2')['VersionId']
+    s3.put_object(Bucket=bucket_name, Key='b', Body=b'b')
+    resp = s3.delete_objects(Bucket=bucket_name, Delete={'Objects': [
+        {'Key': 'a', 'VersionId': v1}, {'Key': 'b'},
+        {'Key': 'c', 'VersionId': 'bogus'}]})
+    deleted = {d['Key']: d for d in resp['Deleted']}
+    assert deleted['a']['VersionId'] == v1
+    assert deleted['b']['DeleteMarker'] is True
+    assert deleted['b']['DeleteMarkerVersionId']
+    assert [(e['Key'], e['Code']) for e in resp['Errors']] == [
+        ('c', 'InvalidArgument')]
+    assert _all_versions(s3, bucket_name) == [
+        ('a', v2, True, False),
+        ('b', deleted['b']['DeleteMarkerVersionId'], True, True),
+        ('b', _all_versions(s3, bucket_name)[2][1], False, False)]
+
+
+def test_delete_versioned_bucket(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='null-version', Body=b'x')
+    _enable(s3, bucket_name)
+    # Only a null version in the bucket: not empty, and still versioned
+    # afterwards (Swift alone would drop its versions container here).
+    with pytest.raises(ClientError) as exc:
+        s3.delete_bucket(Bucket=bucket_name)
+    assert _code(exc.value) == 'BucketNotEmpty'
+    v = s3.put_object(Bucket=bucket_name, Key='k', Body=b'1')['VersionId']
+    assert v != 'null'
+    s3.delete_object(Bucket=bucket_name, Key='k')
+    s3.delete_object(Bucket=bucket_name, Key='null-version',
+                     VersionId='null')
+    with pytest.raises(ClientError) as exc:
+        s3.delete_bucket(Bucket=bucket_name)
+    assert _code(exc.value) == 'BucketNotEmpty'
+    for key, version, _latest, _marker in _all_versions(s3, bucket_name):
+        s3.delete_object(Bucket=bucket_name, Key=key, VersionId=version)
+    assert _all_versions(s3, bucket_name) == []
+    s3.delete_bucket(Bucket=bucket_name)
+    with pytest.raises(ClientError) as exc:
+        s3.head_bucket(Bucket=bucket_name)
+    assert _status(exc.value) == 404
