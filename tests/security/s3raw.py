@@ -140,16 +140,21 @@ V2_SUBRESOURCES = frozenset([
 
 def v2_signature(creds: Creds, method: str, raw_path: str, params: Params,
                  headers: Mapping[str, str], date_line: str) -> str:
+    sts = v2_string_to_sign(method, raw_path, params, headers, date_line)
+    digest = hmac.new(creds.secret.encode(), sts.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def v2_string_to_sign(method: str, raw_path: str, params: Params,
+                      headers: Mapping[str, str], date_line: str) -> str:
     amz = ''.join(sorted('%s:%s\n' % (k, v.strip()) for k, v in headers.items()
                          if k.startswith('x-amz-')))
     subs = sorted((k, v) for k, v in params if k in V2_SUBRESOURCES)
     resource = raw_path.split('?')[0]
     if subs:
         resource += '?' + '&'.join(k + ('=' + v if v else '') for k, v in subs)
-    sts = '\n'.join((method, headers.get('content-md5', ''),
-                     headers.get('content-type', ''), date_line, amz + resource))
-    digest = hmac.new(creds.secret.encode(), sts.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    return '\n'.join((method, headers.get('content-md5', ''),
+                      headers.get('content-type', ''), date_line, amz + resource))
 
 
 # -- the client ----------------------------------------------------------------
