@@ -440,10 +440,8 @@ class S3Token:
         if status == 404:
             raise AuthFailure('InvalidAccessKeyId', 'Keystone: 404')
         if status == 401:
-            code = 'SignatureDoesNotMatch' \
-                if 'signature' in _error_message(reply).lower() \
-                else 'AccessDenied'
-            raise AuthFailure(code, 'Keystone: 401')
+            raise AuthFailure(_classify_401(_error_message(reply)),
+                              'Keystone: 401')
         if status == 400:
             raise AuthFailure('AccessDenied', 'Keystone: 400')
         self.logger.error('s3token: Keystone answered s3tokens with HTTP %d '
@@ -521,6 +519,19 @@ def _v3_token(reply: Any) -> dict | None:
         return None
     token.pop('catalog', None)
     return {'token': token}
+
+
+def _classify_401(message: str) -> str:
+    """The S3 error for a Keystone 401 on s3tokens.
+
+    Keystone hides the reason unless ``insecure_debug`` is on; a wrong secret
+    is by far the usual cause, so only a specific reason that is not about the
+    signature (disabled user or project, no role) gives AccessDenied.
+    """
+    text = message.lower()
+    if not text or 'signature' in text or 'requires authentication' in text:
+        return 'SignatureDoesNotMatch'
+    return 'AccessDenied'
 
 
 def _error_message(reply: Any) -> str:

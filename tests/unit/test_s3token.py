@@ -640,7 +640,9 @@ def test_wrong_secret_cold(keystone: FakeKeystone) -> None:
 @pytest.mark.parametrize('status,body,code', [
     (401, {'error': {'message': 'User not valid for project.'}}, 'AccessDenied'),
     (401, {'error': {'message': 'Credential signature mismatch'}}, 'SignatureDoesNotMatch'),
-    (401, 'not even a dict', 'AccessDenied'),
+    (401, {'error': {'message': 'The request you have made requires authentication.'}},
+     'SignatureDoesNotMatch'),
+    (401, 'not even a dict', 'SignatureDoesNotMatch'),
     (400, {'error': {'message': 'bad request'}}, 'AccessDenied'),
     (403, {'error': {'message': 'policy'}}, 'ServiceUnavailable'),
     (500, None, 'ServiceUnavailable'),
