@@ -134,6 +134,9 @@ def _iso(ts: float) -> str:
 
 
 def _check_skew(ts: float, now: float, skew: int) -> None:
+    if ts < 0:
+        # Before the epoch: AWS calls this an invalid date, not a skew.
+        raise errors.AccessDenied(_NO_DATE)
     if abs(now - ts) > skew:
         raise errors.RequestTimeTooSkewed(
             RequestTime=time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(
@@ -159,7 +162,7 @@ def _request_time(req: S3Request) -> Tuple[float, str]:
 def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest]:
     """The request's signature, or None for an anonymous request."""
     now = time.time() if now is None else now
-    authz = req.header('authorization')
+    authz = req.header('authorization') or None  # empty = anonymous
     q = req.query
     presigned_v4 = 'X-Amz-Algorithm' in q or 'X-Amz-Credential' in q
     presigned_v2 = 'AWSAccessKeyId' in q or 'Signature' in q
@@ -224,8 +227,10 @@ def _v2_candidates(req: S3Request, dates: List[str]) -> List[str]:
 def _header_v2(req: S3Request, authz: str, now: float) -> SignedRequest:
     access_key, sep, signature = authz[4:].strip().rpartition(':')
     if not sep or not access_key or not signature:
-        raise errors.AccessDenied('AWS authorization header is invalid.  '
-                                  'Expected AwsAccessKeyId:signature')
+        raise errors.InvalidArgument('AWS authorization header is invalid.  '
+                                     'Expected AwsAccessKeyId:signature',
+                                     ArgumentName='Authorization',
+                                     ArgumentValue=authz[:40])
     ts, _raw = _request_time(req)
     _check_skew(ts, now, req.conf.allowable_clock_skew)
     # With x-amz-date present the Date line is empty (x-amz-date is signed

@@ -275,3 +275,27 @@ def test_odd_signatures_fail_cleanly(sig):
     except errors.S3Error:
         return
     assert signed.check_signature('secret') is False
+
+
+def test_date_before_epoch_is_access_denied():
+    req = make_req('GET', '/bkt/k', headers={
+        'Authorization': 'AWS a:b', 'x-amz-date': 'Tue, 07 Jul 1950 21:53:04 GMT'},
+        vhost=False)
+    with pytest.raises(errors.AccessDenied):
+        signature.parse(req)
+
+
+def test_malformed_v2_header_is_invalid_argument():
+    req = make_req('GET', '/bkt/k', headers={'Authorization': 'AWS HAHAHA',
+                                             'Date': time.strftime(
+                                                 '%a, %d %b %Y %H:%M:%S GMT',
+                                                 time.gmtime())},
+                   vhost=False)
+    with pytest.raises(errors.InvalidArgument):
+        signature.parse(req)
+
+
+def test_empty_authorization_is_anonymous():
+    req = make_req('GET', '/bkt/k', headers={'Authorization': ''},
+                   vhost=False)
+    assert signature.parse(req) is None
