@@ -1,0 +1,155 @@
+"""Command line: ``python -m tools.bench [run|profile|report] ...`` (run by default).
+
+    python -m tools.bench --quick              # a minute or two
+    python -m tools.bench                      # the full run (~20 minutes)
+    python -m tools.bench --scenarios get_1k,list_1000 --targets native,swift3compat
+    python -m tools.bench profile --targets swift3compat --count 2000
+    python -m tools.bench report bench-results/results.json   # re-render
+
+Results go to ``--out`` (default ``bench-results/``): results.json, results.md,
+results.png; ``profile`` writes ``profile-<target>-<scenario>.pstats`` there and
+prints the top functions.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pstats
+import sys
+import time
+from typing import Any, Optional, Sequence
+
+from tools.bench import report
+from tools.bench.client import Op
+from tools.bench.runner import Bench
+from tools.bench.scenarios import Sizes
+
+DEFAULT_OUT = 'bench-results'
+PROFILED = 'put_1k,get_1k,head_1k,delete_1k,list_1000,list_delimiter'
+
+
+def _names(value: Optional[str]) -> Optional[list[str]]:
+    return [v.strip() for v in value.split(',') if v.strip()] if value else None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='python -m tools.bench',
+                                description=__doc__.split('\n')[0])
+    p.add_argument('command', nargs='?', default='run', choices=('run', 'profile', 'report'))
+    p.add_argument('file', nargs='?', help='results.json to re-render (report)')
+    p.add_argument('--quick', action='store_true', help='small counts (1-2 minutes)')
+    p.add_argument('--out', default=DEFAULT_OUT, help='output directory')
+    p.add_argument('--scenarios', help='comma-separated scenario names (default: all)')
+    p.add_argument('--targets', help='comma-separated proxies (default: all)')
+    p.add_argument('--rounds', type=int, help='override the number of rounds')
+    p.add_argument('--no-rss', action='store_true', help='skip the RSS upload')
+    p.add_argument('--data-dir', help='cluster data dir (default: a temporary dir; '
+                   'BENCH_TMPDIR chooses where)')
+    p.add_argument('--count', type=int, default=1000,
+                   help='profile: requests per profiled scenario')
+    return p
+
+
+def sizes_for(args: argparse.Namespace) -> Sizes:
+    sizes = Sizes.quick() if args.quick else Sizes.full()
+    if args.rounds:
+        sizes = dataclasses.replace(sizes, rounds=args.rounds,
+                                    heavy_rounds=min(sizes.heavy_rounds, args.rounds))
+    return sizes
+
+
+def run(args: argparse.Namespace) -> int:
+    sizes = sizes_for(args)
+    started = time.time()
+    with Bench(sizes, args.data_dir, _names(args.scenarios), _names(args.targets)) as bench:
+        results = bench.run(rss=not args.no_rss)
+        doc = {
+            'mode': 'quick' if args.quick else 'full',
+            'started': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started)),
+            'duration_s': time.time() - started,
+            'machine': report.machine(),
+            'sizes': dataclasses.asdict(sizes),
+            'targets': [{'name': t.name, 'api': t.api, 's3_acl': t.s3_acl,
+                         'supports': sorted(t.supports)} for t in bench.targets],
+            'scenarios': [{'name': s.name, 'label': s.label, 'unit': s.unit,
+                           'kind': s.kind, 'needs': s.needs, 'native': s.native_name}
+                          for s in bench.scenarios],
+            'results': results.to_json(),
+        }
+    write(doc, args.out)
+    return 0
+
+
+def write(doc: dict[str, Any], out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, 'results.json'), 'w') as f:
+        json.dump(doc, f, indent=1)
+    text = report.markdown(doc)
+    with open(os.path.join(out, 'results.md'), 'w') as f:
+        f.write(text)
+    report.chart(doc, os.path.join(out, 'results.png'))
+    print(text)
+    print(f'written to {out}/results.json, results.md, results.png')
+
+
+def profile(args: argparse.Namespace) -> int:
+    """Profile each target's proxy process while it serves ``--count``
+    requests of each scenario (one client thread)."""
+    scenarios = _names(args.scenarios or PROFILED)
+    targets = _names(args.targets or 'swift3compat')
+    sizes = dataclasses.replace(sizes_for(args), small_requests=args.count,
+                                list_requests=max(args.count // 20, 5), concurrency=1)
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    with Bench(sizes, args.data_dir, scenarios, targets, profile=True) as bench:
+        for scenario in bench.scenarios:
+            for target in bench.targets:
+                if scenario.applies(target):
+                    scenario.setup(bench.client, target, sizes)
+        for scenario in bench.scenarios:
+            for target in bench.targets:
+                if not scenario.applies(target):
+                    continue
+                path = os.path.join(out, f'profile-{target.name}-{scenario.name}.pstats')
+                batch = scenario.batch(bench.client, target, sizes, 0)
+                control = [Op('GET', '__bench_profile__', 'start')]
+                _control(bench, target, control)
+                bench.client.run_serial(target, batch.ops, batch.keep_body)
+                _control(bench, target, [Op('GET', '__bench_profile__', 'stop',
+                                            params=[('path', path)])])
+                _print_profile(path, target.name, scenario.name, batch.count)
+    return 0
+
+
+def _control(bench: Bench, target: Any, ops: Sequence[Op]) -> None:
+    # the profile filter answers before any auth: no signature needed
+    for op in ops:
+        op.expect = (204,)
+        bench.client.send(target.raw(), op)
+
+
+def _print_profile(path: str, target: str, scenario: str, count: int) -> None:
+    stats = pstats.Stats(path)
+    total = stats.total_tt
+    print(f'\n=== {target} {scenario}: {total / count * 1e6:.0f} µs CPU per request '
+          f'under cProfile ({count} requests); {path}')
+    stats.sort_stats('tottime').print_stats(25)
+    stats.sort_stats('cumulative').print_stats('swift3compat', 30)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == 'report':
+        if not args.file:
+            parser().error('report needs a results.json file')
+        with open(args.file) as f:
+            write(json.load(f), args.out if args.out != DEFAULT_OUT
+                  else os.path.dirname(os.path.abspath(args.file)))
+        return 0
+    return profile(args) if args.command == 'profile' else run(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
