@@ -286,9 +286,12 @@ password_hash_rounds = 4
     def user_session(self, user: User) -> ksa_session.Session:
         return self.session(user.name, user.password, project=user.project)
 
-    def create_ec2(self, user: User) -> Ec2Credential:
-        """A new EC2 credential of ``user`` for its project, made with its own token."""
-        cred = _post(self.user_session(user), f'/users/{user.id}/credentials/OS-EC2',
+    def create_ec2(self, user: User,
+                   session: ksa_session.Session | None = None) -> Ec2Credential:
+        """A new EC2 credential of ``user`` for its project, made with its own token
+        (``session``: one of ``user_session(user)``, to reuse its token)."""
+        cred = _post(session or self.user_session(user),
+                     f'/users/{user.id}/credentials/OS-EC2',
                      {'tenant_id': user.project_id})['credential']
         return Ec2Credential(cred['access'], cred['secret'])
 
