@@ -94,6 +94,10 @@ OPTIONS: List[Option] = [
     Option('max_meta_size', integer(1, 65536), '2048',
            'Largest total size of x-amz-meta-* names and values '
            '(MetadataTooLarge); AWS allows 2 KB.'),
+    Option('listing_dlo_sizes', boolean, 'true',
+           'Report the real size and ETag of Dynamic Large Objects in '
+           'listings: Swift lists a DLO manifest as an empty object, so every '
+           'empty object listed costs one HEAD (run in parallel).'),
     Option('max_xml_body_size', integer(1024, 64 * 1024 * 1024), '4194304',
            'Largest XML request body parsed (a 10,000 part '
            'CompleteMultipartUpload is about 1.5 MB).'),

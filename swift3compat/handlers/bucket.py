@@ -7,11 +7,17 @@ import json
 from typing import Dict, List, Optional
 from urllib.parse import quote_plus
 
+from eventlet import GreenPool
+
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, iso8601, xml_response
+
+
+_EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+_DLO_HEAD_CONCURRENCY = 8
 
 
 def _region(req: S3Request) -> Dict[str, str]:
@@ -38,6 +44,10 @@ def _location_constraint(req: S3Request, backend: Backend) -> None:
 
 def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     _location_constraint(req, backend)
+    # A PUT on an existing container moves its put timestamp, which is the
+    # bucket's CreationDate in ListBuckets: look first.
+    if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
+        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
     resp = backend.request('PUT', req.bucket, ok=(202,))
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
@@ -128,6 +138,29 @@ def _fetch(req: S3Request, backend: Backend, prefix: str, delimiter: str,
     return entries[:max_keys], truncated
 
 
+def _dlo_sizes(req: S3Request, backend: Backend, entries: List[dict]
+               ) -> None:
+    """Swift lists a Dynamic Large Object manifest as the empty object it
+    is: give it the size and ETag that a HEAD (and GET) report."""
+    if not req.conf.listing_dlo_sizes:
+        return
+
+    def head(entry: dict) -> None:
+        try:
+            resp = backend.request('HEAD', req.bucket, entry['name'],
+                                   ok=(404,))
+        except errors.S3Error:
+            return      # e.g. missing segments: list it as Swift does
+        if resp.status_int == 200 and 'X-Object-Manifest' in resp.headers:
+            entry['bytes'] = int(resp.headers.get('Content-Length') or 0)
+            entry['hash'] = resp.headers.get('Etag', '').strip('"')
+
+    empty = [e for e in entries
+             if e.get('bytes') == 0 and e.get('hash') == _EMPTY_MD5]
+    for _ in GreenPool(_DLO_HEAD_CONCURRENCY).imap(head, empty):
+        pass
+
+
 def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
     out: List[str] = []
     prefixes: List[str] = []
@@ -165,6 +198,7 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
     enc = _encoder(req)
     entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
                                 max_keys)
+    _dlo_sizes(req, backend, entries)
     contents, prefixes = _contents(entries, enc, req.user_id or
                                    backend.account)
     next_marker = ''
@@ -210,6 +244,7 @@ def _list_v2(req: S3Request, backend: Backend) -> S3Response:
     fetch_owner = q.get('fetch-owner', 'false').lower() == 'true'
     entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
                                 max_keys)
+    _dlo_sizes(req, backend, entries)
     contents, prefixes = _contents(
         entries, enc, (req.user_id or backend.account) if fetch_owner
         else None)

@@ -2,8 +2,11 @@
 DeleteObject."""
 from __future__ import annotations
 
+import json
 from typing import Dict, Optional, Tuple
 from urllib.parse import quote, unquote
+
+from swift.common import constraints
 
 from swift3compat import errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
@@ -32,20 +35,45 @@ _PASSED_RESPONSE = ('Content-Type', 'Content-Length', 'Content-Range',
                     'Last-Modified', 'Accept-Ranges') + STORED_HEADERS
 SWIFT_META = 'X-Object-Meta-'
 S3_META = 'x-amz-meta-'
+# User metadata beyond Swift's per-item limits, as a JSON object.
+META_OVERFLOW = OBJECT_SYSMETA + 'Meta'
 
 
 # -- metadata -----------------------------------------------------------------
 def user_metadata(req: S3Request) -> Dict[str, str]:
-    """x-amz-meta-* → X-Object-Meta-*, within AWS's 2 KB limit."""
-    out: Dict[str, str] = {}
+    """x-amz-meta-* → Swift headers, within AWS's 2 KB limit."""
+    items: Dict[str, str] = {}
     size = 0
     for key, value in req.environ.items():
         if key.startswith('HTTP_X_AMZ_META_'):
             name = key[16:].lower().replace('_', '-')
             size += len(name) + len(value.encode('latin-1'))
-            out[SWIFT_META + name] = value
+            items[name] = value
     if size > req.conf.max_meta_size:
         raise errors.MetadataTooLarge(MaxSizeAllowed=req.conf.max_meta_size)
+    return swift_metadata(items)
+
+
+def swift_metadata(items: Dict[str, str]) -> Dict[str, str]:
+    """User metadata as X-Object-Meta-* where Swift's constraints allow
+    (256-byte values, 128-byte names, 90 items, 4 KB), the rest as JSON in
+    META_OVERFLOW, so that everything AWS accepts is kept."""
+    out: Dict[str, str] = {}
+    overflow: Dict[str, str] = {}
+    total = 0
+    for name, value in sorted(items.items()):
+        size = len(name) + len(value)
+        if len(name) <= constraints.MAX_META_NAME_LENGTH and \
+                len(value) <= constraints.MAX_META_VALUE_LENGTH and \
+                len(out) < constraints.MAX_META_COUNT and \
+                total + size <= constraints.MAX_META_OVERALL_SIZE:
+            out[SWIFT_META + name] = value
+            total += size
+        else:
+            overflow[name] = value
+    if overflow:
+        out[META_OVERFLOW] = json.dumps(overflow, ensure_ascii=False,
+                                        separators=(',', ':'))
     return out
 
 
@@ -99,6 +127,8 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
             out['x-amz-storage-class'] = value
         elif title == versioning.SWIFT_VERSION_ID:
             out[versioning.VERSION_ID] = value
+        elif title == META_OVERFLOW.title() and value:
+            out.update((S3_META + k, v) for k, v in json.loads(value).items())
     return out
 
 
@@ -266,6 +296,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
             'size for a copy source: 5368709120')
     headers = {'X-Copy-From': quote('/%s/%s' % (src_bucket, src_key))}
     if directive == 'REPLACE':
+        # Swift keeps the source's sysmeta even with X-Fresh-Metadata.
+        headers[META_OVERFLOW] = ''
         headers.update(put_headers(req))
         headers['X-Fresh-Metadata'] = 'true'
     else:
