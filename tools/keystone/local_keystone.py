@@ -319,7 +319,7 @@ password_hash_rounds = 4
     def authtoken_options(self, **overrides: str) -> dict[str, str]:
         """The ``[filter:authtoken]`` section for this Keystone."""
         options = {
-            'paste.filter_factory': 'keystonemiddleware.auth_token:filter_factory',
+            'use': 'egg:keystonemiddleware#auth_token',
             'www_authenticate_uri': self.url,
             'auth_type': 'password',
             'auth_url': self.url,
