@@ -38,10 +38,12 @@ from swift.common.registry import (register_sensitive_header,
 from swift.common.utils import get_logger
 
 from swift3compat import __version__, config, errors, pipeline, routing
-from swift3compat.auth import signature
+from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.backend import Backend, BodyError
+from swift3compat.checksums import with_footers
+from swift3compat.handlers.multipart import check_slo
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response
 
@@ -54,6 +56,7 @@ _S3_QUERY_AUTH = ('X-Amz-Algorithm=', 'X-Amz-Credential=', 'AWSAccessKeyId=')
 class Swift3Middleware:
     def __init__(self, app, conf: config.Config, logger=None) -> None:
         self.app = app
+        self.backend_app = with_footers(app)
         self.conf = conf
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)
@@ -112,7 +115,7 @@ class Swift3Middleware:
         if signed is None:
             # Anonymous access follows ACLs/policy (not yet): deny, in XML.
             raise errors.AccessDenied()
-        backend = Backend(self.app, req, signed)
+        backend = Backend(self.backend_app, req, signed)
         req.auth = signed
         self._verify_payload(req, signed, backend)
         try:
@@ -128,13 +131,12 @@ class Swift3Middleware:
     def _verify_payload(self, req: S3Request, signed: signature.SignedRequest,
                         backend: Backend) -> None:
         payload = signed.payload_hash
+        if signed.version == 4 and chunked.applies(req, signed):
+            chunked.install(req, signed, backend)
+            return
         if signed.version != 4 or payload is None or \
                 payload == 'UNSIGNED-PAYLOAD':
             return
-        if payload in signature.STREAMING_PAYLOADS:
-            raise errors.NotImplemented(
-                'Transferring payloads in multiple chunks using aws-chunked '
-                'is not implemented yet')
         has_body = req.content_length not in (None, 0) or \
             req.environ.get('HTTP_TRANSFER_ENCODING', '').lower() == 'chunked'
         if not has_body:
@@ -182,6 +184,7 @@ def filter_factory(global_conf: Dict[str, str], **local_conf: str):
                         s3_acl=conf.s3_acl)
 
     def factory(app):
+        check_slo(conf, logger)
         return Swift3Middleware(app, conf, logger)
     return factory
 
