@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Tuple
 
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
+from swift3compat.handlers import attributes, multipart
 from swift3compat.handlers import (acl, bucket, multi_delete, obj, service,
                                   versioning)
 from swift3compat.request import S3Request
@@ -165,6 +166,14 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('object', 'acl', 'GET'): acl.get_acl,
     ('object', 'acl', 'PUT'): acl.put_acl,
     ('object', 'tagging', 'GET'): fixed('Tagging', '<TagSet></TagSet>'),
+    ('object', 'attributes', 'GET'): attributes.get_object_attributes,
+    # multipart uploads
+    ('bucket', 'uploads', 'GET'): multipart.list_multipart_uploads,
+    ('object', 'uploads', 'POST'): multipart.create_multipart_upload,
+    ('object', 'uploadId', 'PUT'): multipart.upload_part,
+    ('object', 'uploadId', 'GET'): multipart.list_parts,
+    ('object', 'uploadId', 'POST'): multipart.complete_multipart_upload,
+    ('object', 'uploadId', 'DELETE'): multipart.abort_multipart_upload,
 }
 
 

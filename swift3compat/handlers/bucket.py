@@ -11,6 +11,7 @@ from eventlet import GreenPool
 
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
+from swift3compat.handlers import multipart
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, iso8601, xml_response
@@ -69,6 +70,7 @@ def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
     resp = backend.request('DELETE', req.bucket, ok=(409,))
     if resp.status_int == 409:
         raise errors.BucketNotEmpty(BucketName=req.bucket)
+    multipart.delete_segments_container(backend, req.bucket)
     return S3Response(204)
 
 
@@ -169,7 +171,7 @@ def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
             prefixes.append('<CommonPrefixes>%s</CommonPrefixes>'
                             % xmlutil.elem('Prefix', enc(e['subdir'])))
             continue
-        etag = e.get('s3_etag') or e['hash']
+        etag = multipart.listing_etag(e)
         out.append(''.join((
             '<Contents>', xmlutil.elem('Key', enc(e['name'])),
             '<LastModified>', iso8601(e['last_modified']), '</LastModified>',

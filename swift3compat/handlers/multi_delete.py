@@ -8,21 +8,13 @@ from typing import Dict, List, Optional, Tuple
 
 from eventlet import GreenPool
 
-from swift3compat import errors, xmlutil
+from swift3compat import checksums, errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat.backend import Backend
 from swift3compat.handlers import versioning
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
-# Checksums we can verify with the standard library; others (crc32c,
-# crc64nvme) are accepted as the required integrity header.
-_STDLIB_CHECKSUMS = {
-    'x-amz-checksum-crc32': lambda b: zlib.crc32(b).to_bytes(4, 'big'),
-    'x-amz-checksum-sha1': lambda b: hashlib.sha1(b).digest(),
-    'x-amz-checksum-sha256': lambda b: hashlib.sha256(b).digest(),
-}
-_OTHER_CHECKSUMS = ('x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme')
 
 
 def _check_integrity(req: S3Request, body: bytes) -> None:
@@ -31,15 +23,10 @@ def _check_integrity(req: S3Request, body: bytes) -> None:
         if hashlib.md5(body).hexdigest() != md5:
             raise errors.BadDigest()
         return
-    for name, digest in _STDLIB_CHECKSUMS.items():
-        value = req.header(name)
-        if value is not None:
-            if base64.b64encode(digest(body)).decode() != value.strip():
-                raise errors.BadDigest(
-                    'The %s you specified did not match the calculated '
-                    'checksum.' % name[len('x-amz-checksum-'):].upper())
-            return
-    if any(req.header(n) is not None for n in _OTHER_CHECKSUMS):
+    declared = checksums.declared(req)
+    if declared is not None:
+        if declared.algorithm.digest(body) != declared.value:
+            raise checksums.mismatch(declared.algorithm)
         return
     raise errors.InvalidRequest(
         'Missing required header for this request: Content-MD5 OR '

@@ -10,8 +10,9 @@ from swift.common import constraints
 
 from swift3compat import errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
+from swift3compat import checksums
 from swift3compat.backend import OBJECT_SYSMETA, Backend
-from swift3compat.handlers import versioning
+from swift3compat.handlers import multipart, versioning
 from swift3compat.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
 
@@ -129,6 +130,8 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
             out[versioning.VERSION_ID] = value
         elif title == META_OVERFLOW.title() and value:
             out.update((S3_META + k, v) for k, v in json.loads(value).items())
+    if multipart.is_multipart(swift_headers):
+        out['ETag'] = '"%s"' % multipart.s3_etag_of(swift_headers)
     return out
 
 
@@ -158,14 +161,22 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         raise errors.InvalidRequest(
             'Request specific response headers cannot be used for anonymous '
             'GET requests.')
+    get_headers = _get_headers(req)
+    # Conditions compare the S3 ETag of multipart objects.
+    get_headers['X-Backend-Etag-Is-At'] = multipart.ETAG_SYSMETA
+    part_headers: Dict[str, str] = {}
+    if 'partNumber' in req.query:
+        part, part_headers = multipart.part_range(req, backend)
+        if part:
+            get_headers['Range'] = part
     version = versioning.requested_version(req)
     if version is None:
         resp = backend.request(method, req.bucket, req.key,
-                               headers=_get_headers(req), ok=(412, 416))
+                               headers=get_headers, ok=(412, 416))
     else:
         resp = versioning.request_version(req, backend, method, req.bucket,
                                           req.key, version,
-                                          headers=_get_headers(req),
+                                          headers=get_headers,
                                           ok=(412, 416))
     if resp.status_int == 412:
         raise errors.PreconditionFailed(Condition=_failed_condition(req))
@@ -175,12 +186,17 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
                                   ActualObjectSize=size)
     headers = object_response_headers(resp.headers)
     headers.update(overrides)
+    headers.update(part_headers)
     if resp.status_int == 304:
         headers.pop('Content-Length', None)
         headers.pop('Content-Type', None)
         return S3Response(304, headers)
+    headers.update(checksums.response_headers(
+        req, resp.headers, ranged='Range' in get_headers))
     if method == 'HEAD':
-        return S3Response(resp.status_int, headers)
+        # Swift ignores Range on HEAD: a part's HEAD is answered here.
+        return S3Response(206 if 'Content-Range' in part_headers
+                          else resp.status_int, headers)
     return S3Response(resp.status_int, headers, resp.app_iter)
 
 
@@ -214,13 +230,17 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     if length is not None and length > 5 * 1024 ** 3:
         raise errors.EntityTooLarge(ProposedSize=length,
                                     MaxSizeAllowed=5 * 1024 ** 3)
+    headers.update(multipart.conditional_put_check(req, backend))
+    body, echoed = checksums.upload_input(req, backend, length)
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
-                           wsgi_input=req.environ['wsgi.input'],
-                           content_length=length)
-    return S3Response(200, {'ETag': resp.headers['Etag']
-                            if resp.headers['Etag'].startswith('"')
-                            else '"%s"' % resp.headers['Etag'],
-                            **versioning.response_headers(resp.headers)})
+                           wsgi_input=body, content_length=length)
+    out = {'ETag': resp.headers['Etag']
+           if resp.headers['Etag'].startswith('"')
+           else '"%s"' % resp.headers['Etag'],
+           **versioning.response_headers(resp.headers)}
+    if echoed is not None:
+        out[echoed.header] = checksums.b64(body.results[echoed.name])
+    return S3Response(200, out)
 
 
 # -- COPY -----------------------------------------------------------------------
@@ -338,5 +358,9 @@ def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
 
 # -- DELETE ---------------------------------------------------------------------
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
-    return S3Response(204, versioning.delete_key(
-        backend, req.bucket, req.key, versioning.requested_version(req)))
+    version = versioning.requested_version(req)
+    doomed = multipart.doomed_by_delete(req, backend, version)
+    out = versioning.delete_key(backend, req.bucket, req.key, version)
+    if doomed is not None:
+        multipart.delete_segments(req, backend, doomed)
+    return S3Response(204, out)

@@ -37,9 +37,10 @@ def _windows(secret: str) -> set[str]:
     """Every substring one character longer than what may be revealed, as
     sent and as (doubly) percent-encoded in a logged query string."""
     out = set()
-    encoded = quote(secret, safe='')
-    for form in {secret, encoded, quote(secret, safe='/'), quote(encoded, safe='')}:
-        out.update(form[i:i + REVEALED + 1] for i in range(len(form) - REVEALED))
+    for i in range(len(secret) - REVEALED):
+        window = secret[i:i + REVEALED + 1]
+        encoded = quote(window, safe='')
+        out.update((window, encoded, quote(window, safe='/'), quote(encoded, safe='')))
     return out
 
 

@@ -55,7 +55,10 @@ def test_garbage_v2_header_signature_is_403(raw, bucket, value):
     q, hdrs, _ = raw.sign('GET', f'/{bucket}', auth='v2')
     hdrs['authorization'] = f'AWS {raw.creds.access_key}:{value}'
     resp = raw.request('GET', f'/{bucket}', hdrs)
-    assert resp.status == 403 and is_s3_error(resp), resp
+    if value.strip():
+        assert resp.status == 403 and is_s3_error(resp), resp
+    else:   # no signature at all: a malformed header
+        assert resp.status == 400 and resp.code == 'InvalidArgument', resp
 
 
 @pytest.mark.parametrize('value', GARBAGE)

@@ -1,0 +1,237 @@
+"""Flexible checksums (swift3compat.checksums): algorithms against their
+check values, request parsing, verification while streaming, multipart
+combination."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import zlib
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from swift3compat import checksums, config
+from swift3compat.auth import chunked
+from swift3compat.backend import BodyError
+from swift3compat.request import S3Request
+
+CHECK = b'123456789'     # the CRC catalogue's check input
+
+
+@pytest.mark.parametrize('name,value', [
+    ('CRC32', 0xCBF43926), ('CRC32C', 0xE3069283),
+    ('CRC64NVME', 0xAE8B14860A799888)])
+def test_crc_check_values(name, value):
+    algorithm = checksums.ALGORITHMS[name]
+    assert algorithm.digest(CHECK) == value.to_bytes(algorithm.size, 'big')
+
+
+def test_hashes_and_streaming_equal_one_shot():
+    data = os.urandom(100000)
+    assert checksums.ALGORITHMS['SHA256'].digest(data) == \
+        hashlib.sha256(data).digest()
+    for algorithm in checksums.ALGORITHMS.values():
+        hasher = algorithm.new()
+        for i in range(0, len(data), 777):
+            hasher.update(data[i:i + 777])
+        assert hasher.digest() == algorithm.digest(data), algorithm.name
+
+
+def request(headers):
+    env = {'REQUEST_METHOD': 'PUT', 'PATH_INFO': '/bucket/k'}
+    env.update(('HTTP_' + k.upper().replace('-', '_'), v)
+               for k, v in headers.items())
+    return S3Request(env, config.defaults())
+
+
+def b64crc32(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, 'big')).decode()
+
+
+def test_declared_header():
+    decl = checksums.declared(request({'x-amz-checksum-crc32': b64crc32(b'x'),
+                                       'x-amz-sdk-checksum-algorithm': 'crc32'}))
+    assert decl.algorithm.name == 'CRC32'
+    assert decl.value == zlib.crc32(b'x').to_bytes(4, 'big')
+    assert checksums.declared(request({})) is None
+
+
+def test_declared_trailer():
+    decl = checksums.declared(request({}), 'x-amz-checksum-crc64nvme')
+    assert decl.algorithm.name == 'CRC64NVME' and decl.value is None
+
+
+@pytest.mark.parametrize('headers,trailer,message', [
+    ({'x-amz-checksum-crc32': 'AAAA'}, None, 'x-amz-checksum-crc32 header'),
+    ({'x-amz-checksum-crc32': '!!!!!!=='}, None, 'header is invalid'),
+    ({'x-amz-checksum-crc32': 'AAAAAA==', 'x-amz-checksum-sha1': 'x'}, None,
+     'Multiple checksum'),
+    ({'x-amz-checksum-crc32': 'AAAAAA=='}, 'x-amz-checksum-crc32c',
+     'Multiple checksum'),
+    ({}, 'x-amz-checksum-md5', 'x-amz-trailer'),
+    ({'x-amz-checksum-crc32': 'AAAAAA==',
+      'x-amz-sdk-checksum-algorithm': 'SHA256'}, None,
+     'x-amz-sdk-checksum-algorithm'),
+    ({'x-amz-sdk-checksum-algorithm': 'CRC32'}, None, 'no corresponding'),
+    ({'x-amz-sdk-checksum-algorithm': 'MD5'}, None,
+     'x-amz-sdk-checksum-algorithm'),
+])
+def test_declared_errors(headers, trailer, message):
+    with pytest.raises(Exception) as info:
+        checksums.declared(request(headers), trailer)
+    assert info.value.code == 'InvalidRequest'
+    assert message in info.value.message
+
+
+class Decoder:
+    """What the aws-chunked decoder leaves for the checksum layer."""
+    def __init__(self, trailers):
+        self.trailers_received = trailers
+
+
+def put(req, data: bytes, length, trailers=None):
+    req.environ['wsgi.input'] = io.BytesIO(data)
+    if trailers is not None:
+        req.environ[chunked.ENV_KEY] = Decoder(trailers)
+    backend = SimpleNamespace(body_reader=None)
+    body, algorithm = checksums.upload_input(req, backend, length)
+    assert backend.body_reader is body
+    return body, algorithm
+
+
+def upload(data: bytes, headers=None, trailers=None, length='auto',
+           read=1000):
+    req = request(headers or {})
+    size = len(data) if length == 'auto' else length
+    body, algorithm = put(req, data, size, trailers)
+    out = []
+    while True:
+        part = body.read(read)
+        if not part:
+            break
+        out.append(part)
+    return body, algorithm, b''.join(out)
+
+
+def test_upload_verifies_and_stores_header_checksum():
+    body, algorithm, out = upload(b'hello', {'x-amz-checksum-crc32':
+                                             b64crc32(b'hello')})
+    assert out == b'hello' and algorithm.name == 'CRC32'
+    footers = {}
+    body.update_footers(footers)
+    assert footers == {checksums.ALGORITHM_SYSMETA: 'CRC32',
+                       checksums.VALUE_SYSMETA: b64crc32(b'hello'),
+                       checksums.TYPE_SYSMETA: 'FULL_OBJECT'}
+
+
+@pytest.mark.parametrize('length', ['auto', None])
+def test_wrong_checksum_withholds_the_last_bytes(length):
+    data = b'x' * 5000
+    req = request({'x-amz-checksum-crc32': b64crc32(b'other')})
+    body, _ = put(req, data, len(data) if length else None)
+    got = b''
+    with pytest.raises(BodyError) as info:
+        while True:
+            part = body.read(1000)
+            if not part:
+                break
+            got += part
+    assert info.value.s3_error.code == 'BadDigest'
+    assert 'CRC32 you specified' in info.value.s3_error.message
+    assert len(got) < len(data) or length is None
+    assert body.error is info.value
+    footers = {}
+    body.update_footers(footers)
+    assert footers == {}
+
+
+def test_empty_body_is_checked_before_the_put():
+    with pytest.raises(BodyError):
+        put(request({'x-amz-checksum-crc32': b64crc32(b'x')}), b'', 0)
+
+
+def test_default_is_crc64nvme():
+    body, algorithm, _out = upload(CHECK)
+    footers = {}
+    body.update_footers(footers)
+    assert algorithm is None
+    assert footers[checksums.ALGORITHM_SYSMETA] == 'CRC64NVME'
+    assert base64.b64decode(footers[checksums.VALUE_SYSMETA]) == \
+        (0xAE8B14860A799888).to_bytes(8, 'big')
+
+
+def test_trailer_value_verified():
+    good = {'x-amz-checksum-crc32': b64crc32(b'data')}
+    body, _, out = upload(b'data', {'x-amz-trailer': 'x-amz-checksum-crc32'},
+                          trailers=good)
+    assert out == b'data' and body.results
+    with pytest.raises(BodyError) as info:
+        upload(b'data', {'x-amz-trailer': 'x-amz-checksum-crc32'},
+               trailers={'x-amz-checksum-crc32': b64crc32(b'other')})
+    assert info.value.s3_error.code == 'BadDigest'
+    with pytest.raises(BodyError) as info:
+        upload(b'data', {'x-amz-trailer': 'x-amz-checksum-crc32'},
+               trailers={'x-amz-checksum-crc32': 'garbage'})
+    assert info.value.s3_error.code == 'InvalidRequest'
+
+
+def test_response_headers_only_when_asked_and_not_for_parts_of_objects():
+    stored = checksums.object_sysmeta(checksums.ALGORITHMS['CRC32'],
+                                      'AAAAAA==')
+    enabled = request({'x-amz-checksum-mode': 'ENABLED'})
+    assert checksums.response_headers(enabled, stored, False) == {
+        'x-amz-checksum-crc32': 'AAAAAA==', 'x-amz-checksum-type': 'FULL_OBJECT'}
+    assert checksums.response_headers(request({}), stored, False) == {}
+    assert checksums.response_headers(enabled, stored, True) == {}
+    assert checksums.response_headers(enabled, {}, False) == {}
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
+       name=st.sampled_from(['CRC32', 'CRC32C', 'CRC64NVME']))
+def test_full_object_combination_equals_whole(parts, name):
+    algorithm = checksums.ALGORITHMS[name]
+    combined = checksums.combine_parts(
+        algorithm, checksums.FULL_OBJECT,
+        [(algorithm.digest(p), len(p)) for p in parts])
+    assert combined == checksums.b64(algorithm.digest(b''.join(parts)))
+
+
+def test_composite_is_checksum_of_checksums():
+    algorithm = checksums.ALGORITHMS['SHA256']
+    digests = [hashlib.sha256(p).digest() for p in (b'a', b'b', b'c')]
+    assert checksums.combine_parts(
+        algorithm, checksums.COMPOSITE, [(d, 1) for d in digests]) == \
+        checksums.b64(hashlib.sha256(b''.join(digests)).digest()) + '-3'
+
+
+@pytest.mark.parametrize('algorithm,requested,expected', [
+    (None, None, None), ('CRC32', None, 'COMPOSITE'),
+    ('CRC64NVME', None, 'FULL_OBJECT'), ('CRC32C', 'full_object', 'FULL_OBJECT'),
+    ('SHA1', 'COMPOSITE', 'COMPOSITE')])
+def test_upload_type(algorithm, requested, expected):
+    alg = checksums.ALGORITHMS[algorithm] if algorithm else None
+    assert checksums.upload_type(alg, requested) == expected
+
+
+@pytest.mark.parametrize('algorithm,requested', [
+    ('SHA256', 'FULL_OBJECT'), ('CRC64NVME', 'COMPOSITE'), (None, 'COMPOSITE'),
+    ('CRC32', 'OTHER')])
+def test_upload_type_refused(algorithm, requested):
+    alg = checksums.ALGORITHMS[algorithm] if algorithm else None
+    with pytest.raises(Exception) as info:
+        checksums.upload_type(alg, requested)
+    assert info.value.code == 'InvalidRequest'
+
+
+def test_part_param_roundtrip():
+    algorithm = checksums.ALGORITHMS['CRC32C']
+    raw = algorithm.digest(b'part')
+    assert checksums.parse_part_param(checksums.part_param(algorithm, raw)) == \
+        (algorithm, raw)
+    for bad in (None, '', 'CRC32-zz', 'MD5-00', 'CRC32-00'):
+        assert checksums.parse_part_param(bad) is None
