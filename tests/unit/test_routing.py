@@ -170,7 +170,7 @@ def test_specific_rows(method, path, query, expected):
     ('POST', '/bkt/k', 'select&select-type=2'), ('GET', '/bkt/k', 'torrent'),
     ('GET', '/bkt', 'analytics&id=x'), ('DELETE', '/bkt', 'metrics&id=x'),
     ('GET', '/bkt', 'inventory'), ('PUT', '/bkt', 'intelligent-tiering'),
-    ('GET', '/bkt/k', 'attributes'), ('GET', '/', 'acl'),
+    ('PUT', '/bkt/k', 'attributes'), ('GET', '/', 'acl'),
 ])
 def test_known_but_not_implemented(method, path, query):
     with pytest.raises(errors.NotImplemented):
