@@ -12,11 +12,17 @@ carries ``swift3.auth_details`` for the auth filter after us (tempauth,
 s3token); once it has authenticated, its result (``swift.authorize``,
 ``REMOTE_USER``, identity headers, the real account) is reused for every
 later subrequest of the same S3 request, with ``swift.authorize_override``.
+
+With ``s3_acl`` the middleware authenticates first (``authenticate``, a
+TEST subrequest that costs no backend request), then ``swift3compat.access``
+decides with S3 ACLs: it sets ``guard`` (consulted before and after every
+subrequest), ``authorize`` (the ``swift.authorize`` of allowed subrequests),
+``account`` (the bucket owner's) and ``accounts`` (other buckets it located).
 """
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 from swift.common.exceptions import ChunkReadError
@@ -80,11 +86,18 @@ class Backend:
         self.authenticated = signed is None
         self._auth_env: Dict[str, Any] = {}
         self.body_reader = None     # the wrapped client body, if any
+        # With s3_acl (swift3compat.access): the request's S3 ACL guard,
+        # the swift.authorize of subrequests it allowed, and the accounts
+        # of buckets other than the request's own that it located.
+        self.guard = None
+        self.authorize: Optional[Callable] = None
+        self.accounts: Dict[str, str] = {}
 
     # -- paths -------------------------------------------------------------
     def path(self, container: Optional[str] = None,
-             obj: Optional[str] = None) -> str:
-        parts = ['', 'v1', self.account or '']
+             obj: Optional[str] = None, account: Optional[str] = None) -> str:
+        account = account or self.accounts.get(container or '', self.account)
+        parts = ['', 'v1', account or '']
         if container is not None:
             parts.append(container)
             if obj is not None:
@@ -98,12 +111,13 @@ class Backend:
                  query: Optional[Dict[str, str]] = None,
                  body: Optional[bytes] = None,
                  wsgi_input=None,
-                 content_length: Optional[int] = None) -> Dict[str, Any]:
+                 content_length: Optional[int] = None,
+                 account: Optional[str] = None) -> Dict[str, Any]:
         base = self.req.environ
         env = {k: base[k] for k in _INHERITED if k in base}
         env['REQUEST_METHOD'] = method
         env['SCRIPT_NAME'] = ''
-        env['PATH_INFO'] = self.path(container, obj)
+        env['PATH_INFO'] = self.path(container, obj, account)
         env['QUERY_STRING'] = urlencode(query, quote_via=quote) \
             if query else ''
         env['swift.source'] = SWIFT_SOURCE
@@ -130,6 +144,9 @@ class Backend:
             env[key] = value
         if self.authenticated:
             env.update(self._auth_env)
+            if self.authorize is not None:
+                env['swift.authorize'] = self.authorize
+                env['swift.authorize_override'] = True
         else:
             details = self.signed.auth_details()
             env['swift3.auth_details'] = details
@@ -148,10 +165,14 @@ class Backend:
         Statuses listed in ``ok`` are returned to the caller instead of
         raising (e.g. a 404 the handler wants to interpret itself).
         """
+        if self.guard is not None:
+            self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,
                             wsgi_input, content_length)
         resp = SwobRequest(env).get_response(self.app)
         self._after_auth(env, resp.status_int)
+        if self.guard is not None:
+            self.guard.after(method, container, obj, resp)
         if self.body_reader is not None and \
                 getattr(self.body_reader, 'error', None) is not None:
             _close(resp)
@@ -161,6 +182,24 @@ class Backend:
             return resp
         _close(resp)
         raise self.error_for(status, container, obj, resp)
+
+    def authenticate(self) -> Dict[str, Any]:
+        """Authenticate now, before knowing which account to address
+        (s3_acl): a TEST subrequest that the auth filter handles and the
+        proxy answers 405 without any backend request.  Returns the
+        environment the auth filter left."""
+        env = self.make_env('TEST')
+        env['swift.proxy_access_log_made'] = True
+        resp = SwobRequest(env).get_response(self.app)
+        _close(resp)
+        if resp.status_int == 503:
+            raise errors.ServiceUnavailable()
+        if not env.get('REMOTE_USER') and not (
+                'keystone.token_info' in env and
+                env.get('HTTP_X_IDENTITY_STATUS') == 'Confirmed'):
+            raise self.signed.failure()
+        self._after_auth(env, resp.status_int)
+        return env
 
     def _after_auth(self, env: Dict[str, Any], status: int) -> None:
         if self.authenticated:
@@ -213,10 +252,11 @@ class Backend:
         return errors.InternalError()
 
     # -- cached info -------------------------------------------------------
-    def container_info(self, container: str) -> Dict[str, Any]:
+    def container_info(self, container: str,
+                       account: Optional[str] = None) -> Dict[str, Any]:
         """Swift's cached container info (memcache/infocache), authorized
         as this request's user; ``status`` 404 when absent."""
-        env = self.make_env('HEAD', container)
+        env = self.make_env('HEAD', container, account=account)
         return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
 
     def container_exists(self, container: Optional[str]) -> bool:

@@ -52,6 +52,14 @@ def text(value: str) -> str:
     return value.strip()
 
 
+def reserved_account(value: str) -> str:
+    """A Swift account name starting with a dot: clients cannot reach it."""
+    name = value.strip()
+    if len(name) < 2 or not name.startswith('.') or '/' in name:
+        raise ValueError('expected an account name starting with a dot')
+    return name
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
@@ -102,11 +110,19 @@ OPTIONS: List[Option] = [
            'Largest XML request body parsed (a 10,000 part '
            'CompleteMultipartUpload is about 1.5 MB).'),
     Option('s3_acl', boolean, 'false',
-           'Store and enforce S3 ACLs in Swift sysmeta instead of mapping to '
-           'Swift container ACLs.'),
+           'Store and enforce S3 ACLs (bucket and object, canned and '
+           'explicit grants, across accounts) in Swift sysmeta; serve '
+           'anonymous requests where an ACL allows them; keep bucket names '
+           'unique across accounts. Off: the bucket owner has full control '
+           'and nothing else can be granted.'),
     Option('allow_no_owner', boolean, 'false',
-           'With s3_acl, let everyone read resources created without an '
-           'owner (through the Swift API).'),
+           'With s3_acl, let every authenticated user read buckets and '
+           'objects that have no S3 ACL (created through the Swift API or '
+           'before s3_acl was on).'),
+    Option('bucket_index_account', reserved_account, '.swift3compat',
+           'With s3_acl, the reserved Swift account (name starting with a '
+           'dot) that records which account holds each bucket name; the '
+           'proxy creates it on first use with account_autocreate = true.'),
     Option('check_bucket_owner', boolean, 'false',
            'With s3_acl, ListBuckets shows only buckets the caller owns.'),
     Option('auth_pipeline_check', boolean, 'true',

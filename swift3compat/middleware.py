@@ -37,7 +37,8 @@ from swift.common.registry import (register_sensitive_header,
                                    register_swift_info)
 from swift.common.utils import get_logger
 
-from swift3compat import __version__, config, errors, pipeline, routing
+from swift3compat import (__version__, access, config, errors, pipeline,
+                          routing)
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
@@ -112,19 +113,25 @@ class Swift3Middleware:
     def handle(self, env: Dict[str, Any]) -> S3Response:
         req = S3Request(env, self.conf)
         signed = signature.parse(req)
-        if signed is None:
-            # Anonymous access follows ACLs/policy (not yet): deny, in XML.
+        if signed is None and not self.conf.s3_acl:
+            # Anonymous access needs S3 ACLs to say what is public.
             raise errors.AccessDenied()
         backend = Backend(self.backend_app, req, signed)
         req.auth = signed
-        self._verify_payload(req, signed, backend)
+        if signed is not None:
+            self._verify_payload(req, signed, backend)
         try:
             handler = routing.route(req)
         except (errors.NotImplemented, errors.MethodNotAllowed):
             # Authenticate before telling anyone what is not implemented.
+            if signed is None:
+                raise errors.AccessDenied() from None
             backend.request('HEAD', ok=(403, 404))
             raise
         env['swift3compat.operation'] = handler.__name__
+        if self.conf.s3_acl:
+            access.enforce(req, backend, routing.subresource(req),
+                           self.logger)
         resp = handler(req, backend)
         return resp
 

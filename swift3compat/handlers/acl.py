@@ -1,68 +1,141 @@
-"""Bucket and object ACLs (GET/PUT ?acl).
+"""Bucket and object ACLs: GetBucketAcl, PutBucketAcl, GetObjectAcl,
+PutObjectAcl (``?acl``).
+
+With ``s3_acl = true`` (see ``swift3compat.access``) the ACL is read from and
+written to Swift sysmeta: the bucket's ``X-Container-Sysmeta-S3c-Acl`` with a
+container POST (which changes nothing else), the object's
+``X-Object-Transient-Sysmeta-S3c-Acl`` with an object POST.  A Swift object
+POST replaces the object's user metadata and its Content-Disposition,
+Content-Encoding, Cache-Control, Expires, X-Delete-At, ... (s3cmd-quirks #30:
+s3api even changed the Content-Type): so the POST carries all of them again,
+as the HEAD just before returned them, and never a Content-Type.  It is
+sent with the object's own timestamp plus an offset, so Last-Modified does
+not move and a write that came in between makes the POST fail with 409
+instead of putting old metadata on new data; then it is retried.
 
 Without ``s3_acl`` the owner of a bucket has full control and nothing else
-is granted, which is what these handlers report; a PUT that asks for
-exactly that (canned ``private`` or a policy granting only the owner
-FULL_CONTROL) is accepted, anything else is NotImplemented rather than
-silently ignored.
+is granted, which is what GET reports; a PUT that asks for exactly that
+(canned ``private``, grants or a policy giving only the owner FULL_CONTROL)
+is accepted, anything else is NotImplemented rather than silently ignored.
 """
 from __future__ import annotations
 
-from swift3compat import errors, xmlutil
+from typing import Dict, Optional
+
+from swift.common.utils import Timestamp
+
+from swift3compat import acl, errors, xmlutil
+from swift3compat.access import (BUCKET_ACL, OBJECT_ACL, Guard,
+                                 require_owner_only)
 from swift3compat.backend import Backend
-from swift3compat.handlers.service import owner_xml
+from swift3compat.handlers import versioning
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
-_GRANTEE = ('<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            'xsi:type="CanonicalUser">%s%s</Grantee>')
+# What an object POST would drop unless sent again (besides user metadata
+# and transient sysmeta); Content-Type is kept by Swift when not sent.
+_KEPT_BY_POST = ('Content-Disposition', 'Content-Encoding', 'Cache-Control',
+                 'Content-Language', 'Expires', 'X-Robots-Tag',
+                 'X-Delete-At', 'X-Object-Manifest')
+_SWIFT_META = 'x-object-meta-'
+_TRANSIENT = 'x-object-transient-sysmeta-'
+# Encryption keeps its own transient sysmeta; the decrypter hides it and the
+# encrypter writes it again for the metadata we resend.
+_CRYPTO_TRANSIENT = 'x-object-transient-sysmeta-crypto-'
+_POST_ATTEMPTS = 3
 
 
-def _owner_only(owner: str) -> bytes:
-    grant = '<Grant>%s<Permission>FULL_CONTROL</Permission></Grant>' % (
-        _GRANTEE % (xmlutil.elem('ID', owner),
-                    xmlutil.elem('DisplayName', owner)))
-    return xmlutil.document('AccessControlPolicy', [
-        owner_xml(owner), '<AccessControlList>', grant,
-        '</AccessControlList>'])
+def _guard(backend: Backend) -> Guard:
+    assert backend.guard is not None, 's3_acl routes run after enforce()'
+    return backend.guard
 
 
+# -- GET ?acl ----------------------------------------------------------------------
 def get_acl(req: S3Request, backend: Backend) -> S3Response:
-    backend.request('HEAD', req.bucket, req.key)
-    return xml_response(_owner_only(req.user_id or backend.account))
+    if not req.conf.s3_acl:
+        backend.request('HEAD', req.bucket, req.key)
+        return xml_response(acl.private(acl.Owner(
+            req.user_id or backend.account)).to_xml())
+    guard = _guard(backend)
+    if req.key is None:
+        return xml_response(guard.bucket_acl().to_xml())
+    version = versioning.requested_version(req)
+    if version is None:
+        head = backend.request('HEAD', req.bucket, req.key)
+    else:
+        head = versioning.request_version(req, backend, 'HEAD', req.bucket,
+                                          req.key, version)
+    return xml_response(guard.object_acl(head.headers).to_xml())
+
+
+# -- PUT ?acl ----------------------------------------------------------------------
+def _read_policy(req: S3Request) -> bytes:
+    return xmlutil.read_body(req.environ['wsgi.input'], req.content_length,
+                             req.conf.max_xml_body_size, required=False)
+
+
+def _wanted(req: S3Request, body: bytes, owner: acl.Owner,
+            bucket_owner: Optional[acl.Owner]) -> acl.ACL:
+    wanted = acl.from_request(req.headers(), body, owner, bucket_owner)
+    if wanted is None:
+        raise errors.MissingSecurityHeader(MissingHeaderName='x-amz-acl')
+    return wanted
 
 
 def put_acl(req: S3Request, backend: Backend) -> S3Response:
-    canned = req.header('x-amz-acl')
-    grants = [h for h in req.headers() if h.startswith('x-amz-grant-')]
-    body = xmlutil.read_body(req.environ['wsgi.input'], req.content_length,
-                             req.conf.max_xml_body_size, required=False)
-    if canned is not None and (grants or body.strip()):
-        raise errors.InvalidRequest('Specifying both Canned ACLs and Header '
-                                    'Grants is not allowed')
-    backend.request('HEAD', req.bucket, req.key)
-    if canned is not None:
-        if canned != 'private':
-            raise errors.NotImplemented('Canned ACL %s is not implemented '
-                                        'without s3_acl' % canned)
+    body = _read_policy(req)
+    if not req.conf.s3_acl:
+        backend.request('HEAD', req.bucket, req.key)
+        owner = acl.Owner(req.user_id or backend.account)
+        require_owner_only(_wanted(req, body, owner, owner))
         return S3Response(200)
-    if grants:
-        raise errors.NotImplemented('Grant headers are not implemented '
-                                    'without s3_acl')
-    if not body.strip():
-        raise errors.MissingSecurityHeader(MissingHeaderName='x-amz-acl')
-    root = xmlutil.parse(body, 'AccessControlPolicy',
-                         error=errors.MalformedACLError)
-    acl = xmlutil.child(root, 'AccessControlList')
-    if acl is None:
-        raise errors.MalformedACLError()
-    owner = req.user_id or backend.account
-    for grant in xmlutil.children(acl, 'Grant'):
-        grantee = xmlutil.child(grant, 'Grantee')
-        gid = xmlutil.text(grantee, 'ID') if grantee is not None else None
-        if gid != owner or xmlutil.text(grant, 'Permission') != \
-                'FULL_CONTROL':
-            raise errors.NotImplemented('Grants other than the owner\'s '
-                                        'FULL_CONTROL are not implemented '
-                                        'without s3_acl')
+    guard = _guard(backend)
+    if req.key is None:
+        current = guard.bucket_acl()
+        wanted = _wanted(req, body, current.owner, None)
+        backend.request('POST', req.bucket,
+                        headers={BUCKET_ACL: wanted.to_json()})
+    else:
+        if 'versionId' in req.query:
+            raise errors.NotImplemented('Setting the ACL of one object '
+                                        'version is not implemented')
+        wanted = _put_object_acl(req, backend, guard, body)
+    if not wanted.is_private():
+        guard.ensure_indexed()
     return S3Response(200)
+
+
+def _put_object_acl(req: S3Request, backend: Backend, guard: Guard,
+                    body: bytes) -> acl.ACL:
+    for _attempt in range(_POST_ATTEMPTS):
+        head = backend.request('HEAD', req.bucket, req.key)
+        current = guard.object_acl(head.headers)
+        wanted = _wanted(req, body, current.owner, guard.bucket_acl().owner)
+        resp = backend.request('POST', req.bucket, req.key,
+                               headers=post_headers(head.headers, wanted),
+                               ok=(409,))
+        if resp.status_int != 409:
+            return wanted
+    raise errors.ConditionalRequestConflict()
+
+
+def post_headers(headers, wanted: acl.ACL) -> Dict[str, str]:
+    """An object POST that sets ``wanted`` and keeps everything else the
+    object has (``headers``: its HEAD response)."""
+    out: Dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith(_SWIFT_META) or (
+                lower.startswith(_TRANSIENT)
+                and not lower.startswith(_CRYPTO_TRANSIENT)):
+            out[name] = value
+    for name in _KEPT_BY_POST:
+        if name in headers:
+            out[name] = headers[name]
+    out[OBJECT_ACL] = wanted.to_json()
+    stamp = headers.get('X-Backend-Timestamp')
+    if stamp:
+        current = Timestamp(stamp)
+        out['X-Timestamp'] = Timestamp(current.timestamp,
+                                       offset=current.offset + 1).internal
+    return out

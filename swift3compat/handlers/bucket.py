@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 
 from eventlet import GreenPool
 
-from swift3compat import errors, xmlutil
+from swift3compat import access, errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.handlers import multipart
 from swift3compat.handlers.service import owner_xml
@@ -49,7 +49,15 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     # bucket's CreationDate in ListBuckets: look first.
     if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
-    resp = backend.request('PUT', req.bucket, ok=(202,))
+    headers = access.bucket_create_headers(req, backend)
+    recorded = access.claim_bucket(req, backend)
+    try:
+        resp = backend.request('PUT', req.bucket, headers=headers,
+                               ok=(202,))
+    except errors.S3Error:
+        if recorded:
+            access.release_bucket(req, backend)
+        raise
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
     return S3Response(200, {'Location': '/' + req.bucket})
@@ -71,6 +79,7 @@ def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
     if resp.status_int == 409:
         raise errors.BucketNotEmpty(BucketName=req.bucket)
     multipart.delete_segments_container(backend, req.bucket)
+    access.release_bucket(req, backend)
     return S3Response(204)
 
 
@@ -201,8 +210,9 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
     entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
                                 max_keys)
     _dlo_sizes(req, backend, entries)
-    contents, prefixes = _contents(entries, enc, req.user_id or
-                                   backend.account)
+    # Objects are listed as the bucket owner's (their own owners are not
+    # in Swift's listing).
+    contents, prefixes = _contents(entries, enc, backend.account)
     next_marker = ''
     if truncated and delimiter and entries:
         next_marker = xmlutil.elem('NextMarker', enc(_last_name(entries[-1])))
@@ -248,8 +258,7 @@ def _list_v2(req: S3Request, backend: Backend) -> S3Response:
                                 max_keys)
     _dlo_sizes(req, backend, entries)
     contents, prefixes = _contents(
-        entries, enc, (req.user_id or backend.account) if fetch_owner
-        else None)
+        entries, enc, backend.account if fetch_owner else None)
     parts = [xmlutil.elem('Name', req.bucket),
              xmlutil.elem('Prefix', enc(prefix)),
              xmlutil.elem('MaxKeys', max_keys),

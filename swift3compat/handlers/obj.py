@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote
 
 from swift.common import constraints
 
-from swift3compat import errors, xmlutil
+from swift3compat import access, errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat import checksums
 from swift3compat.backend import OBJECT_SYSMETA, Backend
@@ -220,6 +220,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     if req.header('x-amz-copy-source') is not None:
         return copy_object(req, backend)
     headers = put_headers(req)
+    headers.update(access.object_create_headers(req, backend))
     md5 = content_md5_hex(req.header('content-md5'))
     if md5:
         headers['ETag'] = md5
@@ -323,6 +324,9 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
     else:
         _unsupported_headers(req)
         headers.update(storage_class(req))
+    headers.update(access.object_create_headers(req, backend))
+    if src_bucket in backend.accounts:
+        headers['X-Copy-From-Account'] = backend.accounts[src_bucket]
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
                            body=b'', query={'version-id': version}
                            if version else None)

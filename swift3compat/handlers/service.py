@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from swift3compat import xmlutil
+from swift3compat import access, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.request import S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
@@ -28,7 +28,8 @@ def list_buckets(req: S3Request, backend: Backend) -> S3Response:
             name = entry['name']
             # Segment containers ("b+segments") and anything else that is no
             # valid bucket name are Swift-side details: never listed.
-            if valid_bucket_name(name, req.conf.dns_compliant_bucket_names):
+            if valid_bucket_name(name, req.conf.dns_compliant_bucket_names) \
+                    and access.listed_bucket(req, backend, name):
                 buckets.append(
                     '<Bucket>%s%s</Bucket>' % (
                         xmlutil.elem('Name', name),
