@@ -58,6 +58,7 @@ from swift.common.swob import Response, str_to_wsgi
 from swift.common.utils import cache_from_env, generate_trans_id, get_logger
 from swift.common.wsgi import ConfigFileError
 
+from swift3compat import errors
 from swift3compat.secret_cache import CachedCredential, SecretCache
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -120,17 +121,10 @@ _TOKEN_KEYS = ('HTTP_X_AUTH_TOKEN', 'HTTP_X_STORAGE_TOKEN',
                'HTTP_X_SERVICE_TOKEN')
 _NATIVE_KEEP = ('HTTP_X_SERVICE_TOKEN',)
 
-# S3 errors s3token answers with: code -> (HTTP status, message).
-S3_ERRORS = {
-    'AccessDenied': (403, 'Access Denied'),
-    'InvalidAccessKeyId': (403, ('The AWS Access Key Id you provided does '
-                                 'not exist in our records.')),
-    'SignatureDoesNotMatch': (403, ('The request signature we calculated '
-                                    'does not match the signature you '
-                                    'provided. Check your key and signing '
-                                    'method.')),
-    'ServiceUnavailable': (503, 'Please reduce your request rate.'),
-}
+# The S3 errors s3token answers with.
+S3_ERRORS = {cls.code: cls for cls in (errors.AccessDenied, errors.InvalidAccessKeyId,
+                                        errors.SignatureDoesNotMatch,
+                                        errors.ServiceUnavailable)}
 
 
 class S3TokenConfigError(ConfigFileError):
@@ -294,13 +288,10 @@ def s3_error(environ: dict, code: str) -> Response:
 
     The code is also left in ``environ['swift3.auth_error']`` for swift3.
     """
-    status, message = S3_ERRORS[code]
+    error = S3_ERRORS[code]()
     request_id = environ.get('swift.trans_id') or generate_trans_id('')
     environ['swift3.auth_error'] = code
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<Error><Code>{code}</Code><Message>{message}</Message>'
-            f'<RequestId>{request_id}</RequestId></Error>')
-    return Response(status=status, body=body.encode('utf-8'),
+    return Response(status=error.status, body=error.body(request_id),
                     content_type='application/xml')
 
 

@@ -188,13 +188,11 @@ def test_signed_request_to_another_projects_account_is_denied(
 
 # -- failures ---------------------------------------------------------------------
 
-# strict: each turns into a failure once swift3 does it, so the mark gets removed
+# strict: turns into a failure once swift3 does it, so the mark gets removed
 SWIFT3_AUTH_ERROR_GAP = pytest.mark.xfail(
     strict=True, reason="swift3 answers InvalidAccessKeyId for every 403 of the auth "
     "filter when it did not check the signature itself; it should render "
     "environ['swift3.auth_error'] (set by s3token)")
-SWIFT3_CHUNKED_GAP = pytest.mark.xfail(
-    strict=True, reason='swift3 answers NotImplemented to signed aws-chunked uploads')
 
 
 @pytest.mark.parametrize('front', [pytest.param('swift3', marks=SWIFT3_AUTH_ERROR_GAP),
@@ -324,8 +322,7 @@ def signed_chunked_put(url: str, cred: Any, data: bytes, chunk_size: int,
     return requests.put(url, data=body, headers=headers, timeout=60)
 
 
-@pytest.mark.parametrize('front', [pytest.param('swift3', marks=SWIFT3_CHUNKED_GAP),
-                                   's3api'])
+@pytest.mark.parametrize('front', FRONTS)
 def test_signed_aws_chunked_upload(ks_proxy: ProxyFactory, keystone: Any, bucket: str,
                                    front: str) -> None:
     proxy = ks_proxy(front)
