@@ -17,8 +17,11 @@ import dataclasses
 import json
 import os
 import pstats
+import signal
+import subprocess
 import sys
 import time
+from collections import Counter
 from typing import Any, Optional, Sequence
 
 from tools.bench import report
@@ -49,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
                    'BENCH_TMPDIR chooses where)')
     p.add_argument('--count', type=int, default=1000,
                    help='profile: requests per profiled scenario')
+    p.add_argument('--sampler', choices=('py-spy', 'cprofile'), default='py-spy',
+                   help='profile: py-spy (sampling, needs `pip install py-spy`; '
+                   'accurate) or cProfile in the proxy (exact calls, 5x overhead '
+                   'that inflates small functions)')
     return p
 
 
@@ -103,40 +110,86 @@ def profile(args: argparse.Namespace) -> int:
                                 list_requests=max(args.count // 20, 5), concurrency=1)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
-    with Bench(sizes, args.data_dir, scenarios, targets, profile=True) as bench:
+    in_proxy = args.sampler == 'cprofile'
+    with Bench(sizes, args.data_dir, scenarios, targets, profile=in_proxy) as bench:
         for scenario in bench.scenarios:
             for target in bench.targets:
                 if scenario.applies(target):
                     scenario.setup(bench.client, target, sizes)
         for scenario in bench.scenarios:
             for target in bench.targets:
-                if not scenario.applies(target):
-                    continue
-                path = os.path.join(out, f'profile-{target.name}-{scenario.name}.pstats')
-                batch = scenario.batch(bench.client, target, sizes, 0)
-                control = [Op('GET', '__bench_profile__', 'start')]
-                _control(bench, target, control)
-                bench.client.run_serial(target, batch.ops, batch.keep_body)
-                _control(bench, target, [Op('GET', '__bench_profile__', 'stop',
-                                            params=[('path', path)])])
-                _print_profile(path, target.name, scenario.name, batch.count)
+                if scenario.applies(target):
+                    batch = scenario.batch(bench.client, target, sizes, 0)
+                    stem = os.path.join(out, f'profile-{target.name}-{scenario.name}')
+                    if in_proxy:
+                        _cprofile(bench, target, batch, stem + '.pstats')
+                    else:
+                        _py_spy(bench, target, batch, stem + '.collapsed')
     return 0
 
 
-def _control(bench: Bench, target: Any, ops: Sequence[Op]) -> None:
+def _cprofile(bench: Bench, target: Any, batch: Any, path: str) -> None:
     # the profile filter answers before any auth: no signature needed
-    for op in ops:
-        op.expect = (204,)
-        bench.client.send(target.raw(), op)
-
-
-def _print_profile(path: str, target: str, scenario: str, count: int) -> None:
+    control = target.raw()
+    bench.client.send(control, Op('GET', '__bench_profile__', 'start', expect=(204,)))
+    bench.client.run_serial(target, batch.ops, batch.keep_body)
+    bench.client.send(control, Op('GET', '__bench_profile__', 'stop',
+                                  params=[('path', path)], expect=(204,)))
     stats = pstats.Stats(path)
-    total = stats.total_tt
-    print(f'\n=== {target} {scenario}: {total / count * 1e6:.0f} µs CPU per request '
-          f'under cProfile ({count} requests); {path}')
+    print(f'\n=== {target.name}: {stats.total_tt / batch.count * 1e6:.0f} µs CPU per '
+          f'request under cProfile ({batch.count} requests); {path}')
     stats.sort_stats('tottime').print_stats(25)
     stats.sort_stats('cumulative').print_stats('swift3compat', 30)
+
+
+def _py_spy(bench: Bench, target: Any, batch: Any, path: str) -> None:
+    spy = subprocess.Popen(['py-spy', 'record', '--pid', str(target.pids[0]),
+                            '--rate', '1000', '--format', 'raw', '--nonblocking',
+                            '--output', path], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(1.0)   # attached
+    bench.client.run_serial(target, batch.ops, batch.keep_body)
+    spy.send_signal(signal.SIGINT)
+    spy.wait(60)
+    print(f'\n=== {target.name}, {batch.count} requests: {path}')
+    print(collapsed_summary(path))
+
+
+# where a sample's CPU goes: the innermost frame of one of these, else "other"
+LAYERS = (('/swift3compat/', 'swift3compat'), ('/swift/common/middleware/', None),
+          ('/swift/proxy/', 'swift proxy app'), ('/swift/', 'swift common'),
+          ('/eventlet/', 'eventlet'), ('/paste/', 'paste'))
+
+
+def _layer(frames: Sequence[str]) -> str:
+    for frame in reversed(frames):
+        for marker, name in LAYERS:
+            if marker in frame:
+                if name is None:   # one line per Swift middleware
+                    module = frame.split(marker, 1)[1].split(':', 1)[0]
+                    return 'swift middleware ' + module.split('/')[0].replace('.py', '')
+                return name
+    return 'other (stdlib, wsgi server loop)'
+
+
+def collapsed_summary(path: str, top: int = 25) -> str:
+    """Per layer and per innermost function, the share of CPU samples."""
+    layers: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip('\n').rpartition(' ')
+            frames = stack.split(';')[2:]      # drop process and thread
+            if not frames:
+                continue
+            layers[_layer(frames)] += int(count)
+            functions[frames[-1]] += int(count)
+    total = sum(layers.values()) or 1
+    lines = [f'{total} samples', 'by layer (innermost project frame):']
+    lines += [f'  {100 * n / total:5.1f}%  {name}' for name, n in layers.most_common()]
+    lines.append('by function (self):')
+    lines += [f'  {100 * n / total:5.1f}%  {name}' for name, n in functions.most_common(top)]
+    return '\n'.join(lines)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -160,13 +160,25 @@ class Client:
         the status is in ``op.expect``."""
         url, headers, body = target.prepare(op)
         conn = self._conn(target)
-        try:
-            conn.request(op.method, url, body=body, headers=headers)
-            resp = conn.getresponse()
-            data, size = _read(resp, keep_body or resp.status not in op.expect)
-        except (OSError, http.client.HTTPException) as err:
-            conn.close()
-            raise BenchError(f'{target.name}: {op.method} {url}: {err!r}') from err
+        # a server may close a keep-alive connection that sat idle (setup of
+        # other targets): such a request never reached it, so send it again
+        # on a new connection, once, if its body can be sent again
+        retry = isinstance(body, bytes) or body is None
+        while True:
+            try:
+                conn.request(op.method, url, body=body, headers=headers)
+                resp = conn.getresponse()
+                data, size = _read(resp, keep_body or resp.status not in op.expect)
+                break
+            except (BrokenPipeError, ConnectionResetError,
+                    http.client.RemoteDisconnected) as err:
+                conn.close()
+                if not retry:
+                    raise BenchError(f'{target.name}: {op.method} {url}: {err!r}') from err
+                retry = False
+            except (OSError, http.client.HTTPException) as err:
+                conn.close()
+                raise BenchError(f'{target.name}: {op.method} {url}: {err!r}') from err
         if resp.status not in op.expect:
             raise BenchError(f'{target.name}: {op.method} {url}: {resp.status} '
                              f'{data[:300]!r}')

@@ -62,6 +62,7 @@ def machine() -> dict[str, Any]:
     return {'cpu': _cpu_model(), 'cores': os.cpu_count(), 'memory_gib': _memory_gib(),
             'kernel': platform.release(), 'python': platform.python_version(),
             'swift': version('swift'), 'eventlet': version('eventlet'),
+            'load_average': [round(x, 2) for x in os.getloadavg()],
             'swift3compat_commit': _git('rev-parse', '--short', 'HEAD'),
             'swift3compat_dirty': bool(_git('status', '--porcelain', '--',
                                             'swift3compat'))}
