@@ -35,6 +35,8 @@ setup(
         'PasteDeploy>=2.0',
         'keystonemiddleware>=10.0',
         'keystoneauth1>=5.0',
+        'oslo.config>=9.0',
+        'cryptography>=3.1',
     ],
     extras_require={
         'checksums': [],

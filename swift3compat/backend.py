@@ -204,6 +204,12 @@ class Backend:
     def _after_auth(self, env: Dict[str, Any], status: int) -> None:
         if self.authenticated:
             return
+        # s3token leaves the S3 error code it answered with (e.g. Keystone
+        # refused the signature) for us to render.
+        code = env.get('swift3.auth_error')
+        if code and status in (401, 403):
+            raise errors.error_class(code)(
+                AWSAccessKeyId=self.signed.access_key)
         if status == 401:
             raise self.signed.failure()
         if status == 403 and not self.signed.valid and \

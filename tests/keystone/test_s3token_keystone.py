@@ -188,15 +188,7 @@ def test_signed_request_to_another_projects_account_is_denied(
 
 # -- failures ---------------------------------------------------------------------
 
-# strict: turns into a failure once swift3 does it, so the mark gets removed
-SWIFT3_AUTH_ERROR_GAP = pytest.mark.xfail(
-    strict=True, reason="swift3 answers InvalidAccessKeyId for every 403 of the auth "
-    "filter when it did not check the signature itself; it should render "
-    "environ['swift3.auth_error'] (set by s3token)")
-
-
-@pytest.mark.parametrize('front', [pytest.param('swift3', marks=SWIFT3_AUTH_ERROR_GAP),
-                                   's3api'])
+@pytest.mark.parametrize('front', FRONTS)
 def test_wrong_secret(ks_proxy: ProxyFactory, keystone: Any, front: str) -> None:
     cred = keystone.create_ec2(keystone.users['alice'])
     wrong = type(cred)(cred.access, 'x' * len(cred.secret))
