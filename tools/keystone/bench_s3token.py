@@ -33,9 +33,7 @@ from swift.common.utils import get_logger  # noqa: E402
 
 from swift3compat.s3token import S3Token  # noqa: E402
 from swift3compat.servers import ServerProcess, free_port, memcached_answers  # noqa: E402
-
-sys.path.insert(0, HERE)
-from local_keystone import LocalKeystone  # noqa: E402
+from swift3compat.local_keystone import LocalKeystone  # noqa: E402
 
 SCOPE = ('20260101', 'us-east-1', 's3', 'aws4_request')
 

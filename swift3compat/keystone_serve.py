@@ -4,7 +4,7 @@ Run with the Python of the Keystone virtualenv (see local_keystone.py), with
 ``OS_KEYSTONE_CONFIG_FILES`` naming the keystone.conf to use::
 
     OS_KEYSTONE_CONFIG_FILES=/path/keystone.conf \\
-        ~/.cache/swift3compat/keystone-venv/bin/python tools/keystone/serve.py 127.0.0.1 5000
+        ~/.cache/swift3compat/keystone-venv/bin/python -m swift3compat.keystone_serve 127.0.0.1 5000
 
 It is a threaded ``wsgiref`` server: fine for tests, not for production.
 """

@@ -15,9 +15,9 @@ SQLite with fernet tokens, and provisions what s3token needs:
 From a shell (prints the credentials and the ``[filter:s3token]`` options, then
 serves until interrupted; ``--install-only`` just prepares the virtualenv)::
 
-    python tools/keystone/local_keystone.py --dir /tmp/keystone
+    python -m swift3compat.local_keystone --dir /tmp/keystone
 
-From Python (``tests/keystone/conftest.py``)::
+From Python (``tests/keystone/conftest.py``, ``swift3compat-saio --keystone``)::
 
     keystone = LocalKeystone('/tmp/keystone')
     keystone.setup()          # install if needed, bootstrap, provision (once per dir)
@@ -246,7 +246,7 @@ password_hash_rounds = 4
         """Serve on 127.0.0.1:port; returns once ``GET /v3`` answers 200."""
         if self.process is None:
             argv = [os.path.join(self.venv, 'bin', 'python'),
-                    os.path.join(HERE, 'serve.py'), LOOPBACK, str(self.port)]
+                    os.path.join(HERE, 'keystone_serve.py'), LOOPBACK, str(self.port)]
             port = self.port
             self.process = ServerProcess('keystone', argv, self.log_path, port=port,
                                          probe=lambda: _keystone_answers(port))
@@ -418,5 +418,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
     sys.exit(main())
