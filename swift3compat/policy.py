@@ -510,6 +510,10 @@ def parse(body: Union[bytes, str], bucket: str) -> Policy:
     except (UnicodeDecodeError, ValueError):
         raise _malformed('Policies must be valid JSON and the first byte '
                          'must be \'{\'') from None
+    return _from_document(doc, bucket)
+
+
+def _from_document(doc: Any, bucket: str) -> Policy:
     if not isinstance(doc, dict):
         raise _malformed('Policies must be valid JSON and the first byte '
                          'must be \'{\'')
@@ -535,5 +539,10 @@ def parse(body: Union[bytes, str], bucket: str) -> Policy:
 
 @lru_cache(maxsize=512)
 def load(text: str, bucket: str) -> Policy:
-    """A stored policy (``Policy.text``), parsed once per process."""
-    return parse(text, bucket)
+    """A stored policy (``Policy.text``, maybe with more JSON escapes),
+    parsed once per process."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise _malformed('The stored policy is not JSON') from None
+    return _from_document(doc, bucket)
