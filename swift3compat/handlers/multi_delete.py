@@ -1,9 +1,7 @@
 """DeleteObjects (POST /bucket?delete)."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import zlib
 from typing import Dict, List, Optional, Tuple
 
 from eventlet import GreenPool
