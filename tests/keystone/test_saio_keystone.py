@@ -1,23 +1,20 @@
 """swift3compat-saio --keystone: the seed's flow on one machine."""
 from __future__ import annotations
 
-import sys
+from saio_helpers import client, start, stop
 
 from swift3compat.servers import free_port
-
-sys.path.insert(0, __file__.rsplit('/tests/', 1)[0] + '/tests/functional')
-from test_saio import _client, _start, _stop  # noqa: E402
 
 
 def test_saio_with_keystone_serves_ec2_credentials(tmp_path):
     port, backend = free_port(), free_port()
-    proc, out = _start(str(tmp_path / 'saio'), port, backend, '--keystone')
+    proc, out = start(str(tmp_path / 'saio'), port, backend, '--keystone')
     try:
         assert 'EC2 credentials: alice' in out
-        s3 = _client(out, port)
+        s3 = client(out, port)
         s3.create_bucket(Bucket='ks-saio')
         s3.put_object(Bucket='ks-saio', Key='k', Body=b'via keystone')
         assert s3.get_object(Bucket='ks-saio', Key='k')['Body'].read() == \
             b'via keystone'
     finally:
-        _stop(proc)
+        stop(proc)
