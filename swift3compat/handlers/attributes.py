@@ -68,7 +68,7 @@ def _object_parts(req: S3Request, backend: Backend, headers) -> str:
         if limit else []
     truncated = len(parts) > limit
     parts = parts[:limit]
-    out = [xmlutil.elem('TotalPartsCount', count),
+    out = [xmlutil.elem('PartsCount', count),
            xmlutil.elem('PartNumberMarker', marker),
            xmlutil.elem('NextPartNumberMarker',
                         parts[-1].number if parts else marker),
