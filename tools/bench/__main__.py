@@ -70,13 +70,14 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
 def run(args: argparse.Namespace) -> int:
     sizes = sizes_for(args)
     started = time.time()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     with Bench(sizes, args.data_dir, _names(args.scenarios), _names(args.targets)) as bench:
         results = bench.run(rss=not args.no_rss)
         doc = {
             'mode': 'quick' if args.quick else 'full',
             'started': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started)),
             'duration_s': time.time() - started,
-            'machine': report.machine(),
+            'machine': dict(report.machine(), load_average_start=load_start),
             'sizes': dataclasses.asdict(sizes),
             'targets': [{'name': t.name, 'api': t.api, 's3_acl': t.s3_acl,
                          'supports': sorted(t.supports)} for t in bench.targets],
@@ -156,9 +157,12 @@ def _py_spy(bench: Bench, target: Any, batch: Any, path: str) -> None:
 
 
 # where a sample's CPU goes: the innermost frame of one of these, else "other"
-LAYERS = (('/swift3compat/', 'swift3compat'), ('/swift/common/middleware/', None),
-          ('/swift/proxy/', 'swift proxy app'), ('/swift/', 'swift common'),
-          ('/eventlet/', 'eventlet'), ('/paste/', 'paste'))
+LAYERS = (('swift3compat/', 'swift3compat'), ('swift/common/middleware/', None),
+          ('swift/proxy/', 'swift proxy app'), ('swift/', 'swift common'),
+          ('eventlet/', 'eventlet'), ('paste/', 'paste'))
+# py-spy --nonblocking cannot always tell waiting from running: a sample whose
+# innermost frame is the hub's poll is the proxy waiting for sockets
+IDLE = 'Hub.do_poll ('
 
 
 def _layer(frames: Sequence[str]) -> str:
@@ -167,7 +171,7 @@ def _layer(frames: Sequence[str]) -> str:
             if marker in frame:
                 if name is None:   # one line per Swift middleware
                     module = frame.split(marker, 1)[1].split(':', 1)[0]
-                    return 'swift middleware ' + module.split('/')[0].replace('.py', '')
+                    return 'swift middleware ' + module.split('/')[0].removesuffix('.py')
                 return name
     return 'other (stdlib, wsgi server loop)'
 
@@ -180,7 +184,7 @@ def collapsed_summary(path: str, top: int = 25) -> str:
         for line in f:
             stack, _, count = line.rstrip('\n').rpartition(' ')
             frames = stack.split(';')[2:]      # drop process and thread
-            if not frames:
+            if not frames or frames[-1].startswith(IDLE):
                 continue
             layers[_layer(frames)] += int(count)
             functions[frames[-1]] += int(count)

@@ -202,7 +202,9 @@ def markdown(doc: dict[str, Any]) -> str:
         f'{m["memory_gib"]} GiB, Linux {m["kernel"]}, Python {m["python"]}, '
         f'Swift {m["swift"]}, eventlet {m["eventlet"]}, swift3compat '
         f'{m["swift3compat_commit"]}{" (modified)" if m["swift3compat_dirty"] else ""}; '
-        f'{doc["duration_s"]:.0f} s. Each proxy is one process; every figure is the '
+        f'{doc["duration_s"]:.0f} s; load average {m.get("load_average_start", "?")} at the '
+        f'start, {m.get("load_average", "?")} at the end. Each proxy is one process; '
+        'every figure is the '
         f'median over {doc["sizes"]["rounds"]} interleaved rounds '
         f'({doc["sizes"]["heavy_rounds"]} for big objects, multipart and DeleteObjects). '
         'Proxy CPU comes from /proc/<pid>/schedstat of the proxy process.', '',
