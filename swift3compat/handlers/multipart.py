@@ -44,6 +44,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote_plus
 
 from eventlet import GreenPool
+from swift.common.memcached import MemcacheConnectionError
 from swift.common.registry import get_swift_info
 from swift.common.swob import HeaderKeyDict
 from swift.common.utils import parse_content_type, parse_header
@@ -71,6 +72,7 @@ UPLOAD_TYPE = 'application/x-s3c-upload'
 PART_TYPE = 'application/x-s3c-part'
 MAX_PART_SIZE = 5 * 1024 ** 3
 LISTING_LIMIT = 10000          # Swift's container listing limit
+LOCK_TTL = 300                 # seconds a conditional write holds its key
 
 
 class InvalidPartNumber(errors.S3Error):
@@ -732,6 +734,27 @@ def _final_headers(upload: Upload) -> Dict[str, str]:
     return out
 
 
+def _hold_write_lock(req: S3Request) -> None:
+    """Serialise conditional writes of a key through memcache (Swift has no
+    atomic conditional PUT): while one runs, another gets AWS's 409
+    ConditionalRequestConflict.  Released when the response is done (or
+    after LOCK_TTL); without memcache, writes are only checked, not
+    serialised."""
+    cache = req.environ.get('swift.cache')
+    hooks = req.environ.get('eventlet.posthooks')
+    if cache is None or hooks is None:
+        return
+    key = 'swift3compat/write/' + hashlib.sha256(
+        ('%s/%s' % (req.bucket, req.key)).encode('utf-8')).hexdigest()
+    try:
+        count = cache.incr(key, 1, time=LOCK_TTL)
+    except MemcacheConnectionError:
+        return
+    if count != 1:
+        raise errors.ConditionalRequestConflict()
+    hooks.append((lambda env: cache.delete(key), (), {}))
+
+
 def _conditional(req: S3Request, backend: Backend
                  ) -> Optional[HeaderKeyDict]:
     """Check If-Match / If-None-Match of a write; the current object's
@@ -740,6 +763,8 @@ def _conditional(req: S3Request, backend: Backend
     if if_none is not None and if_none.strip() != '*':
         raise errors.NotImplemented('If-None-Match only supports *',
                                     Header='If-None-Match')
+    if if_none is not None or req.header('if-match') is not None:
+        _hold_write_lock(req)
     current = backend.request('HEAD', req.bucket, req.key,
                               query={'multipart-manifest': 'get'},
                               ok=(404,))
