@@ -125,6 +125,15 @@ OPTIONS: List[Option] = [
            'proxy creates it on first use with account_autocreate = true.'),
     Option('check_bucket_owner', boolean, 'false',
            'With s3_acl, ListBuckets shows only buckets the caller owns.'),
+    Option('lifecycle_registry_account', reserved_account, '.swift3compat',
+           'The reserved Swift account (name starting with a dot) whose '
+           'container "lifecycle" lists the buckets that have lifecycle '
+           'rules, for the swift3compat-lifecycle sweeper; created on first '
+           'use (needs account_autocreate = true).'),
+    Option('lifecycle_day_seconds', integer(1, 86400), '86400',
+           'Length of a lifecycle "day" in seconds (debug option: shorten '
+           'it only to test lifecycle rules; the sweeper reads it from here '
+           'too).'),
     Option('auth_pipeline_check', boolean, 'true',
            'Refuse to start when the proxy pipeline is in an order that '
            'cannot work.'),

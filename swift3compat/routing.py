@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Tuple
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.handlers import attributes, multipart
+from swift3compat.handlers import bucket_config, lifecycle, tagging
 from swift3compat.handlers import (acl, bucket, multi_delete, obj, service,
                                   versioning)
 from swift3compat.request import S3Request
@@ -125,9 +126,8 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('bucket', 'versioning', 'GET'): versioning.get_bucket_versioning,
     ('bucket', 'versioning', 'PUT'): versioning.put_bucket_versioning,
     ('bucket', 'versions', 'GET'): versioning.list_object_versions,
-    ('bucket', 'logging', 'GET'): fixed('BucketLoggingStatus'),
-    ('bucket', 'logging', 'PUT'): only_default(
-        'BucketLoggingStatus', _no_children, 'Server access logging'),
+    ('bucket', 'logging', 'GET'): bucket_config.get_logging,
+    ('bucket', 'logging', 'PUT'): bucket_config.put_logging,
     ('bucket', 'requestPayment', 'GET'): fixed(
         'RequestPaymentConfiguration', '<Payer>BucketOwner</Payer>'),
     ('bucket', 'requestPayment', 'PUT'): only_default(
@@ -142,18 +142,30 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('bucket', 'notification', 'GET'): fixed('NotificationConfiguration'),
     ('bucket', 'notification', 'PUT'): only_default(
         'NotificationConfiguration', _no_children, 'Event notification'),
-    ('bucket', 'lifecycle', 'GET'): unset('NoSuchLifecycleConfiguration'),
+    ('bucket', 'lifecycle', 'GET'): lifecycle.get_lifecycle,
+    ('bucket', 'lifecycle', 'PUT'): lifecycle.put_lifecycle,
+    ('bucket', 'lifecycle', 'DELETE'): lifecycle.delete_lifecycle,
     ('bucket', 'cors', 'GET'): unset('NoSuchCORSConfiguration'),
     ('bucket', 'policy', 'GET'): unset('NoSuchBucketPolicy'),
     ('bucket', 'policyStatus', 'GET'): unset('NoSuchBucketPolicy'),
-    ('bucket', 'tagging', 'GET'): unset('NoSuchTagSet'),
+    ('bucket', 'tagging', 'GET'): tagging.get_bucket_tagging,
+    ('bucket', 'tagging', 'PUT'): tagging.put_bucket_tagging,
+    ('bucket', 'tagging', 'DELETE'): tagging.delete_bucket_tagging,
     ('bucket', 'website', 'GET'): unset('NoSuchWebsiteConfiguration'),
     ('bucket', 'object-lock', 'GET'): unset(
         'ObjectLockConfigurationNotFoundError'),
-    ('bucket', 'ownershipControls', 'GET'): unset(
-        'OwnershipControlsNotFoundError'),
-    ('bucket', 'publicAccessBlock', 'GET'): unset(
-        'NoSuchPublicAccessBlockConfiguration'),
+    ('bucket', 'ownershipControls', 'GET'):
+        bucket_config.get_ownership_controls,
+    ('bucket', 'ownershipControls', 'PUT'):
+        bucket_config.put_ownership_controls,
+    ('bucket', 'ownershipControls', 'DELETE'):
+        bucket_config.delete_ownership_controls,
+    ('bucket', 'publicAccessBlock', 'GET'):
+        bucket_config.get_public_access_block,
+    ('bucket', 'publicAccessBlock', 'PUT'):
+        bucket_config.put_public_access_block,
+    ('bucket', 'publicAccessBlock', 'DELETE'):
+        bucket_config.delete_public_access_block,
     ('bucket', 'replication', 'GET'): unset(
         'ReplicationConfigurationNotFoundError'),
     ('bucket', 'encryption', 'GET'): unset(
@@ -166,7 +178,9 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('object', '', 'OPTIONS'): cors_forbidden,
     ('object', 'acl', 'GET'): acl.get_acl,
     ('object', 'acl', 'PUT'): acl.put_acl,
-    ('object', 'tagging', 'GET'): fixed('Tagging', '<TagSet></TagSet>'),
+    ('object', 'tagging', 'GET'): tagging.get_object_tagging,
+    ('object', 'tagging', 'PUT'): tagging.put_object_tagging,
+    ('object', 'tagging', 'DELETE'): tagging.delete_object_tagging,
     ('object', 'attributes', 'GET'): attributes.get_object_attributes,
     # multipart uploads
     ('bucket', 'uploads', 'GET'): multipart.list_multipart_uploads,

@@ -12,7 +12,7 @@ from swift3compat import access, errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat import checksums
 from swift3compat.backend import OBJECT_SYSMETA, Backend
-from swift3compat.handlers import multipart, versioning
+from swift3compat.handlers import multipart, tagging, versioning
 from swift3compat.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
 
@@ -193,6 +193,8 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         return S3Response(304, headers)
     headers.update(checksums.response_headers(
         req, resp.headers, ranged='Range' in get_headers))
+    headers.update(tagging.response_headers(req, backend, resp.headers,
+                                            method))
     if method == 'HEAD':
         # Swift ignores Range on HEAD: a part's HEAD is answered here.
         return S3Response(206 if 'Content-Range' in part_headers
@@ -232,13 +234,16 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
         raise errors.EntityTooLarge(ProposedSize=length,
                                     MaxSizeAllowed=5 * 1024 ** 3)
     headers.update(multipart.conditional_put_check(req, backend))
+    lifecycle_headers, expiration = tagging.new_object_headers(
+        req, backend, length, tagging.put_headers(req))
+    headers.update(lifecycle_headers)
     body, echoed = checksums.upload_input(req, backend, length)
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
                            wsgi_input=body, content_length=length)
     out = {'ETag': resp.headers['Etag']
            if resp.headers['Etag'].startswith('"')
            else '"%s"' % resp.headers['Etag'],
-           **versioning.response_headers(resp.headers)}
+           **versioning.response_headers(resp.headers), **expiration}
     if echoed is not None:
         out[echoed.header] = checksums.b64(body.results[echoed.name])
     return S3Response(200, out)
@@ -325,6 +330,10 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         _unsupported_headers(req)
         headers.update(storage_class(req))
     headers.update(access.object_create_headers(req, backend))
+    lifecycle_headers, expiration = tagging.new_object_headers(
+        req, backend, int(src.headers.get('Content-Length', 0)),
+        tagging.copy_headers(req, src.headers))
+    headers.update(lifecycle_headers)
     if src_bucket in backend.accounts:
         headers['X-Copy-From-Account'] = backend.accounts[src_bucket]
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
@@ -336,6 +345,7 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
                      iso8601(resp.headers.get('Last-Modified'))),
         '<ETag>&quot;%s&quot;</ETag>' % etag])
     out = versioning.response_headers(resp.headers)
+    out.update(expiration)
     if versioning.SWIFT_VERSION_ID in src.headers:
         out['x-amz-copy-source-version-id'] = \
             src.headers[versioning.SWIFT_VERSION_ID]

@@ -163,9 +163,9 @@ def test_specific_rows(method, path, query, expected):
 
 
 @pytest.mark.parametrize('method,path,query', [
-    ('DELETE', '/bkt', 'lifecycle'), ('DELETE', '/bkt', 'encryption'),
-    ('DELETE', '/bkt', 'ownershipControls'), ('PUT', '/bkt', 'lifecycle'),
-    ('PUT', '/bkt', 'ownershipControls'), ('PUT', '/bkt/k', 'retention'),
+    ('POST', '/bkt', 'lifecycle'), ('DELETE', '/bkt', 'encryption'),
+    ('DELETE', '/bkt', 'replication'), ('POST', '/bkt/k', 'tagging'),
+    ('PUT', '/bkt', 'object-lock'), ('PUT', '/bkt/k', 'retention'),
     ('PUT', '/bkt/k', 'legal-hold'), ('POST', '/bkt/k', 'restore'),
     ('POST', '/bkt/k', 'select&select-type=2'), ('GET', '/bkt/k', 'torrent'),
     ('GET', '/bkt', 'analytics&id=x'), ('DELETE', '/bkt', 'metrics&id=x'),
@@ -188,8 +188,6 @@ def _put(sub: str, body: bytes):
     ('requestPayment', b'<RequestPaymentConfiguration xmlns="http://s3.'
      b'amazonaws.com/doc/2006-03-01/"><Payer>BucketOwner</Payer>'
      b'</RequestPaymentConfiguration>'),
-    ('logging', b'<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/'
-     b'2006-03-01/"/>'),
     ('accelerate', b'<AccelerateConfiguration><Status>Suspended</Status>'
      b'</AccelerateConfiguration>'),
     ('notification', b'<NotificationConfiguration/>'),
@@ -207,10 +205,6 @@ def test_default_configuration_accepted(sub, body):
     ('requestPayment', b'<RequestPaymentConfiguration><Payer>Me</Payer>'
      b'</RequestPaymentConfiguration>', 'MalformedXML'),
     ('requestPayment', b'<Other/>', 'MalformedXML'),
-    ('logging', b'<BucketLoggingStatus><LoggingEnabled><TargetBucket>b'
-     b'</TargetBucket><TargetPrefix>l/</TargetPrefix></LoggingEnabled>'
-     b'</BucketLoggingStatus>', 'NotImplemented'),
-    ('logging', b'not xml', 'MalformedXML'),
     ('accelerate', b'<AccelerateConfiguration><Status>Enabled</Status>'
      b'</AccelerateConfiguration>', 'NotImplemented'),
     ('notification', b'<NotificationConfiguration><TopicConfiguration/>'

@@ -1,0 +1,216 @@
+"""Bucket lifecycle: Put/Get/DeleteBucketLifecycleConfiguration
+(``?lifecycle``), ``x-amz-expiration`` on object responses, and Swift's
+``X-Delete-At`` on new objects.
+
+Nothing to enable in the proxy; expiry of existing objects, noncurrent
+versions and stale uploads needs the sweeper (``swift3compat-lifecycle``,
+``swift3compat.sweeper``) run periodically.
+
+How expiry is enforced:
+
+* The configuration (``swift3compat.lifecycle``) is stored as JSON in the
+  bucket's container sysmeta (``handlers.bucket_config.store``); object
+  requests read it from Swift's cached container info, so it costs no
+  backend request on the object path.
+* A new object (PUT, copy, PutObjectTagging changing which rules apply) in
+  a bucket that never had versioning gets ``X-Delete-At`` when a rule gives
+  it an expiry: Swift's object servers stop serving it at that time and
+  Swift's object-expirer (or the sweeper) removes it.  The value is also
+  kept in ``X-Object-Transient-Sysmeta-S3c-Expiry`` so that the sweeper can
+  tell its own stamps from an ``X-Delete-At`` set through the Swift API.
+  Versioned buckets are never stamped (X-Delete-At would destroy a version
+  where S3 adds a delete marker): the sweeper expires them.
+* PutBucketLifecycleConfiguration records the bucket in a registry
+  (``lifecycle_registry_account``, container ``lifecycle``, one empty
+  object ``<account>/<bucket>``) that the sweeper walks; the entry stays
+  after DeleteBucketLifecycle until the sweeper has taken the stamps of
+  the removed rules off the bucket's objects.
+* GET/HEAD (and PUT) answer ``x-amz-expiration: expiry-date="...",
+  rule-id="..."`` computed from the rules in force.
+"""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import quote
+
+from swift.common.swob import Request as SwobRequest
+from swift.common.utils import Timestamp
+
+from swift3compat import errors, lifecycle
+from swift3compat.backend import Backend, wsgi_str
+from swift3compat.handlers import bucket_config
+from swift3compat.request import S3Request
+from swift3compat.response import S3Response, http_date, xml_response
+
+NAME = 'lifecycle'                     # bucket_config storage name
+REGISTRY_CONTAINER = 'lifecycle'
+EXPIRY_SYSMETA = 'X-Object-Transient-Sysmeta-S3c-Expiry'
+DELETE_AT = 'X-Delete-At'
+# Swift refuses an X-Delete-At that is already past when it arrives.
+_MIN_DELAY = 2
+
+
+@lru_cache(maxsize=512)
+def parsed(text: str) -> lifecycle.Configuration:
+    return lifecycle.from_json(text)
+
+
+def registry_name(account: str, bucket: str) -> str:
+    return '%s/%s' % (account, bucket)
+
+
+# -- configuration of a bucket -------------------------------------------------------
+class BucketRules:
+    """The lifecycle view of one bucket, from Swift's cached container
+    info."""
+
+    def __init__(self, info: Mapping) -> None:
+        sysmeta = info.get('sysmeta') or {}
+        text = bucket_config.load(sysmeta, NAME)
+        self.config = parsed(text) if text else None
+        self.versioned = bool(sysmeta.get('versions-container') or
+                              info.get('versions'))
+
+    @classmethod
+    def of(cls, backend: Backend, bucket: str) -> 'BucketRules':
+        return cls(backend.container_info(bucket))
+
+
+def _created(swift_headers) -> float:
+    for name in ('X-Backend-Data-Timestamp', 'X-Timestamp'):
+        value = swift_headers.get(name)
+        if value:
+            return float(Timestamp(value))
+    return time.time()
+
+
+def _size(swift_headers) -> Optional[int]:
+    value = swift_headers.get('Content-Length')
+    return int(value) if value and value.isdigit() else None
+
+
+def expiration_value(expiry: lifecycle.Expiry) -> str:
+    """The ``x-amz-expiration`` header value AWS sends."""
+    return 'expiry-date="%s", rule-id="%s"' % (http_date(expiry[0]),
+                                               quote(expiry[1], safe=''))
+
+
+def expiration_header(req: S3Request, backend: Backend, key: str,
+                      swift_headers, tags: Mapping[str, str]
+                      ) -> Dict[str, str]:
+    """``x-amz-expiration`` for an object response (GET/HEAD/PUT), or {}."""
+    rules = BucketRules.of(backend, req.bucket)
+    if rules.config is None:
+        return {}
+    expiry = lifecycle.current_expiry(
+        rules.config, key, _size(swift_headers), _created(swift_headers),
+        tags, req.conf.lifecycle_day_seconds)
+    return {'x-amz-expiration': expiration_value(expiry)} if expiry else {}
+
+
+def new_object_headers(req: S3Request, backend: Backend, key: str,
+                       size: Optional[int], tags: Mapping[str, str]
+                       ) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """For a new object: the Swift headers that make it expire as the
+    bucket's rules say (X-Delete-At, its marker, and the X-Timestamp the
+    expiry was computed from, so that rounding to midnight cannot differ)
+    and the S3 response headers (``x-amz-expiration``)."""
+    rules = BucketRules.of(backend, req.bucket)
+    if rules.config is None:
+        return {}, {}
+    now = Timestamp.now()
+    expiry = lifecycle.current_expiry(rules.config, key, size, float(now),
+                                      tags, req.conf.lifecycle_day_seconds)
+    if expiry is None:
+        return {}, {}
+    s3_headers = {'x-amz-expiration': expiration_value(expiry)}
+    if rules.versioned or expiry[0] < float(now) + _MIN_DELAY:
+        return {}, s3_headers   # the sweeper expires these
+    stamp = str(int(expiry[0]))
+    return {DELETE_AT: stamp, EXPIRY_SYSMETA: stamp,
+            'X-Timestamp': now.internal}, s3_headers
+
+
+def updated_expiry_headers(req: S3Request, backend: Backend, key: str,
+                           head_headers, tags: Mapping[str, str]
+                           ) -> Dict[str, Optional[str]]:
+    """For an object POST that changes ``tags``: the X-Delete-At the rules
+    now give (None removes it).  An X-Delete-At set through the Swift API
+    (no marker of ours) is kept as it is."""
+    current = head_headers.get(DELETE_AT)
+    if current and head_headers.get(EXPIRY_SYSMETA) != current:
+        return {}
+    rules = BucketRules.of(backend, req.bucket)
+    expiry = None
+    if rules.config is not None and not rules.versioned:
+        expiry = lifecycle.current_expiry(
+            rules.config, key, _size(head_headers), _created(head_headers),
+            tags, req.conf.lifecycle_day_seconds)
+    if expiry is None or expiry[0] < time.time() + _MIN_DELAY:
+        return {DELETE_AT: None, EXPIRY_SYSMETA: None}
+    stamp = str(int(expiry[0]))
+    return {DELETE_AT: stamp, EXPIRY_SYSMETA: stamp}
+
+
+# -- ?lifecycle --------------------------------------------------------------------------
+def get_lifecycle(req: S3Request, backend: Backend) -> S3Response:
+    text = bucket_config.load(bucket_config.head_bucket(backend, req.bucket),
+                              NAME)
+    if text is None:
+        raise errors.NoSuchLifecycleConfiguration(BucketName=req.bucket)
+    return xml_response(lifecycle.to_xml(parsed(text)))
+
+
+def put_lifecycle(req: S3Request, backend: Backend) -> S3Response:
+    body = bucket_config.read_config_body(req, integrity_required=True)
+    config = lifecycle.parse(body)
+    current = bucket_config.head_bucket(backend, req.bucket)
+    _register(req, backend)
+    bucket_config.store(backend, req.bucket, NAME, lifecycle.to_json(config),
+                        current)
+    return S3Response(200)
+
+
+def delete_lifecycle(req: S3Request, backend: Backend) -> S3Response:
+    current = bucket_config.head_bucket(backend, req.bucket)
+    bucket_config.store(backend, req.bucket, NAME, None, current)
+    return S3Response(204)
+
+
+# -- the sweeper's registry -------------------------------------------------------------------
+def _allow(_req) -> None:
+    """``swift.authorize`` of registry subrequests: internal bookkeeping."""
+    return None
+
+
+def _registry_request(backend: Backend, method: str,
+                      obj: Optional[str] = None):
+    env = backend.make_env(method, body=b'' if method == 'PUT' else None)
+    path = [backend.req.conf.lifecycle_registry_account, REGISTRY_CONTAINER]
+    env['PATH_INFO'] = wsgi_str('/v1/' + '/'.join(path + ([obj] if obj
+                                                         else [])))
+    env.pop('swift3.auth_details', None)
+    env.pop('s3api.auth_details', None)
+    env['swift.authorize'] = _allow
+    env['swift.authorize_override'] = True
+    resp = SwobRequest(env).get_response(backend.app)
+    close = getattr(resp.app_iter, 'close', None)
+    if close:
+        close()
+    return resp
+
+
+def _register(req: S3Request, backend: Backend) -> None:
+    """Record the bucket for the sweeper (before the configuration exists,
+    so that no configuration is ever stored unregistered)."""
+    name = registry_name(backend.account, req.bucket)
+    resp = _registry_request(backend, 'PUT', name)
+    if resp.status_int == 404:
+        _registry_request(backend, 'PUT')
+        resp = _registry_request(backend, 'PUT', name)
+    if not resp.is_success:
+        raise errors.ServiceUnavailable(
+            'The lifecycle registry is unavailable (is account_autocreate '
+            '= true in the proxy?)')
