@@ -18,7 +18,10 @@ is unit-tested on its own.
 
 Canonical user IDs are opaque strings: ``swift3compat.access`` uses the Swift
 account (``AUTH_test``) for whoever Swift considers an owner of that account
-and the user id (``test:tester``, a Keystone user id) for other users.
+and the user id (``test:tester``, a Keystone user id) for other users.  They
+are compared without regard to case, because s3cmd lowercases the ids of
+``--acl-grant``: Swift accounts whose names differ only in case are one
+grantee here.
 """
 from __future__ import annotations
 
@@ -159,13 +162,19 @@ class ACL:
     # -- queries ------------------------------------------------------------------
     def is_owner_only(self) -> bool:
         """True when nobody but the owner is granted anything."""
-        return all(g.grantee == Grantee.user(self.owner.id)
+        return all(g.grantee.kind == USER and same_id(g.grantee.value,
+                                                       self.owner.id)
                    for g in self.grants)
 
     def is_private(self) -> bool:
         """True when the ACL grants nothing to a group (public or
         authenticated users); grants to named users may exist."""
         return all(g.grantee.kind == USER for g in self.grants)
+
+
+def same_id(one: str, other: str) -> bool:
+    """Canonical ids are equal without regard to case (see above)."""
+    return one.lower() == other.lower()
 
 
 def owner_xml(owner: Owner) -> str:
@@ -207,7 +216,8 @@ def canned(name: str, owner: Owner, bucket_owner: Optional[Owner] = None
         log = Grantee.group(LOG_DELIVERY)
         grants += [Grant(log, WRITE), Grant(log, READ_ACP)]
     elif name in ('bucket-owner-read', 'bucket-owner-full-control'):
-        if bucket_owner is not None and bucket_owner != owner:
+        if bucket_owner is not None and \
+                not same_id(bucket_owner.id, owner.id):
             grants.append(Grant(Grantee.user(bucket_owner.id),
                                 READ if name == 'bucket-owner-read'
                                 else FULL_CONTROL))
@@ -356,7 +366,7 @@ def from_request(headers: Mapping[str, str], body: bytes, owner: Owner,
         if canned_name is not None or has_grants:
             raise errors.UnexpectedContent()
         acl = from_xml(body)
-        if acl.owner.id != owner.id:
+        if not same_id(acl.owner.id, owner.id):
             raise errors.AccessDenied()
         return acl
     if canned_name is not None:
@@ -367,9 +377,13 @@ def from_request(headers: Mapping[str, str], body: bytes, owner: Owner,
 
 
 # -- evaluation --------------------------------------------------------------------------
+def _acts_as(principal: Principal, canonical_id: str) -> bool:
+    return canonical_id.lower() in {i.lower() for i in principal.ids}
+
+
 def _matches(grantee: Grantee, principal: Principal) -> bool:
     if grantee.kind == USER:
-        return grantee.value in principal.ids
+        return _acts_as(principal, grantee.value)
     if grantee.value == ALL_USERS:
         return True
     return grantee.value == AUTHENTICATED_USERS and principal.authenticated
@@ -384,4 +398,4 @@ def permits(acl: ACL, principal: Principal, permission: str) -> bool:
 
 
 def is_owner(acl: ACL, principal: Principal) -> bool:
-    return acl.owner.id in principal.ids
+    return _acts_as(principal, acl.owner.id)

@@ -244,6 +244,20 @@ def test_groups():
     assert not acl.permits(acl.private(OWNER), acl.ANONYMOUS, READ_ACP)
 
 
+def test_canonical_ids_ignore_case():
+    """s3cmd --acl-grant lowercases ids."""
+    policy = acl.from_grant_headers({'x-amz-grant-read': 'id="auth_test2"',
+                                     'x-amz-grant-full-control':
+                                     'id="auth_test"'}, OWNER)
+    assert acl.permits(policy, OTHER, READ)
+    assert policy.is_owner_only() is False
+    assert acl.from_grant_headers({'x-amz-grant-full-control':
+                                   'id="auth_TEST"'}, OWNER).is_owner_only()
+    assert acl.is_owner(ACL(Owner('auth_test'), ()), ME)
+    lowered = POLICY.replace(b'<ID>AUTH_test</ID>', b'<ID>auth_test</ID>')
+    assert acl.from_request({}, lowered, OWNER) == acl.from_xml(lowered)
+
+
 def test_is_private_and_owner_only():
     assert acl.private(OWNER).is_owner_only()
     assert acl.canned('bucket-owner-read', OWNER, BUCKET_OWNER).is_private()
