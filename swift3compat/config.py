@@ -78,6 +78,10 @@ OPTIONS: List[Option] = [
     Option('storage_domain', string_list, '',
            'Comma-separated domains for virtual-hosted-style requests '
            '(bucket.storage_domain); empty means path style only.'),
+    Option('website_domain', string_list, '',
+           'Comma-separated domains of the static website endpoint: '
+           'requests for <bucket>.<website_domain> are served as the '
+           'bucket\'s website (needs s3_acl = true); empty disables it.'),
     Option('dns_compliant_bucket_names', boolean, 'true',
            'Enforce AWS DNS-compliant bucket names (3-63 chars, lowercase, '
            'digits, dot, hyphen).'),

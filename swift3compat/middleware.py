@@ -44,6 +44,9 @@ from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.backend import Backend, BodyError
 from swift3compat.checksums import with_footers
+from swift3compat.handlers import cors as cors_handlers
+from swift3compat.handlers import post_object
+from swift3compat.handlers import website as website_handlers
 from swift3compat.handlers.multipart import check_slo
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response
@@ -76,6 +79,8 @@ class Swift3Middleware:
             if any(host.endswith('.' + d.lower())
                    for d in self.conf.storage_domain):
                 return True
+        if website_handlers.website_bucket(env, self.conf) is not None:
+            return True
         path = env.get('PATH_INFO', '')
         return not (path in _SWIFT_EXACT or path.startswith(_SWIFT_PREFIXES))
 
@@ -94,6 +99,9 @@ class Swift3Middleware:
             self.logger.exception('Unhandled error in S3 request %s',
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
+        if 'HTTP_ORIGIN' in env:
+            resp.headers.update(cors_handlers.response_headers(env,
+                                                               self.logger))
         # statsd: <log_name>.<handler>.<status>, e.g. swift3.get_object.200
         self.logger.increment('%s.%d' % (
             env.get('swift3compat.operation', 'unrouted'), resp.status))
@@ -111,14 +119,25 @@ class Swift3Middleware:
         return resp.body
 
     def handle(self, env: Dict[str, Any]) -> S3Response:
+        site = website_handlers.website_bucket(env, self.conf)
+        if site is not None:
+            return website_handlers.serve(env, site, self)
         req = S3Request(env, self.conf)
-        signed = signature.parse(req)
-        if signed is None and not self.conf.s3_acl:
+        if req.method == 'OPTIONS':
+            signed = None       # a CORS preflight carries no credentials
+        elif post_object.is_form_upload(req) and \
+                routing.subresource(req) == '':
+            signed = post_object.prepare(req)   # credentials in the form
+        else:
+            signed = signature.parse(req)
+        if signed is None and not self.conf.s3_acl and \
+                req.method != 'OPTIONS':
             # Anonymous access needs S3 ACLs to say what is public.
             raise errors.AccessDenied()
         backend = Backend(self.backend_app, req, signed)
+        env['swift3compat.backend'] = backend   # for CORS response headers
         req.auth = signed
-        if signed is not None:
+        if signed is not None and post_object.ENV_KEY not in env:
             self._verify_payload(req, signed, backend)
         try:
             handler = routing.route(req)
@@ -177,6 +196,10 @@ def filter_factory(global_conf: Dict[str, str], **local_conf: str):
     logger = get_logger(raw, log_route=conf.log_name)
     if conf.auth_pipeline_check:
         pipeline.enforce(raw, logger)
+    if conf.website_domain and not conf.s3_acl:
+        raise config.ConfigError('[filter:swift3] website_domain needs '
+                                 's3_acl = true: the website endpoint '
+                                 'serves anonymous requests')
     register_sensitive_header('authorization')
     register_sensitive_param('Signature')
     register_sensitive_param('X-Amz-Signature')

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Tuple
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.handlers import attributes, multipart
+from swift3compat.handlers import cors, policy, post_object, website
 from swift3compat.handlers import bucket_config, lifecycle, tagging
 from swift3compat.handlers import (acl, bucket, multi_delete, obj, service,
                                   versioning)
@@ -97,19 +98,6 @@ def _no_children(root) -> bool:
     return not any(isinstance(node.tag, str) for node in root)
 
 
-def cors_forbidden(req: S3Request, backend: Backend) -> S3Response:
-    if req.header('origin') is None:
-        raise errors.InvalidRequest('Insufficient information. Origin '
-                                    'request header needed.')
-    raise errors.AccessForbidden(
-        'CORSResponse: This CORS request is not allowed. This is usually '
-        'because the evalution of Origin, request method / '
-        'Access-Control-Request-Method or Access-Control-Request-Headers '
-        "are not whitelisted by the resource's CORS spec.",
-        Method=req.header('access-control-request-method'),
-        ResourceType='BUCKET' if req.key is None else 'OBJECT')
-
-
 ROUTES: Dict[Tuple[str, str, str], Handler] = {
     # service
     ('service', '', 'GET'): service.list_buckets,
@@ -118,7 +106,8 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('bucket', '', 'HEAD'): bucket.head_bucket,
     ('bucket', '', 'PUT'): bucket.create_bucket,
     ('bucket', '', 'DELETE'): bucket.delete_bucket,
-    ('bucket', '', 'OPTIONS'): cors_forbidden,
+    ('bucket', '', 'OPTIONS'): cors.preflight,
+    ('bucket', '', 'POST'): post_object.post_object,
     ('bucket', 'acl', 'GET'): acl.get_acl,
     ('bucket', 'acl', 'PUT'): acl.put_acl,
     ('bucket', 'delete', 'POST'): multi_delete.delete_objects,
@@ -145,13 +134,19 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('bucket', 'lifecycle', 'GET'): lifecycle.get_lifecycle,
     ('bucket', 'lifecycle', 'PUT'): lifecycle.put_lifecycle,
     ('bucket', 'lifecycle', 'DELETE'): lifecycle.delete_lifecycle,
-    ('bucket', 'cors', 'GET'): unset('NoSuchCORSConfiguration'),
-    ('bucket', 'policy', 'GET'): unset('NoSuchBucketPolicy'),
-    ('bucket', 'policyStatus', 'GET'): unset('NoSuchBucketPolicy'),
+    ('bucket', 'cors', 'GET'): cors.get_bucket_cors,
+    ('bucket', 'cors', 'PUT'): cors.put_bucket_cors,
+    ('bucket', 'cors', 'DELETE'): cors.delete_bucket_cors,
+    ('bucket', 'policy', 'GET'): policy.get_bucket_policy,
+    ('bucket', 'policy', 'PUT'): policy.put_bucket_policy,
+    ('bucket', 'policy', 'DELETE'): policy.delete_bucket_policy,
+    ('bucket', 'policyStatus', 'GET'): policy.get_bucket_policy_status,
     ('bucket', 'tagging', 'GET'): tagging.get_bucket_tagging,
     ('bucket', 'tagging', 'PUT'): tagging.put_bucket_tagging,
     ('bucket', 'tagging', 'DELETE'): tagging.delete_bucket_tagging,
-    ('bucket', 'website', 'GET'): unset('NoSuchWebsiteConfiguration'),
+    ('bucket', 'website', 'GET'): website.get_bucket_website,
+    ('bucket', 'website', 'PUT'): website.put_bucket_website,
+    ('bucket', 'website', 'DELETE'): website.delete_bucket_website,
     ('bucket', 'object-lock', 'GET'): unset(
         'ObjectLockConfigurationNotFoundError'),
     ('bucket', 'ownershipControls', 'GET'):
@@ -175,7 +170,7 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
     ('object', '', 'HEAD'): obj.head_object,
     ('object', '', 'PUT'): obj.put_object,
     ('object', '', 'DELETE'): obj.delete_object,
-    ('object', '', 'OPTIONS'): cors_forbidden,
+    ('object', '', 'OPTIONS'): cors.preflight,
     ('object', 'acl', 'GET'): acl.get_acl,
     ('object', 'acl', 'PUT'): acl.put_acl,
     ('object', 'tagging', 'GET'): tagging.get_object_tagging,
