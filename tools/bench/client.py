@@ -164,6 +164,8 @@ class Client:
         # other targets): such a request never reached it, so send it again
         # on a new connection, once, if its body can be sent again
         retry = isinstance(body, bytes) or body is None
+        if not retry:
+            conn.close()    # a body sent once: on a fresh connection
         while True:
             try:
                 conn.request(op.method, url, body=body, headers=headers)
