@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Dict, List, Optional
 from urllib.parse import quote_plus
 
@@ -14,7 +15,8 @@ from swift3compat.backend import Backend
 from swift3compat.handlers import multipart
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
-from swift3compat.response import S3Response, iso8601, xml_response
+from swift3compat.response import (S3Response, epoch_from_listing, iso8601,
+                                   xml_response)
 
 
 _EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
@@ -172,6 +174,13 @@ def _dlo_sizes(req: S3Request, backend: Backend, entries: List[dict]
         pass
 
 
+def listing_time(value: str) -> str:
+    """A listing's LastModified as GET/HEAD report it: Swift rounds an
+    object's Last-Modified header up to the whole second, and clients (and
+    conformance suites) expect the listing to agree with HEAD."""
+    return iso8601(float(math.ceil(epoch_from_listing(value))))
+
+
 def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
     out: List[str] = []
     prefixes: List[str] = []
@@ -183,7 +192,8 @@ def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
         etag = multipart.listing_etag(e)
         out.append(''.join((
             '<Contents>', xmlutil.elem('Key', enc(e['name'])),
-            '<LastModified>', iso8601(e['last_modified']), '</LastModified>',
+            '<LastModified>', listing_time(e['last_modified']),
+            '</LastModified>',
             '<ETag>&quot;', xmlutil.escape_text(etag), '&quot;</ETag>',
             '<Size>', str(e['bytes']), '</Size>',
             owner_xml(owner) if owner else '',
@@ -218,7 +228,9 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
         next_marker = xmlutil.elem('NextMarker', enc(_last_name(entries[-1])))
     body = xmlutil.document('ListBucketResult', [
         xmlutil.elem('Name', req.bucket),
-        xmlutil.elem('Prefix', enc(prefix)),
+        # Unlike V2, V1 does not encode Prefix (botocore, which asks for
+        # encoding-type=url on every listing, decodes it in V2 only).
+        xmlutil.elem('Prefix', prefix),
         xmlutil.elem('Marker', enc(marker)),
         next_marker,
         xmlutil.elem('MaxKeys', max_keys),
@@ -231,7 +243,8 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
 
 def _decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode('ascii')).decode('utf-8')
+        return base64.b64decode(token.encode('ascii'), altchars=b'-_',
+                                validate=True).decode('utf-8')
     except (binascii.Error, UnicodeError, ValueError):
         raise errors.InvalidArgument('The continuation token provided is '
                                      'incorrect',
