@@ -50,11 +50,11 @@ from swift.common.registry import get_swift_info
 from swift.common.swob import HeaderKeyDict
 from swift.common.utils import parse_content_type, parse_header
 
-from swift3compat import checksums, errors, xmlutil
+from swift3compat import access, checksums, errors, xmlutil
 from swift3compat.auth import chunked
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat.backend import OBJECT_SYSMETA, Backend
-from swift3compat.handlers import obj
+from swift3compat.handlers import obj, tagging
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, iso8601, xml_response
@@ -64,6 +64,8 @@ UPLOADS = 'u/'
 PARTS = 'p/'
 SEP = '\x01'
 UPLOAD_ID_SYSMETA = OBJECT_SYSMETA + 'Upload-Id'
+# ours, in title case (ACL and tags are kept there)
+TRANSIENT_SYSMETA = 'X-Object-Transient-Sysmeta-S3C-'
 ETAG_SYSMETA = OBJECT_SYSMETA + 'Etag'
 CONTENT_TYPE_SYSMETA = OBJECT_SYSMETA + 'Upload-Content-Type'
 OVERRIDE_ETAG = 'X-Object-Sysmeta-Container-Update-Override-Etag'
@@ -213,6 +215,8 @@ def _ensure_segments_container(backend: Backend, bucket: str) -> str:
 def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     _check_enabled(req)
     headers = obj.put_headers(req)
+    headers.update(tagging.put_headers(req))
+    headers.update(access.object_create_headers(req, backend))
     name = req.header('x-amz-checksum-algorithm')
     algorithm = checksums.algorithm_named(name) if name else None
     kind = checksums.upload_type(algorithm, req.header('x-amz-checksum-type'))
@@ -722,13 +726,15 @@ def s3_etag(parts: List[Part]) -> str:
 
 
 def _final_headers(upload: Upload) -> Dict[str, str]:
-    """The object's headers, as CreateMultipartUpload was given them."""
+    """The object's headers, as CreateMultipartUpload was given them
+    (metadata, content headers, storage class, tags, ACL)."""
     marker = upload.headers
     out = {'Content-Type': marker.get(CONTENT_TYPE_SYSMETA) or
            'binary/octet-stream'}
     for name, value in marker.items():
         title = name.title()
-        if title.startswith((obj.SWIFT_META, OBJECT_SYSMETA.title())) or \
+        if title.startswith((obj.SWIFT_META, OBJECT_SYSMETA.title(),
+                             TRANSIENT_SYSMETA)) or \
                 title in obj.STORED_HEADERS:
             out[title] = value
     out.pop(CONTENT_TYPE_SYSMETA.title(), None)

@@ -52,7 +52,8 @@ def bucket(s3, bucket_name):
 @pytest.fixture(scope='module')
 def small_parts(s3_client_factory, proxy_factory):
     """A boto3 client on a proxy whose min_segment_size is 1 byte."""
-    proxy = proxy_factory(storage_domain='localhost', min_segment_size='1')
+    proxy = proxy_factory(storage_domain='localhost', s3_acl='true',
+                          min_segment_size='1')
     return s3_client_factory(proxy=proxy)
 
 
@@ -355,3 +356,20 @@ def _segment_names(cluster, bucket):
     if resp.status_code == 404:
         return None
     return [o['name'] for o in json.loads(resp.content or b'[]')]
+
+
+def test_create_tags_and_acl_reach_the_object(s3, small_parts, bucket):
+    upload_id, done = upload(small_parts, bucket, 'k', [b'1', b'2'],
+                             Tagging='team=blue&tier=2', ACL='public-read',
+                             StorageClass='STANDARD_IA')
+    small_parts.complete_multipart_upload(
+        Bucket=bucket, Key='k', UploadId=upload_id,
+        MultipartUpload={'Parts': done})
+    tags = s3.get_object_tagging(Bucket=bucket, Key='k')['TagSet']
+    assert sorted((t['Key'], t['Value']) for t in tags) == [
+        ('team', 'blue'), ('tier', '2')]
+    grants = s3.get_object_acl(Bucket=bucket, Key='k')['Grants']
+    assert any(g['Grantee'].get('URI', '').endswith('AllUsers') and
+               g['Permission'] == 'READ' for g in grants)
+    assert s3.head_object(Bucket=bucket, Key='k')['StorageClass'] == \
+        'STANDARD_IA'
