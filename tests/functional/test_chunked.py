@@ -275,3 +275,21 @@ def test_boto3_multipart_over_https(s3_https, bucket, tmp_path):
     head = s3_https.head_object(Bucket=bucket, Key='big',
                                 ChecksumMode='ENABLED')
     assert head['ETag'].endswith('-3"')
+
+
+def test_awscli_over_https(awscli, https, s3, bucket, tmp_path):
+    from conftest import AwsCli
+    plain = awscli()
+    cli = AwsCli(dict(plain.env, AWS_CA_BUNDLE=https.cert), https.endpoint)
+    data = os.urandom(9 * 1024 * 1024 + 7)
+    (tmp_path / 'big').write_bytes(data)
+    cli.run('s3', 'cp', str(tmp_path / 'big'), 's3://%s/big' % bucket)
+    cli.run('s3', 'cp', 's3://%s/big' % bucket, str(tmp_path / 'back'))
+    assert (tmp_path / 'back').read_bytes() == data
+    head = s3.head_object(Bucket=bucket, Key='big', ChecksumMode='ENABLED')
+    assert head['ETag'].endswith('-2"') and 'ChecksumCRC32' in head
+    (tmp_path / 'small').write_bytes(b'small')
+    cli.run('s3api', 'put-object', '--bucket', bucket, '--key', 'small',
+            '--body', str(tmp_path / 'small'))
+    assert s3.head_object(Bucket=bucket, Key='small', ChecksumMode='ENABLED')[
+        'ChecksumCRC32'] == b64crc32(b'small')
