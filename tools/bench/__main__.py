@@ -198,6 +198,8 @@ def collapsed_summary(path: str, top: int = 25) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    # stop the cluster and remove its data dir when killed, too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.command == 'report':
         if not args.file:
             parser().error('report needs a results.json file')
