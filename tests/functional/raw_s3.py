@@ -1,7 +1,11 @@
-"""Raw signed S3 requests for functional tests: exact paths, query strings and
-bodies that SDKs will not send (``DELETE /b?lifecycle``, malformed XML, ...).
+"""Helpers for functional tests.
 
-Signed with botocore's own signers (SigV4 or SigV2), sent with http.client.
+* ``RawS3``: raw signed S3 requests with exact paths, query strings and bodies
+  that SDKs will not send (``DELETE /b?lifecycle``, malformed XML, ...),
+  signed with botocore's own signers (SigV4 or SigV2), sent with http.client.
+* ``landed(level, sub, method)``: whether a routing-table row is a real
+  handler yet, so that tests of features other engineers are building flip
+  from "clean error, nothing changed" to "works" when the row lands.
 """
 from __future__ import annotations
 
@@ -14,6 +18,20 @@ from botocore.auth import HmacV1Auth, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from lxml import etree
+
+from swift3compat import routing
+
+# Handlers that answer for a feature that is not implemented: the 404 of an
+# unset configuration, or a PUT that accepts only the default.
+_PLACEHOLDERS = ('unset_', 'only_default_')
+
+
+def landed(level: str, sub: str, method: str) -> bool:
+    """Is the routing-table row (level, sub-resource, method) a real
+    handler (not missing, not a placeholder)?"""
+    handler = routing.ROUTES.get((level, sub, method))
+    return handler is not None and \
+        not handler.__name__.startswith(_PLACEHOLDERS)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3, landed
 
 from swift3compat import routing
 
@@ -134,11 +134,17 @@ def test_bucket_info_documents(s3, raw, bucket_name):
     assert exc.value.response['Error']['Code'] == 'NotImplemented'
     assert 'LoggingEnabled' not in s3.get_bucket_logging(Bucket=bucket_name)
     s3.put_bucket_logging(Bucket=bucket_name, BucketLoggingStatus={})
-    with pytest.raises(s3.exceptions.ClientError) as exc:
-        s3.put_bucket_logging(Bucket=bucket_name, BucketLoggingStatus={
-            'LoggingEnabled': {'TargetBucket': bucket_name,
-                               'TargetPrefix': 'log/'}})
-    assert exc.value.response['Error']['Code'] == 'NotImplemented'
+    enabled = {'LoggingEnabled': {'TargetBucket': bucket_name,
+                                  'TargetPrefix': 'log/'}}
+    if landed('bucket', 'logging', 'PUT'):
+        s3.put_bucket_logging(Bucket=bucket_name, BucketLoggingStatus=enabled)
+        assert s3.get_bucket_logging(Bucket=bucket_name)['LoggingEnabled'][
+            'TargetPrefix'] == 'log/'
+    else:
+        with pytest.raises(s3.exceptions.ClientError) as exc:
+            s3.put_bucket_logging(Bucket=bucket_name,
+                                  BucketLoggingStatus=enabled)
+        assert exc.value.response['Error']['Code'] == 'NotImplemented'
     assert 'Status' not in s3.get_bucket_accelerate_configuration(
         Bucket=bucket_name)
     resp = raw('GET', f'/{bucket_name}?location')

@@ -123,17 +123,27 @@ def test_plain_operations(level, method):
         assert value.status == 405
 
 
-@pytest.mark.parametrize('sub', sorted(UNSET_CODES))
+UNSET_ROWS = sorted(sub for (level, sub, method), handler
+                    in routing.ROUTES.items()
+                    if handler.__name__.startswith('unset_'))
+
+
+@pytest.mark.parametrize('sub', UNSET_ROWS)
 def test_unset_configuration_answers_the_aws_404(sub):
     handler = routing.ROUTES[('bucket', sub, 'GET')]
-    if not handler.__name__.startswith('unset_'):
-        pytest.skip('%s is implemented now: its own tests cover it' % sub)
     backend = FakeBackend()
     with pytest.raises(errors.S3Error) as exc:
         handler(make_req('GET', '/bkt', sub), backend)
     assert (exc.value.code, exc.value.status) == (UNSET_CODES[sub], 404)
     # ... after checking that the bucket exists (NoSuchBucket otherwise).
     assert backend.calls[0][:3] == ('HEAD', 'bkt', None)
+
+
+@pytest.mark.parametrize('sub', sorted(UNSET_CODES))
+def test_configurable_subresources_have_a_get(sub):
+    """Each configuration AWS stores answers GET: its handler once
+    implemented, until then the 404 (tested above)."""
+    assert ('bucket', sub, 'GET') in routing.ROUTES
 
 
 def test_every_s3_subresource_is_known():
@@ -178,42 +188,68 @@ def test_known_but_not_implemented(method, path, query):
 
 
 # -- the default-only configuration rows ------------------------------------
+# (root element, a body asking for the default, one asking for more).
+ONLY_DEFAULT_BODIES = {
+    'RequestPaymentConfiguration': (
+        b'<RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/'
+        b'2006-03-01/"><Payer>BucketOwner</Payer>'
+        b'</RequestPaymentConfiguration>',
+        b'<RequestPaymentConfiguration><Payer>Requester</Payer>'
+        b'</RequestPaymentConfiguration>'),
+    'BucketLoggingStatus': (
+        b'<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/'
+        b'2006-03-01/"/>',
+        b'<BucketLoggingStatus><LoggingEnabled><TargetBucket>b'
+        b'</TargetBucket><TargetPrefix>l/</TargetPrefix></LoggingEnabled>'
+        b'</BucketLoggingStatus>'),
+    'AccelerateConfiguration': (
+        b'<AccelerateConfiguration><Status>Suspended</Status>'
+        b'</AccelerateConfiguration>',
+        b'<AccelerateConfiguration><Status>Enabled</Status>'
+        b'</AccelerateConfiguration>'),
+    'NotificationConfiguration': (
+        b'<NotificationConfiguration/>',
+        b'<NotificationConfiguration><TopicConfiguration/>'
+        b'</NotificationConfiguration>'),
+}
+ONLY_DEFAULT_ROWS = sorted(
+    (sub, handler.__name__[len('only_default_'):])
+    for (level, sub, method), handler in routing.ROUTES.items()
+    if handler.__name__.startswith('only_default_'))
+
+
 def _put(sub: str, body: bytes):
     backend = FakeBackend()
     handler = routing.route(make_req('PUT', '/bkt', sub, body))
     return handler(make_req('PUT', '/bkt', sub, body), backend), backend
 
 
-@pytest.mark.parametrize('sub,body', [
-    ('requestPayment', b'<RequestPaymentConfiguration xmlns="http://s3.'
-     b'amazonaws.com/doc/2006-03-01/"><Payer>BucketOwner</Payer>'
-     b'</RequestPaymentConfiguration>'),
-    ('accelerate', b'<AccelerateConfiguration><Status>Suspended</Status>'
-     b'</AccelerateConfiguration>'),
-    ('notification', b'<NotificationConfiguration/>'),
-])
-def test_default_configuration_accepted(sub, body):
-    resp, backend = _put(sub, body)
+def test_only_default_rows_exist():
+    assert ('requestPayment', 'RequestPaymentConfiguration') in \
+        ONLY_DEFAULT_ROWS
+
+
+@pytest.mark.parametrize('sub,root', ONLY_DEFAULT_ROWS)
+def test_default_configuration_accepted(sub, root):
+    resp, backend = _put(sub, ONLY_DEFAULT_BODIES[root][0])
     assert resp.status == 200
     # Checked the bucket, changed nothing.
     assert [c[:3] for c in backend.calls] == [('HEAD', 'bkt', None)]
 
 
-@pytest.mark.parametrize('sub,body,code', [
-    ('requestPayment', b'<RequestPaymentConfiguration><Payer>Requester'
-     b'</Payer></RequestPaymentConfiguration>', 'NotImplemented'),
-    ('requestPayment', b'<RequestPaymentConfiguration><Payer>Me</Payer>'
-     b'</RequestPaymentConfiguration>', 'MalformedXML'),
-    ('requestPayment', b'<Other/>', 'MalformedXML'),
-    ('accelerate', b'<AccelerateConfiguration><Status>Enabled</Status>'
-     b'</AccelerateConfiguration>', 'NotImplemented'),
-    ('notification', b'<NotificationConfiguration><TopicConfiguration/>'
-     b'</NotificationConfiguration>', 'NotImplemented'),
-])
-def test_other_configuration_refused(sub, body, code):
-    with pytest.raises(errors.S3Error) as exc:
-        _put(sub, body)
-    assert exc.value.code == code
+@pytest.mark.parametrize('sub,root', ONLY_DEFAULT_ROWS)
+def test_other_configuration_refused(sub, root):
+    with pytest.raises(errors.NotImplemented):
+        _put(sub, ONLY_DEFAULT_BODIES[root][1])
+    for body in (b'not xml', b'<Other/>'):
+        with pytest.raises(errors.MalformedXML):
+            _put(sub, body)
+
+
+def test_request_payment_values():
+    with pytest.raises(errors.MalformedXML):
+        _put('requestPayment', b'<RequestPaymentConfiguration><Payer>Me'
+             b'</Payer></RequestPaymentConfiguration>')
 
 
 # -- versioning helpers -------------------------------------------------------
