@@ -131,6 +131,8 @@ _ERRORS = [
     ('MaxMessageLengthExceeded', 400, 'Your request was too big.'),
     ('MetadataTooLarge', 400,
      'Your metadata headers exceed the maximum allowed metadata size.'),
+    ('RequestHeaderSectionTooLarge', 400,
+     'Your request header section exceeds the maximum allowed size.'),
     ('MethodNotAllowed', 405,
      'The specified method is not allowed against this resource.'),
     ('MissingContentLength', 411,

@@ -16,6 +16,11 @@ from swift3compat import errors
 from swift3compat.config import Config
 
 MAX_KEY_BYTES = 1024
+# AWS refuses request header sections over 8 KB (RequestHeaderSectionTooLarge).
+# Enforced before anything reaches Swift: stored headers that do not fit an
+# object's extended attributes make the object server answer 507, and the
+# proxy then error-limits that disk for every client.
+MAX_HEADER_SECTION = 8192
 
 # A bucket name as AWS allows it today (DNS compliant).
 _DNS_BUCKET = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
@@ -34,6 +39,18 @@ def valid_bucket_name(name: str, dns_compliant: bool = True) -> bool:
             and not name.startswith('sthree-'))
 
 
+def _check_header_section(environ: dict) -> None:
+    """Refuse a request whose headers (names, values, ': ' and CRLF) exceed
+    MAX_HEADER_SECTION bytes."""
+    size = 0
+    for key, value in environ.items():
+        if key.startswith('HTTP_') or key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+            size += len(key) - (5 if key.startswith('HTTP_') else 0) + \
+                len(value) + 4
+    if size > MAX_HEADER_SECTION:
+        raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=MAX_HEADER_SECTION)
+
+
 def _wsgi_to_str(value: str) -> str:
     """WSGI strings carry raw bytes as latin-1; S3 names are UTF-8."""
     try:
@@ -46,6 +63,7 @@ class S3Request:
     """The parsed S3 request; handlers read it, never the raw environ."""
 
     def __init__(self, environ: dict, conf: Config):
+        _check_header_section(environ)
         self.environ = environ
         self.conf = conf
         self.method: str = environ['REQUEST_METHOD']

@@ -24,6 +24,12 @@ STORAGE_CLASS_SYSMETA = OBJECT_SYSMETA + 'Storage-Class'
 # Headers S3 stores with an object and returns on GET/HEAD, as they are.
 STORED_HEADERS = ('Content-Encoding', 'Content-Disposition',
                   'Content-Language', 'Cache-Control', 'Expires')
+# Content-Type and STORED_HEADERS together (bytes).  Swift keeps them with the
+# object name and user metadata in the extended attributes of the object's
+# file; what does not fit makes the object server answer 507, after which the
+# proxy stops using that disk for everyone (error limiting).  AWS documents
+# no limit of its own besides 8 KB of request headers.
+MAX_STORED_HEADERS = 2048
 _RESPONSE_OVERRIDES = {
     'response-content-type': 'Content-Type',
     'response-content-language': 'Content-Language',
@@ -110,6 +116,10 @@ def put_headers(req: S3Request) -> Dict[str, str]:
         value = req.header(name)
         if value is not None:
             headers[name] = value
+    stored = sum(len(headers[name]) for name in ('Content-Type',) + STORED_HEADERS
+                 if name in headers)
+    if stored > MAX_STORED_HEADERS:
+        raise errors.MetadataTooLarge(MaxSizeAllowed=MAX_STORED_HEADERS)
     return headers
 
 
