@@ -993,6 +993,13 @@ def listing_etag(entry: dict) -> str:
     return params.get('s3_etag') or etag
 
 
+def is_manifest(headers) -> bool:
+    """A multipart object's own manifest (HEAD ?multipart-manifest=get),
+    not a copy of one: only then are the parts its own to delete."""
+    return is_multipart(headers) and \
+        headers.get('X-Static-Large-Object', '').lower() == 'true'
+
+
 def doomed_by_delete(req: S3Request, backend: Backend,
                      version: Optional[str]) -> Optional[HeaderKeyDict]:
     """Before a DeleteObject: the headers of the multipart object it will
@@ -1001,16 +1008,32 @@ def doomed_by_delete(req: S3Request, backend: Backend,
         return None
     resp = backend.request('HEAD', req.bucket, req.key,
                            query={'multipart-manifest': 'get'}, ok=(404,))
-    if resp.status_int == 404 or not is_multipart(resp.headers):
+    if resp.status_int == 404 or not is_manifest(resp.headers):
         return None
     return resp.headers
+
+
+def copy_headers(source_headers) -> Dict[str, str]:
+    """Headers of a CopyObject from a multipart object: the copy is one
+    plain object, so it keeps none of the upload's sysmeta (else deleting
+    the copy would delete the source's parts), nor a COMPOSITE checksum,
+    which describes parts it does not have."""
+    if not is_multipart(source_headers):
+        return {}
+    out = {UPLOAD_ID_SYSMETA: '', ETAG_SYSMETA: ''}
+    found = checksums.stored(source_headers)
+    if found is not None and found.kind == checksums.COMPOSITE:
+        out.update(dict.fromkeys((checksums.ALGORITHM_SYSMETA,
+                                  checksums.VALUE_SYSMETA,
+                                  checksums.TYPE_SYSMETA), ''))
+    return out
 
 
 def delete_segments(req: S3Request, backend: Backend, headers) -> None:
     """After deleting a multipart object (``headers`` from its HEAD with
     ``multipart-manifest=get``), delete its parts."""
     upload_id = headers.get(UPLOAD_ID_SYSMETA)
-    if upload_id and valid_upload_id(upload_id) and \
+    if is_manifest(headers) and valid_upload_id(upload_id) and \
             not versioned(backend, req.bucket):
         _delete_parts(req, backend, segments_container(req.bucket),
                       upload_id)

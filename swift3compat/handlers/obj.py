@@ -340,6 +340,7 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         _unsupported_headers(req)
         headers.update(storage_class(req))
     headers.update(access.object_create_headers(req, backend))
+    headers.update(multipart.copy_headers(src.headers))
     lifecycle_headers, expiration = tagging.new_object_headers(
         req, backend, int(src.headers.get('Content-Length', 0)),
         tagging.copy_headers(req, src.headers))
