@@ -399,3 +399,14 @@ def test_copy_of_a_multipart_object_is_plain(s3, small_parts, bucket,
     s3.delete_object(Bucket=bucket, Key='copy')
     assert len(_segment_names(swift_cluster, bucket)) == 2
     assert s3.get_object(Bucket=bucket, Key='src')['Body'].read() == b'aabb'
+
+
+def test_proxy_start_names_a_too_small_slo_limit(swift_cluster):
+    from swift3compat.cluster import ProxySpec
+    from swift3compat.servers import log_tail
+    proxy = swift_cluster.add_proxy(ProxySpec(
+        name='proxy-slo-limit-1000', s3_options={'storage_domain': 'localhost'},
+        filters={'slo': {'use': 'egg:swift#slo',
+                         'max_manifest_segments': '1000'}}))
+    assert 'max_manifest_segments = 1000 is below max_upload_part_num = ' \
+        '10000' in log_tail(proxy.process.log_path, 20000)
