@@ -101,6 +101,9 @@ def preflight(req: S3Request, backend: Backend) -> S3Response:
     if not method:
         raise errors.InvalidRequest('Invalid Access-Control-Request-Method '
                                     'header')
+    if not req.conf.s3_acl:
+        raise _forbidden(req, 'CORSResponse: preflight requests need s3_acl '
+                         '= true on this endpoint')
     account = _bucket_account(req, backend, LOG)
     sysmeta = _sysmeta(backend, req.bucket, account) if account else None
     if sysmeta is None:

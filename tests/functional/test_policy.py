@@ -232,3 +232,30 @@ def test_insecure_transport_denied(s3, bucket):
             'Condition': {'Bool': {'aws:SecureTransport': 'false'}}}]}))
     assert error_code(lambda: s3.get_object(Bucket=bucket, Key='public/a.txt')) == \
         'AccessDenied'
+
+
+@enforced
+def test_deny_holds_for_each_key_of_delete_objects(s3, bucket):
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        'Version': '2012-10-17', 'Statement': [{
+            'Effect': 'Deny', 'Principal': '*', 'Action': 's3:DeleteObject',
+            'Resource': f'arn:aws:s3:::{bucket}/private/*'}]}))
+    result = s3.delete_objects(Bucket=bucket, Delete={'Objects': [
+        {'Key': 'private/b.txt'}, {'Key': 'public/a.txt'}]})
+    assert [d['Key'] for d in result.get('Deleted', [])] == ['public/a.txt']
+    assert [(e['Key'], e['Code']) for e in result['Errors']] == [
+        ('private/b.txt', 'AccessDenied')]
+    assert s3.get_object(Bucket=bucket, Key='private/b.txt')['Body'].read()
+
+
+@enforced
+def test_deny_holds_for_the_source_of_a_copy(s3, bucket):
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        'Version': '2012-10-17', 'Statement': [{
+            'Effect': 'Deny', 'Principal': '*', 'Action': 's3:GetObject',
+            'Resource': f'arn:aws:s3:::{bucket}/private/*'}]}))
+    assert error_code(lambda: s3.copy_object(
+        Bucket=bucket, Key='public/copy', CopySource={
+            'Bucket': bucket, 'Key': 'private/b.txt'})) == 'AccessDenied'
+    s3.copy_object(Bucket=bucket, Key='public/copy2',
+                   CopySource={'Bucket': bucket, 'Key': 'public/a.txt'})
