@@ -12,7 +12,7 @@ import zlib
 import awscrt.checksums as crt
 import pytest
 from botocore.exceptions import ClientError
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3
 
 MIB = 1024 * 1024
 
@@ -242,3 +242,29 @@ def test_delete_objects_wrong_crc64nvme(s3, bucket, s3_endpoint, s3_users):
         'x-amz-checksum-crc32c': crc32c(body)})
     assert resp.status == 200
     assert s3.list_objects_v2(Bucket=bucket)['KeyCount'] == 0
+
+
+def test_complete_checks_a_full_object_checksum(s3, bucket):
+    parts = [os.urandom(5 * MIB), b'tail']
+    for value, error in ((crc32(b'wrong'), 'BadDigest'),
+                         (crc32(b''.join(parts)), None)):
+        upload_id = s3.create_multipart_upload(
+            Bucket=bucket, Key='m', ChecksumAlgorithm='CRC32',
+            ChecksumType='FULL_OBJECT')['UploadId']
+        done = []
+        for number, data in enumerate(parts, 1):
+            resp = s3.upload_part(Bucket=bucket, Key='m', PartNumber=number,
+                                  UploadId=upload_id, Body=data,
+                                  ChecksumAlgorithm='CRC32')
+            done.append({'PartNumber': number, 'ETag': resp['ETag'],
+                         'ChecksumCRC32': resp['ChecksumCRC32']})
+        args = dict(Bucket=bucket, Key='m', UploadId=upload_id,
+                    ChecksumCRC32=value, ChecksumType='FULL_OBJECT',
+                    MultipartUpload={'Parts': done})
+        if error:
+            with pytest.raises(ClientError) as info:
+                s3.complete_multipart_upload(**args)
+            assert code_of(info) == error
+        else:
+            assert s3.complete_multipart_upload(**args)['ChecksumCRC32'] == \
+                value

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 import awscrt.checksums
 import pytest
 from botocore.exceptions import ClientError
-from chunked_client import (SIGNED, SIGNED_TRAILER, UNSIGNED_TRAILER,
+from tests.functional.chunked_client import (SIGNED, SIGNED_TRAILER, UNSIGNED_TRAILER,
                             ChunkedPut, TlsRelay, send)
 
 DATA = [os.urandom(65536), os.urandom(65536), os.urandom(1000)]
@@ -293,3 +293,10 @@ def test_awscli_over_https(awscli, https, s3, bucket, tmp_path):
             '--body', str(tmp_path / 'small'))
     assert s3.head_object(Bucket=bucket, Key='small', ChecksumMode='ENABLED')[
         'ChecksumCRC32'] == b64crc32(b'small')
+
+
+def test_unsigned_payload_with_aws_chunked_encoding(s3, put, bucket):
+    """Some Java clients frame the body while declaring UNSIGNED-PAYLOAD."""
+    resp = put('k', variant='UNSIGNED-PAYLOAD', trailer='crc32').send()
+    assert resp.status == 200, resp.body
+    assert s3.get_object(Bucket=bucket, Key='k')['Body'].read() == BODY
