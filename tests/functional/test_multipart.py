@@ -315,6 +315,7 @@ def test_upload_part_copy_with_range(s3, small_parts, bucket):
         assert code_of(info) in ('InvalidRange', 'InvalidArgument', 'NoSuchUpload')
 
 
+@pytest.mark.timeout(1800)
 def test_ten_thousand_parts(s3_client_factory, proxy_factory, bucket):
     """AWS's limit; the test cluster's SLO allows 10000 segments.  (Its
     speed depends on the machine: patient timeouts, no timing asserted.)"""
