@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3
 
 
 @pytest.fixture
@@ -146,3 +146,31 @@ def test_metadata_too_large(s3, bucket_name):
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket=bucket_name, Key='k')
     assert exc.value.response['ResponseMetadata']['HTTPStatusCode'] == 404
+
+
+def test_delimiter_paging_resumes_after_a_common_prefix(s3, bucket_name):
+    """s3cmd ls pages with NextMarker; a marker that is a CommonPrefix
+    skips that prefix but not the keys right after it ('dir0')."""
+    s3.create_bucket(Bucket=bucket_name)
+    for key in ('dir/a', 'dir/b', 'dir0', 'e'):
+        s3.put_object(Bucket=bucket_name, Key=key, Body=b'x')
+    seen, marker = [], ''
+    while True:
+        page = s3.list_objects(Bucket=bucket_name, Delimiter='/', MaxKeys=1,
+                               Marker=marker)
+        seen += [c['Key'] for c in page.get('Contents', [])]
+        seen += [p['Prefix'] for p in page.get('CommonPrefixes', [])]
+        if not page['IsTruncated']:
+            break
+        marker = page['NextMarker']
+    assert seen == ['dir/', 'dir0', 'e']
+    seen, kwargs = [], {}
+    while True:
+        page = s3.list_objects_v2(Bucket=bucket_name, Delimiter='/',
+                                  MaxKeys=1, **kwargs)
+        seen += [c['Key'] for c in page.get('Contents', [])]
+        seen += [p['Prefix'] for p in page.get('CommonPrefixes', [])]
+        if not page['IsTruncated']:
+            break
+        kwargs = {'ContinuationToken': page['NextContinuationToken']}
+    assert seen == ['dir/', 'dir0', 'e']
