@@ -36,9 +36,11 @@ class S3Error(Exception):
 
     def body(self, request_id: str, host_id: str = '') -> bytes:
         parts = ['<Error><Code>', self.code, '</Code><Message>',
-                 xmlutil.escape_text(self.message), '</Message>']
+                 xmlutil.escape_echoed(self.message), '</Message>']
         for name, value in self.fields.items():
-            parts.append(xmlutil.elem(name, value))
+            if value is not None:
+                parts.append('<%s>%s</%s>' % (
+                    name, xmlutil.escape_echoed(str(value)), name))
         parts.append('<RequestId>%s</RequestId><HostId>%s</HostId></Error>'
                      % (request_id, host_id))
         return (xmlutil.XML_DECL + ''.join(parts)).encode('utf-8')

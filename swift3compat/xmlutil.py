@@ -50,6 +50,14 @@ def escape_text(value: str) -> str:
     return value
 
 
+def escape_echoed(value: str) -> str:
+    """Escape a request value echoed in an error document.  Characters XML
+    1.0 cannot carry become U+FFFD instead of character references, which
+    would make the document unparsable: a client that sent a control
+    character still gets an error it can read."""
+    return escape_text(_ILLEGAL.sub('\ufffd', value))
+
+
 def elem(name: str, value: Optional[object]) -> str:
     """``<name>value</name>``, or ``''`` when value is None."""
     if value is None:
