@@ -24,7 +24,9 @@ How expiry is enforced:
   (``lifecycle_registry_account``, container ``lifecycle``, one empty
   object ``<account>/<bucket>``) that the sweeper walks; the entry stays
   after DeleteBucketLifecycle until the sweeper has taken the stamps of
-  the removed rules off the bucket's objects.
+  the removed rules off the bucket's objects.  The registry is written
+  with an internal subrequest (the caller has no access to that reserved
+  account).
 * GET/HEAD (and PUT) answer ``x-amz-expiration: expiry-date="...",
   rule-id="..."`` computed from the rules in force.
 """
@@ -63,22 +65,51 @@ def registry_name(account: str, bucket: str) -> str:
 
 # -- configuration of a bucket -------------------------------------------------------
 class BucketRules:
-    """The lifecycle view of one bucket, from Swift's cached container
-    info."""
+    """The lifecycle view of one bucket: its rules (None without) and
+    whether it ever had versioning (then objects are never stamped)."""
 
-    def __init__(self, info: Mapping) -> None:
-        sysmeta = info.get('sysmeta') or {}
+    def __init__(self, sysmeta: Mapping[str, str], legacy_versions=None
+                 ) -> None:
         text = bucket_config.load(sysmeta, NAME)
         self.config = parsed(text) if text else None
         self.versioned = bool(sysmeta.get('versions-container') or
-                              info.get('versions'))
+                              legacy_versions)
 
     @classmethod
     def of(cls, backend: Backend, bucket: str) -> 'BucketRules':
-        return cls(backend.container_info(bucket))
+        """From Swift's cached container info (no backend request)."""
+        info = backend.container_info(bucket)
+        return cls(info.get('sysmeta') or {}, info.get('versions'))
+
+    def expiry(self, key: str, size: Optional[int], created: float,
+               tags: Mapping[str, str], day: int
+               ) -> Optional[lifecycle.Expiry]:
+        if self.config is None:
+            return None
+        return lifecycle.current_expiry(self.config, key, size, created,
+                                        tags, day)
+
+    def stamp_changes(self, key: str, size: Optional[int], head_headers,
+                      tags: Mapping[str, str], day: int, now: float
+                      ) -> Dict[str, Optional[str]]:
+        """What makes an existing object's X-Delete-At agree with the rules
+        (None removes a header); {} when it already does, or when its
+        X-Delete-At was set through the Swift API (no marker of ours)."""
+        current = head_headers.get(DELETE_AT)
+        if current and head_headers.get(EXPIRY_SYSMETA) != current:
+            return {}
+        expiry = None if self.versioned else self.expiry(
+            key, size, created_at(head_headers), tags, day)
+        wanted = str(int(expiry[0])) \
+            if expiry and expiry[0] >= now + _MIN_DELAY else None
+        if wanted == (current or None):
+            return {}
+        return {DELETE_AT: wanted, EXPIRY_SYSMETA: wanted}
 
 
-def _created(swift_headers) -> float:
+def created_at(swift_headers) -> float:
+    """When the object's data was written (a metadata POST does not
+    count)."""
     for name in ('X-Backend-Data-Timestamp', 'X-Timestamp'):
         value = swift_headers.get(name)
         if value:
@@ -101,12 +132,9 @@ def expiration_header(req: S3Request, backend: Backend, key: str,
                       swift_headers, tags: Mapping[str, str]
                       ) -> Dict[str, str]:
     """``x-amz-expiration`` for an object response (GET/HEAD/PUT), or {}."""
-    rules = BucketRules.of(backend, req.bucket)
-    if rules.config is None:
-        return {}
-    expiry = lifecycle.current_expiry(
-        rules.config, key, _size(swift_headers), _created(swift_headers),
-        tags, req.conf.lifecycle_day_seconds)
+    expiry = BucketRules.of(backend, req.bucket).expiry(
+        key, _size(swift_headers), created_at(swift_headers), tags,
+        req.conf.lifecycle_day_seconds)
     return {'x-amz-expiration': expiration_value(expiry)} if expiry else {}
 
 
@@ -118,11 +146,9 @@ def new_object_headers(req: S3Request, backend: Backend, key: str,
     expiry was computed from, so that rounding to midnight cannot differ)
     and the S3 response headers (``x-amz-expiration``)."""
     rules = BucketRules.of(backend, req.bucket)
-    if rules.config is None:
-        return {}, {}
     now = Timestamp.now()
-    expiry = lifecycle.current_expiry(rules.config, key, size, float(now),
-                                      tags, req.conf.lifecycle_day_seconds)
+    expiry = rules.expiry(key, size, float(now), tags,
+                          req.conf.lifecycle_day_seconds)
     if expiry is None:
         return {}, {}
     s3_headers = {'x-amz-expiration': expiration_value(expiry)}
@@ -137,21 +163,10 @@ def updated_expiry_headers(req: S3Request, backend: Backend, key: str,
                            head_headers, tags: Mapping[str, str]
                            ) -> Dict[str, Optional[str]]:
     """For an object POST that changes ``tags``: the X-Delete-At the rules
-    now give (None removes it).  An X-Delete-At set through the Swift API
-    (no marker of ours) is kept as it is."""
-    current = head_headers.get(DELETE_AT)
-    if current and head_headers.get(EXPIRY_SYSMETA) != current:
-        return {}
-    rules = BucketRules.of(backend, req.bucket)
-    expiry = None
-    if rules.config is not None and not rules.versioned:
-        expiry = lifecycle.current_expiry(
-            rules.config, key, _size(head_headers), _created(head_headers),
-            tags, req.conf.lifecycle_day_seconds)
-    if expiry is None or expiry[0] < time.time() + _MIN_DELAY:
-        return {DELETE_AT: None, EXPIRY_SYSMETA: None}
-    stamp = str(int(expiry[0]))
-    return {DELETE_AT: stamp, EXPIRY_SYSMETA: stamp}
+    now give (see ``BucketRules.stamp_changes``)."""
+    return BucketRules.of(backend, req.bucket).stamp_changes(
+        key, _size(head_headers), head_headers, tags,
+        req.conf.lifecycle_day_seconds, time.time())
 
 
 # -- ?lifecycle --------------------------------------------------------------------------
@@ -167,9 +182,9 @@ def put_lifecycle(req: S3Request, backend: Backend) -> S3Response:
     body = bucket_config.read_config_body(req, integrity_required=True)
     config = lifecycle.parse(body)
     current = bucket_config.head_bucket(backend, req.bucket)
-    _register(req, backend)
     bucket_config.store(backend, req.bucket, NAME, lifecycle.to_json(config),
                         current)
+    _register(req, backend)
     return S3Response(200)
 
 
@@ -203,8 +218,10 @@ def _registry_request(backend: Backend, method: str,
 
 
 def _register(req: S3Request, backend: Backend) -> None:
-    """Record the bucket for the sweeper (before the configuration exists,
-    so that no configuration is ever stored unregistered)."""
+    """Record the bucket for the sweeper, after its configuration is
+    stored: a sweeper that dropped the entry of a bucket without rules
+    meanwhile (it deletes on the condition that the entry was not written
+    since it looked) cannot leave the new rules unregistered."""
     name = registry_name(backend.account, req.bucket)
     resp = _registry_request(backend, 'PUT', name)
     if resp.status_int == 404:

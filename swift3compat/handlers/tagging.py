@@ -250,19 +250,28 @@ def kept_headers(head_headers) -> Dict[str, str]:
     return out
 
 
-def _replace(kept: Dict[str, str], changes: Mapping[str, Optional[str]],
-             drop_prefix: str) -> Dict[str, str]:
-    out = {k: v for k, v in kept.items()
-           if not k.lower().startswith(drop_prefix)}
+def post_headers(head_headers, changes: Mapping[str, Optional[str]],
+                 drop_prefix: Optional[str] = None) -> Dict[str, str]:
+    """The headers of an object POST that applies ``changes`` (None
+    removes a header) and keeps everything else the object has
+    (``head_headers``: its HEAD response), dropping kept headers that start
+    with ``drop_prefix`` (lowercase).  It carries X-Timestamp just after the
+    object's own: Last-Modified stays, and Swift answers 409 if the object
+    was written since the HEAD."""
+    out = {k: v for k, v in kept_headers(head_headers).items()
+           if not (drop_prefix and k.lower().startswith(drop_prefix))}
     lowered = {k.lower() for k in changes}
     out = {k: v for k, v in out.items() if k.lower() not in lowered}
     out.update((k, v) for k, v in changes.items() if v is not None)
+    out.update(timestamp_after(head_headers))
     return out
 
 
-def _after(stamp: Optional[str]) -> Dict[str, str]:
-    """X-Timestamp just after ``stamp`` (the object's X-Backend-Timestamp):
-    same Last-Modified, and a 409 if the object was written since."""
+def timestamp_after(head_headers) -> Dict[str, str]:
+    """``X-Timestamp`` just after the one of the object (or container
+    entry) whose HEAD response headers these are: a write with it is
+    refused with 409 if the object was written since."""
+    stamp = head_headers.get('X-Backend-Timestamp')
     if not stamp:
         return {}
     current = Timestamp(stamp)
@@ -317,9 +326,8 @@ def object_post(req: S3Request, backend: Backend, version: Optional[str],
     HEAD response the change was based on."""
     for _attempt in range(_POST_ATTEMPTS):
         head = head_object(backend, req, version)
-        headers = _replace(kept_headers(head.headers), changes(head.headers),
-                           drop_prefix)
-        headers.update(_after(head.headers.get('X-Backend-Timestamp')))
+        headers = post_headers(head.headers, changes(head.headers),
+                               drop_prefix)
         if _post(req, backend, head.headers, headers) != 409:
             return head
     raise errors.ConditionalRequestConflict()
