@@ -220,10 +220,6 @@ class ChecksummedInput:
     def error(self) -> Optional[BodyError]:
         return self._error or getattr(self._input, 'error', None)
 
-    @property
-    def size(self) -> int:
-        return self._seen
-
     def read(self, size: Optional[int] = -1) -> bytes:
         if self._error is not None:
             raise self._error
