@@ -260,7 +260,8 @@ class RawS3:
 
     def request(self, method: str, target: str, headers: Mapping[str, str],
                 body: bytes = b'', *, chunked: bool = False,
-                content_length: Optional[int] = None) -> Response:
+                content_length: Optional[int] = None, half_close: bool = False
+                ) -> Response:
         """Write the request byte for byte (latin-1 text, no validation)."""
         hdrs = dict(headers)
         if chunked:
@@ -274,7 +275,7 @@ class RawS3:
         head = '%s %s HTTP/1.1\r\n' % (method, target)
         head += ''.join('%s: %s\r\n' % kv for kv in hdrs.items())
         head += 'connection: close\r\n\r\n'
-        return exchange(self.host, self.port, wire(head) + payload, method)
+        return exchange(self.host, self.port, wire(head) + payload, method, half_close)
 
 
 def wire(text: str) -> bytes:
@@ -292,12 +293,48 @@ def chunk_body(body: bytes, size: int = 65536) -> bytes:
     return out + b'0\r\n\r\n'
 
 
-def exchange(host: str, port: int, data: bytes, method: str = 'GET') -> Response:
-    """Send raw bytes, read one HTTP response."""
+def aws_chunked(data: bytes, sizes: Sequence[int], *, seed: str = '', key: bytes = b'',
+                amz_date: str = '', region: str = REGION,
+                trailers: Sequence[tuple[str, str]] = (), sign_trailer: bool = False) -> bytes:
+    """``data`` in aws-chunked framing, split into ``sizes`` (then the final
+    zero chunk and the trailers). With ``seed`` (the request's signature) and
+    the SigV4 ``key``, every chunk (and the trailer) is signed, chained."""
+    scope = '%s/%s/s3/aws4_request' % (amz_date[:8], region)
+    empty = hashlib.sha256(b'').hexdigest()
+
+    def sign(kind: str, previous: str, body_hash: str) -> str:
+        sts = '\n'.join((kind, amz_date, scope, previous, body_hash))
+        return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    out, previous, pos = [], seed, 0
+    for size in list(sizes) + [0]:
+        piece = data[pos:pos + size]
+        pos += size
+        header = b'%x' % len(piece)
+        if seed:
+            previous = sign('AWS4-HMAC-SHA256-PAYLOAD', previous,
+                            empty + '\n' + hashlib.sha256(piece).hexdigest())
+            header += b';chunk-signature=' + previous.encode()
+        out.append(header + b'\r\n' + piece + (b'\r\n' if piece else b''))
+    text = b''.join(b'%s:%s\r\n' % (k.encode(), v.encode()) for k, v in trailers)
+    if sign_trailer:
+        canonical = ''.join('%s:%s\n' % kv for kv in trailers).encode()
+        text += b'x-amz-trailer-signature:%s\r\n' % sign(
+            'AWS4-HMAC-SHA256-TRAILER', previous, hashlib.sha256(canonical).hexdigest()
+        ).encode()
+    out.append(text + b'\r\n')
+    return b''.join(out)
+
+
+def exchange(host: str, port: int, data: bytes, method: str = 'GET',
+             half_close: bool = False) -> Response:
+    """Send raw bytes, read one HTTP response. ``half_close``: then shut
+    down the sending side, as a client that went away would."""
     sock = socket.create_connection((host, port), timeout=SOCKET_TIMEOUT)
     try:
         try:
             sock.sendall(data)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
             pass    # the server answered early and closed; read its answer
         resp = http.client.HTTPResponse(sock, method=method)
