@@ -40,6 +40,15 @@ it with a POST that keeps the data and the metadata, see handlers/acl.py).
 Resources without a stored ACL (made through the Swift API or before
 ``s3_acl`` was turned on) belong to the account that holds them and are
 private; ``allow_no_owner`` lets every authenticated user read them.
+
+The bucket's own settings (``handlers.bucket_config``, from the same cached
+container info) shape the decision: PublicAccessBlock ``IgnorePublicAcls``
+drops grants to AllUsers/AuthenticatedUsers, ``BlockPublicAcls`` refuses to
+store them (AccessDenied); ObjectOwnership ``BucketOwnerEnforced`` disables
+ACLs (the bucket owner owns and decides everything; setting any ACL but the
+owner's full control is AccessControlListNotSupported) and
+``BucketOwnerPreferred`` gives the bucket owner the objects written with
+``bucket-owner-full-control``.
 """
 from __future__ import annotations
 
@@ -48,13 +57,17 @@ from urllib.parse import unquote
 
 from swift.common.swob import Request as SwobRequest
 
-from swift3compat import acl, errors
+from swift3compat import acl, errors, policy
 from swift3compat.acl import ACL, Owner, Principal
 from swift3compat.backend import CONTAINER_SYSMETA, Backend, split_object_path
 from swift3compat.bucket_index import BucketIndex
+from swift3compat.handlers import bucket_config
+from swift3compat.handlers import policy as bucket_policy
 from swift3compat.request import S3Request
 
 BUCKET_ACL = CONTAINER_SYSMETA + 'Acl'
+ENFORCED = 'BucketOwnerEnforced'      # ObjectOwnership: ACLs disabled
+PREFERRED = 'BucketOwnerPreferred'
 OBJECT_ACL = 'X-Object-Transient-Sysmeta-S3c-Acl'
 _BUCKET_ACL_INFO = 's3c-acl'    # its key in get_container_info()['sysmeta']
 
@@ -73,6 +86,7 @@ ROUTE_PERMISSIONS: Dict[Tuple[str, str, str], Tuple[str, Optional[str]]] = {
     ('bucket', '', 'HEAD'): (BUCKET, acl.READ),
     ('bucket', '', 'DELETE'): (BUCKET, OWNER),
     ('bucket', '', 'OPTIONS'): (NONE, None),
+    ('bucket', '', 'POST'): (BUCKET, acl.WRITE),     # browser form upload
     ('bucket', 'acl', 'GET'): (BUCKET, acl.READ_ACP),
     ('bucket', 'acl', 'PUT'): (BUCKET, acl.WRITE_ACP),
     ('bucket', 'delete', 'POST'): (BUCKET, acl.WRITE),
@@ -87,6 +101,7 @@ ROUTE_PERMISSIONS: Dict[Tuple[str, str, str], Tuple[str, Optional[str]]] = {
     ('object', 'acl', 'GET'): (OBJECT, acl.READ_ACP),
     ('object', 'acl', 'PUT'): (OBJECT, acl.WRITE_ACP),
     ('object', 'tagging', 'GET'): (OBJECT, acl.READ),
+    ('object', 'attributes', 'GET'): (OBJECT, acl.READ),
     ('object', 'uploads', 'POST'): (BUCKET, acl.WRITE),
     ('object', 'uploadId', 'PUT'): (BUCKET, acl.WRITE),
     ('object', 'uploadId', 'POST'): (BUCKET, acl.WRITE),
@@ -94,6 +109,12 @@ ROUTE_PERMISSIONS: Dict[Tuple[str, str, str], Tuple[str, Optional[str]]] = {
     ('object', 'uploadId', 'GET'): (BUCKET, acl.READ),
 }
 DEFAULT_PERMISSION = (BUCKET, OWNER)
+
+
+class AccessControlListNotSupported(errors.S3Error):
+    status = 400
+    code = 'AccessControlListNotSupported'
+    message = 'The bucket does not allow ACLs'
 
 
 def allow(_req) -> None:
@@ -170,7 +191,9 @@ class Guard:
         self.index = BucketIndex(backend, req.conf.bucket_index_account,
                                  logger)
         self.kind = NATIVE
+        self.subresource = ''
         self.bucket_acls: Dict[str, ACL] = {}
+        self.sysmeta: Dict[str, Mapping[str, str]] = {}
         self.accounts: Dict[str, str] = {}
         self.pending: Dict[Tuple[str, str], str] = {}
         self.verified: Set[Tuple[str, str]] = set()
@@ -183,6 +206,7 @@ class Guard:
         if req.level == 'service':
             kind = NATIVE
         self.kind = kind
+        self.subresource = subresource
         if kind == NONE:
             return
         if kind == NATIVE:
@@ -212,12 +236,39 @@ class Guard:
         return (bucket, key) if bucket and key else None
 
     def _require(self, bucket_acl: ACL, permission: Optional[str]) -> None:
-        if permission == OWNER:
-            allowed = acl.is_owner(bucket_acl, self.principal)
-        else:
-            allowed = acl.permits(bucket_acl, self.principal, permission)
-        if not allowed:
+        if not self.decide(self.req.bucket, bucket_acl, permission):
             raise errors.AccessDenied()
+
+    def decide(self, bucket: str, resource_acl: ACL,
+               permission: Optional[str], key: Optional[str] = None,
+               action: Optional[str] = None) -> bool:
+        """Deny-first: the bucket policy's verdict (on the routed request,
+        or on ``key`` / ``action``), then the ACLs (``allows``)."""
+        verdict = bucket_policy.verdict(
+            self.req, self.backend, self.principal, self.own_account,
+            self.subresource, bucket=bucket, key=key, action=action)
+        return policy.authorize(verdict, lambda: self.allows(
+            bucket, resource_acl, permission))
+
+    def allows(self, bucket: str, resource_acl: ACL,
+               permission: Optional[str]) -> bool:
+        """The S3 ACL decision on ``bucket`` or one of its objects
+        (``resource_acl``), with the bucket's ownership and public access
+        settings."""
+        if self.ownership(bucket) == ENFORCED or permission == OWNER:
+            return acl.is_owner(self.bucket_acls[bucket], self.principal)
+        if self.public_access_block(bucket).ignore_public_acls:
+            resource_acl = resource_acl.without_public()
+        return acl.permits(resource_acl, self.principal, permission)
+
+    def ownership(self, bucket: Optional[str] = None) -> Optional[str]:
+        return bucket_config.object_ownership(
+            self.sysmeta[bucket or self.req.bucket])
+
+    def public_access_block(self, bucket: Optional[str] = None
+                            ) -> bucket_config.PublicAccessBlock:
+        return bucket_config.public_access_block(
+            self.sysmeta[bucket or self.req.bucket])
 
     # -- where buckets are ------------------------------------------------------
     def locate(self, bucket: str) -> ACL:
@@ -228,8 +279,9 @@ class Guard:
         self.accounts[bucket] = account
         if bucket != self.req.bucket:
             self.backend.accounts[bucket] = account
+        self.sysmeta[bucket] = info.get('sysmeta') or {}
         self.bucket_acls[bucket] = self.stored_acl(
-            info.get('sysmeta', {}).get(_BUCKET_ACL_INFO), Owner(account))
+            self.sysmeta[bucket].get(_BUCKET_ACL_INFO), Owner(account))
         return self.bucket_acls[bucket]
 
     def _find(self, bucket: str) -> Tuple[str, Mapping]:
@@ -266,8 +318,10 @@ class Guard:
 
     def object_acl(self, headers, bucket: Optional[str] = None) -> ACL:
         """The ACL of an object from its GET/HEAD response headers."""
-        return self.stored_acl(headers.get(OBJECT_ACL),
-                                self.bucket_acl(bucket).owner)
+        owner = self.bucket_acl(bucket).owner
+        if self.ownership(bucket) == ENFORCED:
+            return acl.private(owner)
+        return self.stored_acl(headers.get(OBJECT_ACL), owner)
 
     def creator(self) -> Owner:
         """The owner of what this request creates (anonymous writes belong
@@ -278,6 +332,27 @@ class Guard:
 
     def owns(self, bucket_acl: ACL) -> bool:
         return acl.is_owner(bucket_acl, self.principal)
+
+    def settle(self, wanted: ACL, is_object: bool) -> ACL:
+        """The ACL to store for ``wanted`` under the bucket's settings
+        (BlockPublicAcls, ObjectOwnership); makes sure the bucket can be
+        found by whoever it grants something."""
+        bucket_owner = self.bucket_acl().owner
+        if self.ownership() == ENFORCED:
+            if not wanted.only_full_control_for(bucket_owner.id,
+                                                wanted.owner.id):
+                raise AccessControlListNotSupported()
+            return acl.private(bucket_owner) if is_object else wanted
+        if wanted.is_public() and \
+                self.public_access_block().block_public_acls:
+            raise errors.AccessDenied()
+        if is_object and self.ownership() == PREFERRED and \
+                acl.Grant(acl.Grantee.user(bucket_owner.id),
+                          acl.FULL_CONTROL) in wanted.grants:
+            wanted = ACL(bucket_owner, wanted.grants)
+        if not wanted.is_owner_only():
+            self.ensure_indexed()
+        return wanted
 
     def ensure_indexed(self) -> None:
         """Make sure anonymous callers can find the route's bucket (it may
@@ -302,6 +377,9 @@ class Guard:
                 self._check_copy_from(copy_from,
                                       (headers or {}).get('X-Copy-From-Account'))
         bucket = self.req.bucket
+        if method == 'DELETE' and obj is not None and container == bucket \
+                and self.subresource == 'delete':
+            self._check_deleted_key(obj)
         if container is None:
             if not self.owns(self.bucket_acl()):
                 raise errors.AccessDenied()
@@ -309,6 +387,14 @@ class Guard:
             if obj is None or method not in _READS:
                 raise errors.AccessDenied()
             self._expect_read(container, obj)
+
+    def _check_deleted_key(self, key: str) -> None:
+        """DeleteObjects: a policy Deny on one key refuses that key."""
+        if bucket_policy.verdict(
+                self.req, self.backend, self.principal, self.own_account,
+                self.subresource, key=key,
+                action='s3:DeleteObject') == policy.DENY:
+            raise errors.AccessDenied()
 
     def _expect_read(self, container: str, obj: str) -> None:
         self.locate(container)
@@ -335,17 +421,18 @@ class Guard:
         if permission is None or method not in _READS:
             return
         status = resp.status_int
+        routed = (container, obj) == (self.req.bucket, self.req.key)
         if status == 404:
             # Only those who may list the bucket learn that a key is absent.
-            if not acl.permits(self.bucket_acl(container), self.principal,
-                               acl.READ):
+            if not self.decide(container, self.bucket_acl(container),
+                               acl.READ, obj, 's3:ListBucket'):
                 _close(resp)
                 raise errors.AccessDenied()
             return
         if status >= 300 and status not in (304, 412, 416):
             return
-        if not acl.permits(self.object_acl(resp.headers, container),
-                           self.principal, permission):
+        if not self.decide(container, self.object_acl(resp.headers, container),
+                           permission, obj, None if routed else 's3:GetObject'):
             _close(resp)
             raise errors.AccessDenied()
         del self.pending[(container, obj)]
@@ -382,9 +469,7 @@ def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     owner = guard.creator()
     wanted = acl.from_request(req.headers(), b'', owner,
                               guard.bucket_acl().owner) or acl.private(owner)
-    if not wanted.is_private():
-        guard.ensure_indexed()
-    return {OBJECT_ACL: wanted.to_json()}
+    return {OBJECT_ACL: guard.settle(wanted, is_object=True).to_json()}
 
 
 def claim_bucket(req: S3Request, backend: Backend) -> bool:

@@ -104,6 +104,9 @@ class Grant:
     permission: str
 
 
+_PUBLIC = (Grantee.group(ALL_USERS), Grantee.group(AUTHENTICATED_USERS))
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who makes a request: the canonical ids it acts as, the id recorded
@@ -166,10 +169,22 @@ class ACL:
                                                        self.owner.id)
                    for g in self.grants)
 
-    def is_private(self) -> bool:
-        """True when the ACL grants nothing to a group (public or
-        authenticated users); grants to named users may exist."""
-        return all(g.grantee.kind == USER for g in self.grants)
+    def is_public(self) -> bool:
+        """True when the ACL grants anything to AllUsers or
+        AuthenticatedUsers (what PublicAccessBlock calls public)."""
+        return any(g.grantee in _PUBLIC for g in self.grants)
+
+    def without_public(self) -> 'ACL':
+        """The ACL without its public grants (IgnorePublicAcls)."""
+        return ACL(self.owner, tuple(g for g in self.grants
+                                     if g.grantee not in _PUBLIC))
+
+    def only_full_control_for(self, *ids: str) -> bool:
+        """True when every grant is FULL_CONTROL to one of ``ids`` (what a
+        bucket with ACLs disabled still accepts)."""
+        return all(g.permission == FULL_CONTROL and g.grantee.kind == USER
+                   and any(same_id(g.grantee.value, i) for i in ids)
+                   for g in self.grants)
 
 
 def same_id(one: str, other: str) -> bool:

@@ -92,30 +92,31 @@ def put_acl(req: S3Request, backend: Backend) -> S3Response:
     guard = _guard(backend)
     if req.key is None:
         current = guard.bucket_acl()
-        wanted = _wanted(req, body, current.owner, None)
+        wanted = guard.settle(_wanted(req, body, current.owner, None),
+                              is_object=False)
         backend.request('POST', req.bucket,
                         headers={BUCKET_ACL: wanted.to_json()})
     else:
         if 'versionId' in req.query:
             raise errors.NotImplemented('Setting the ACL of one object '
                                         'version is not implemented')
-        wanted = _put_object_acl(req, backend, guard, body)
-    if not wanted.is_private():
-        guard.ensure_indexed()
+        _put_object_acl(req, backend, guard, body)
     return S3Response(200)
 
 
 def _put_object_acl(req: S3Request, backend: Backend, guard: Guard,
-                    body: bytes) -> acl.ACL:
+                    body: bytes) -> None:
     for _attempt in range(_POST_ATTEMPTS):
         head = backend.request('HEAD', req.bucket, req.key)
         current = guard.object_acl(head.headers)
-        wanted = _wanted(req, body, current.owner, guard.bucket_acl().owner)
+        wanted = guard.settle(_wanted(req, body, current.owner,
+                                      guard.bucket_acl().owner),
+                              is_object=True)
         resp = backend.request('POST', req.bucket, req.key,
                                headers=post_headers(head.headers, wanted),
                                ok=(409,))
         if resp.status_int != 409:
-            return wanted
+            return
     raise errors.ConditionalRequestConflict()
 
 

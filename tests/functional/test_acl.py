@@ -464,3 +464,101 @@ def test_without_s3_acl_no_anonymous_access(plain, proxy_factory,
     body = resp.read()
     conn.close()
     assert resp.status == 403 and b'<Code>AccessDenied</Code>' in body
+
+
+# -- the bucket's PublicAccessBlock and ObjectOwnership ------------------------------
+def _anonymous_status(endpoint: str, bucket: str, key: str) -> int:
+    parts = urllib.parse.urlsplit(endpoint)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request('GET', '/%s/%s' % (bucket, urllib.parse.quote(key)))
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def _block(s3, bucket: str, **settings) -> None:
+    config = {name: settings.get(name, False) for name in (
+        'BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy',
+        'RestrictPublicBuckets')}
+    s3.put_public_access_block(Bucket=bucket,
+                               PublicAccessBlockConfiguration=config)
+
+
+def test_ignore_public_acls(s3, other, bucket, s3_endpoint):
+    s3.put_bucket_acl(Bucket=bucket, ACL='public-read')
+    s3.put_object(Bucket=bucket, Key='p', Body=b'p', ACL='public-read')
+    s3.put_object(Bucket=bucket, Key='a', Body=b'a', ACL='authenticated-read')
+    s3.put_object(Bucket=bucket, Key='g', Body=b'g',
+                  GrantRead='id="%s"' % OTHER)
+    assert _anonymous_status(s3_endpoint, bucket, 'p') == 200
+    _block(s3, bucket, IgnorePublicAcls=True)
+    assert _anonymous_status(s3_endpoint, bucket, 'p') == 403
+    assert denied(other.get_object, Bucket=bucket, Key='a') == 'AccessDenied'
+    assert denied(other.list_objects, Bucket=bucket) == 'AccessDenied'
+    # grants to named accounts are not public: they still count
+    assert other.get_object(Bucket=bucket, Key='g')['Body'].read() == b'g'
+    # the ACLs are kept, only ignored
+    assert (ALL_USERS, 'READ') in grants(s3.get_object_acl(Bucket=bucket,
+                                                           Key='p'))
+    s3.delete_public_access_block(Bucket=bucket)
+    assert _anonymous_status(s3_endpoint, bucket, 'p') == 200
+
+
+def test_block_public_acls(s3, bucket):
+    _block(s3, bucket, BlockPublicAcls=True)
+    for call, kwargs in ((s3.put_bucket_acl, {'ACL': 'public-read'}),
+                         (s3.put_bucket_acl, {'GrantRead': 'uri="%s"'
+                                              % AUTH_USERS}),
+                         (s3.put_object, {'Key': 'k', 'Body': b'x',
+                                          'ACL': 'public-read'})):
+        assert denied(call, Bucket=bucket, **kwargs) == 'AccessDenied'
+    assert denied(s3.head_object, Bucket=bucket, Key='k') == '404'
+    s3.put_object(Bucket=bucket, Key='k', Body=b'x',
+                  GrantRead='id="%s"' % OTHER)
+    assert denied(s3.put_object_acl, Bucket=bucket, Key='k',
+                  ACL='public-read-write') == 'AccessDenied'
+    s3.put_bucket_acl(Bucket=bucket, ACL='private')
+
+
+def _ownership(s3, bucket: str, value: str) -> None:
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        'Rules': [{'ObjectOwnership': value}]})
+
+
+def test_bucket_owner_enforced_disables_acls(s3, other, bucket, s3_endpoint):
+    s3.put_object(Bucket=bucket, Key='old', Body=b'o', ACL='public-read')
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite='id="%s"' % OTHER,
+                      GrantFullControl='id="%s"' % OWNER)
+    _ownership(s3, bucket, 'BucketOwnerEnforced')
+    # what was public is not any more: only the bucket owner decides
+    assert _anonymous_status(s3_endpoint, bucket, 'old') == 403
+    assert denied(other.put_object, Bucket=bucket, Key='n', Body=b'x') == \
+        'AccessDenied'
+    assert denied(s3.put_object, Bucket=bucket, Key='k', Body=b'x',
+                  ACL='public-read') == 'AccessControlListNotSupported'
+    assert denied(s3.put_object_acl, Bucket=bucket, Key='old',
+                  ACL='public-read') == 'AccessControlListNotSupported'
+    assert denied(s3.put_bucket_acl, Bucket=bucket,
+                  ACL='public-read') == 'AccessControlListNotSupported'
+    s3.put_object(Bucket=bucket, Key='k', Body=b'x',
+                  ACL='bucket-owner-full-control')
+    assert grants(s3.get_object_acl(Bucket=bucket, Key='old')) == \
+        {(OWNER, 'FULL_CONTROL')}
+    _ownership(s3, bucket, 'ObjectWriter')
+    assert _anonymous_status(s3_endpoint, bucket, 'old') == 200
+
+
+def test_bucket_owner_preferred(s3, other, bucket):
+    _ownership(s3, bucket, 'BucketOwnerPreferred')
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite='id="%s"' % OTHER,
+                      GrantFullControl='id="%s"' % OWNER)
+    other.put_object(Bucket=bucket, Key='given', Body=b'g',
+                     ACL='bucket-owner-full-control')
+    assert s3.get_object_acl(Bucket=bucket, Key='given')['Owner']['ID'] == \
+        OWNER
+    other.put_object(Bucket=bucket, Key='kept', Body=b'k')
+    assert other.get_object_acl(Bucket=bucket, Key='kept')['Owner']['ID'] \
+        == OTHER

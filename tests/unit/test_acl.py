@@ -258,9 +258,23 @@ def test_canonical_ids_ignore_case():
     assert acl.from_request({}, lowered, OWNER) == acl.from_xml(lowered)
 
 
-def test_is_private_and_owner_only():
+def test_public_and_owner_only():
     assert acl.private(OWNER).is_owner_only()
-    assert acl.canned('bucket-owner-read', OWNER, BUCKET_OWNER).is_private()
+    assert not acl.canned('bucket-owner-read', OWNER, BUCKET_OWNER).is_public()
     assert not acl.canned('bucket-owner-read', OWNER,
                           BUCKET_OWNER).is_owner_only()
-    assert not acl.canned('authenticated-read', OWNER).is_private()
+    assert not acl.canned('log-delivery-write', OWNER).is_public()
+    for name in ('authenticated-read', 'public-read', 'public-read-write'):
+        policy = acl.canned(name, OWNER)
+        assert policy.is_public()
+        assert policy.without_public() == acl.private(OWNER)
+
+
+def test_only_full_control_for():
+    full = acl.canned('bucket-owner-full-control', OWNER, BUCKET_OWNER)
+    assert full.only_full_control_for('AUTH_bucket', 'AUTH_test')
+    assert acl.private(OWNER).only_full_control_for('AUTH_bucket',
+                                                    'AUTH_test')
+    assert not full.only_full_control_for('AUTH_bucket')
+    assert not acl.canned('bucket-owner-read', OWNER, BUCKET_OWNER
+                          ).only_full_control_for('AUTH_bucket', 'AUTH_test')
