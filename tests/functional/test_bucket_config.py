@@ -8,7 +8,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3
 
 PAB = {'BlockPublicAcls': True, 'IgnorePublicAcls': False,
        'BlockPublicPolicy': True, 'RestrictPublicBuckets': False}

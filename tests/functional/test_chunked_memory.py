@@ -16,7 +16,7 @@ import time
 
 import psutil
 import pytest
-from chunked_client import SIGNED_TRAILER, ChunkedPut, encoded_length
+from tests.functional.chunked_client import SIGNED_TRAILER, ChunkedPut, encoded_length
 
 from swift3compat import checksums
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from saio_helpers import client, start, stop
+from tests.saio_helpers import client, start, stop
 
 from swift3compat.servers import free_port
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3
 
 TAGS = [{'Key': 'project', 'Value': 'blue'}, {'Key': 'cost center', 'Value': ''}]
 
@@ -199,6 +199,30 @@ def test_versioned_object_tagging(s3, bucket):
                                  VersionId=v1)['TagSet'] == []
     versions = s3.list_object_versions(Bucket=bucket)['Versions']
     assert sorted(v['VersionId'] for v in versions) == sorted([v1, v2])
+
+
+def test_multipart_object_tagging(s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key='mpu',
+                                        Metadata={'m': '1'})
+    etags = []
+    for number, body in ((1, b'a' * 5 * 1024 * 1024), (2, b'tail')):
+        etags.append(s3.upload_part(Bucket=bucket, Key='mpu', Body=body,
+                                    PartNumber=number,
+                                    UploadId=upload['UploadId'])['ETag'])
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key='mpu', UploadId=upload['UploadId'],
+        MultipartUpload={'Parts': [{'PartNumber': n + 1, 'ETag': e}
+                                   for n, e in enumerate(etags)]})
+    before = s3.head_object(Bucket=bucket, Key='mpu')
+    listed = s3.list_objects_v2(Bucket=bucket)['Contents'][0]
+    s3.put_object_tagging(Bucket=bucket, Key='mpu', Tagging={'TagSet': TAGS})
+    assert s3.get_object_tagging(Bucket=bucket, Key='mpu')['TagSet'] == TAGS
+    after = s3.head_object(Bucket=bucket, Key='mpu')
+    for field in ('ETag', 'LastModified', 'ContentLength', 'Metadata'):
+        assert after[field] == before[field], field
+    assert s3.list_objects_v2(Bucket=bucket)['Contents'][0] == listed
+    body = s3.get_object(Bucket=bucket, Key='mpu')['Body'].read()
+    assert body == b'a' * 5 * 1024 * 1024 + b'tail'
 
 
 def test_bucket_tagging(s3, bucket):

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 from botocore.exceptions import ClientError
-from raw_s3 import RawS3
+from tests.functional.raw_s3 import RawS3
 
 
 @pytest.fixture

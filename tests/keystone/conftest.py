@@ -26,7 +26,7 @@ import pytest
 from swift3compat.cluster import Cluster, Proxy, ProxySpec
 from swift3compat.servers import log_tail
 
-from ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, LocalKeystone
+from tests.keystone.ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, LocalKeystone
 
 _TIMINGS: dict[str, float] = {}
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from swift3compat.cluster import Cluster, Proxy, ProxySpec
 
-from ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, REGION
+from tests.keystone.ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, REGION
 
 
 def openstack(keystone: Any, env: dict[str, str], *args: str) -> str:

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from swift3compat.cluster import Cluster, Proxy
 from swift3compat.secret_cache import SecretCache
 
-from ks_helpers import FRONTS, REGION, make_client
+from tests.keystone.ks_helpers import FRONTS, REGION, make_client
 
 ProxyFactory = Callable[..., Proxy]
 

@@ -1,7 +1,7 @@
 """swift3compat-saio --keystone: the seed's flow on one machine."""
 from __future__ import annotations
 
-from saio_helpers import client, start, stop
+from tests.saio_helpers import client, start, stop
 
 from swift3compat.servers import free_port
 
