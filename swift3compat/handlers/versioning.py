@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional, Tuple
 
+from swift.common import constraints
 from swift.common.registry import get_swift_info
 from swift.common.utils import Timestamp, parse_header
 
@@ -289,7 +290,7 @@ def _version_xml(entry: dict, enc, owner: str) -> str:
         '</Version>'))
 
 
-def _listing_query(req: S3Request, max_keys: int) -> Dict[str, str]:
+def _listing_query(req: S3Request, page: int) -> Dict[str, str]:
     q = req.query
     prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
     key_marker = q.get('key-marker', '')
@@ -309,7 +310,7 @@ def _listing_query(req: S3Request, max_keys: int) -> Dict[str, str]:
             ArgumentValue=delimiter)
     # One extra entry to detect truncation, one for the CommonPrefix equal
     # to key-marker that Swift's versions container listing repeats.
-    query = {'format': 'json', 'versions': '', 'limit': str(max_keys + 2)}
+    query = {'format': 'json', 'versions': '', 'limit': str(page + 2)}
     for name, value in (('prefix', prefix), ('delimiter', delimiter),
                         ('marker', key_marker),
                         ('version_marker', version_marker)):
@@ -321,16 +322,19 @@ def _listing_query(req: S3Request, max_keys: int) -> Dict[str, str]:
 def list_object_versions(req: S3Request, backend: Backend) -> S3Response:
     q = req.query
     max_keys = _max_keys(req)
+    # A page may hold fewer than max-keys entries (IsTruncated says more
+    # follow): Swift answers at most CONTAINER_LISTING_LIMIT.
+    page = min(max_keys, constraints.CONTAINER_LISTING_LIMIT - 2)
     enc = _encoder(req)
     key_marker = q.get('key-marker', '')
     entries: List[dict] = []
-    if max_keys:
+    if page:
         resp = backend.request('GET', req.bucket,
-                               query=_listing_query(req, max_keys))
+                               query=_listing_query(req, page))
         entries = [e for e in json.loads(resp.body or b'[]')
                    if not (key_marker and e.get('subdir') == key_marker)]
-    truncated = len(entries) > max_keys
-    entries = entries[:max_keys]
+    truncated = len(entries) > page
+    entries = entries[:page]
     owner = req.user_id or backend.account
     versions, prefixes = [], []
     for entry in entries:
