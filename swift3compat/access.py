@@ -129,7 +129,13 @@ def _close(resp) -> None:
 
 
 def _exists(info: Mapping) -> bool:
-    return info.get('status') in (200, 204)
+    """Whether Swift's container info says the bucket exists;
+    ServiceUnavailable when Swift could not tell (container servers down),
+    rather than a NoSuchBucket a client would act on."""
+    status = info.get('status') or 0
+    if status >= 500:
+        raise errors.ServiceUnavailable()
+    return status in (200, 204)
 
 
 # -- who asks --------------------------------------------------------------------

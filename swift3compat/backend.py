@@ -266,10 +266,15 @@ class Backend:
         return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
 
     def container_exists(self, container: Optional[str]) -> bool:
+        """Whether the bucket exists; ServiceUnavailable when Swift cannot
+        tell (container servers down): NoSuchBucket would be a lie a client
+        acts on (sync tools recreate the bucket)."""
         if not container:
             return False
-        return self.container_info(container).get('status') in \
-            (200, 204, 0)
+        status = self.container_info(container).get('status') or 0
+        if status >= 500:
+            raise errors.ServiceUnavailable()
+        return status in (200, 204, 0)
 
 
 def _close(resp) -> None:
