@@ -124,7 +124,7 @@ def head_bucket(backend: Backend, bucket: str) -> Dict[str, str]:
 # -- request bodies -------------------------------------------------------------------
 _STDLIB_CHECKSUMS = {
     'x-amz-checksum-crc32': lambda b: zlib.crc32(b).to_bytes(4, 'big'),
-    'x-amz-checksum-sha1': lambda b: hashlib.sha1(b).digest(),
+    'x-amz-checksum-sha1': lambda b: hashlib.sha1(b, usedforsecurity=False).digest(),
     'x-amz-checksum-sha256': lambda b: hashlib.sha256(b).digest(),
 }
 _OTHER_CHECKSUMS = ('x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme')
@@ -138,7 +138,8 @@ def read_config_body(req: S3Request, integrity_required: bool) -> bytes:
                              min(MAX_CONFIG_BODY, req.conf.max_xml_body_size))
     md5 = content_md5_hex(req.header('content-md5'))
     if md5 is not None:
-        if hashlib.md5(body).hexdigest() != md5:
+        # Content-MD5 is an integrity check the client asked for, not security.
+        if hashlib.md5(body, usedforsecurity=False).hexdigest() != md5:
             raise errors.BadDigest()
         return body
     for header, digest in _STDLIB_CHECKSUMS.items():
