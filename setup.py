@@ -37,6 +37,8 @@ setup(
         'keystoneauth1>=5.0',
         'oslo.config>=9.0',
         'cryptography>=3.1',
+        # CRC32C / CRC64NVME (and CRC combining) of S3 flexible checksums
+        'awscrt>=0.31',
     ],
     extras_require={
         'checksums': [],

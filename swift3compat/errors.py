@@ -114,6 +114,7 @@ _ERRORS = [
     ('InvalidPartOrder', 400,
      'The list of parts was not in ascending order. Parts must be ordered by '
      'part number.'),
+    ('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable'),
     ('InvalidRange', 416, 'The requested range is not satisfiable'),
     ('InvalidRequest', 400, 'Invalid Request'),
     ('InvalidStorageClass', 400,
@@ -130,6 +131,9 @@ _ERRORS = [
     ('MalformedXML', 400,
      'The XML you provided was not well-formed or did not validate against '
      'our published schema.'),
+    ('MalformedTrailerError', 400,
+     'The request contained trailing data that was not well-formed or did '
+     'not conform to our published schema.'),
     ('MaxMessageLengthExceeded', 400, 'Your request was too big.'),
     ('MetadataTooLarge', 400,
      'Your metadata headers exceed the maximum allowed metadata size.'),

@@ -69,12 +69,7 @@ _SIGNATURE = re.compile(rb'^chunk-signature=([0-9a-f]{64})$')
 _EMPTY_SHA256 = sigv4.EMPTY_SHA256
 
 
-class MalformedTrailerError(errors.S3Error):
-    # Belongs in errors._ERRORS (not yet there).
-    status = 400
-    code = 'MalformedTrailerError'
-    message = ('The request contained trailing data that was not '
-               'well-formed or did not conform to our published schema.')
+MalformedTrailerError = errors.error_class('MalformedTrailerError')
 
 
 def _malformed() -> errors.S3Error:
