@@ -191,6 +191,20 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
     return None
 
 
+def _signing_headers(req: S3Request) -> Dict[str, str]:
+    """Header values as the client signed them.  Signatures cover the
+    bytes sent, and SDKs send (and sign) non-ASCII values as UTF-8, which
+    WSGI hands over as latin-1 text; values that are no UTF-8 are kept as
+    they are."""
+    out = {}
+    for name, value in req.headers().items():
+        try:
+            out[name] = value.encode('latin-1').decode('utf-8')
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            out[name] = value
+    return out
+
+
 # -- SigV2 -------------------------------------------------------------------
 def _v2_resources(req: S3Request) -> List[str]:
     """Canonical resources to try: as sent, and as re-encoded by us."""
@@ -216,7 +230,7 @@ def _v2_resources(req: S3Request) -> List[str]:
 
 
 def _v2_candidates(req: S3Request, dates: List[str]) -> List[str]:
-    headers = req.headers()
+    headers = _signing_headers(req)
     amz = sigv2.amz_headers(headers)
     return [sigv2.string_to_sign(req.method, headers.get('content-md5', ''),
                                  headers.get('content-type', ''), date, amz,
@@ -335,7 +349,7 @@ def _payload_hash(req: S3Request, presigned: bool) -> str:
 def _v4_string_to_sign(req: S3Request, signed: List[str], amz_date: str,
                        scope: Tuple[str, ...], payload: str,
                        drop_param: Optional[str]) -> str:
-    headers = req.headers()
+    headers = _signing_headers(req)
     params = [(k, v) for k, v in req.params if k != drop_param]
     canonical = sigv4.canonical_request(
         req.method, sigv4.canonical_uri(req.path_info.encode('latin-1')),
@@ -407,8 +421,8 @@ def _query_v4(req: S3Request, now: float) -> SignedRequest:
             'X-Amz-Expires must be non-negative')
     if expires > MAX_PRESIGNED_EXPIRES:
         raise errors.AuthorizationQueryParametersError(
-            'X-Amz-Expires must be less than a week (in seconds) that is '
-            '604800')
+            'X-Amz-Expires must be less than a week (in seconds); that is, '
+            'the given X-Amz-Expires must be less than 604800 seconds')
     if ts - now > req.conf.allowable_clock_skew:
         raise errors.AccessDenied('Request is not valid yet')
     if now > ts + expires:

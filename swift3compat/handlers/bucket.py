@@ -1,8 +1,6 @@
 """Bucket operations: create, head, delete, location, ListObjects V1/V2."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from typing import Dict, List, Optional
@@ -13,7 +11,8 @@ from eventlet import GreenPool
 from swift3compat import access, errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.handlers import multipart
-from swift3compat.handlers.service import owner_xml
+from swift3compat.handlers.service import (decode_token, encode_token,
+                                           owner_xml)
 from swift3compat.request import S3Request
 from swift3compat.response import (S3Response, epoch_from_listing, iso8601,
                                    xml_response)
@@ -235,27 +234,13 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
     return xml_response(body, headers=_region(req))
 
 
-def _decode_token(token: str) -> str:
-    try:
-        return base64.b64decode(token.encode('ascii'), altchars=b'-_',
-                                validate=True).decode('utf-8')
-    except (binascii.Error, UnicodeError, ValueError):
-        raise errors.InvalidArgument('The continuation token provided is '
-                                     'incorrect',
-                                     ArgumentName='continuation-token') from None
-
-
-def _encode_token(marker: str) -> str:
-    return base64.urlsafe_b64encode(marker.encode('utf-8')).decode('ascii')
-
-
 def _list_v2(req: S3Request, backend: Backend) -> S3Response:
     q = req.query
     prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
     token = q.get('continuation-token')
     start_after = q.get('start-after', '')
     if token is not None:
-        marker = _decode_token(token)
+        marker = decode_token(token)
     else:
         marker = start_after
     max_keys = _max_keys(req)
@@ -279,7 +264,7 @@ def _list_v2(req: S3Request, backend: Backend) -> S3Response:
              if 'start-after' in q else '']
     if truncated and entries:
         parts.append(xmlutil.elem('NextContinuationToken',
-                                  _encode_token(_last_name(entries[-1]))))
+                                  encode_token(_last_name(entries[-1]))))
     parts += contents + prefixes
     return xml_response(xmlutil.document('ListBucketResult', parts),
                         headers=_region(req))

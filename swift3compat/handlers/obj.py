@@ -2,6 +2,9 @@
 DeleteObject."""
 from __future__ import annotations
 
+import base64
+import email.errors
+import email.header
 import json
 from typing import Dict, Optional, Tuple
 from urllib.parse import quote, unquote
@@ -11,7 +14,7 @@ from swift.common import constraints
 from swift3compat import access, errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
 from swift3compat import checksums
-from swift3compat.backend import OBJECT_SYSMETA, Backend
+from swift3compat.backend import OBJECT_SYSMETA, Backend, wsgi_str
 from swift3compat.handlers import multipart, tagging, versioning
 from swift3compat.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
@@ -47,6 +50,33 @@ META_OVERFLOW = OBJECT_SYSMETA + 'Meta'
 
 
 # -- metadata -----------------------------------------------------------------
+def _stored_meta_value(value: str) -> str:
+    """A metadata value as stored: RFC 2047 encoded words (=?UTF-8?B?..?=)
+    are decoded first, as AWS does (WSGI text in, WSGI text out)."""
+    if '=?' not in value:
+        return value
+    try:
+        text = str(email.header.make_header(
+            email.header.decode_header(value)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeError,
+            ValueError):
+        return value
+    return wsgi_str(text)
+
+
+def _returned_meta_value(value: str) -> str:
+    """A stored metadata value as AWS returns it: non-ASCII UTF-8 text
+    RFC 2047 encoded, so that the header stays mail-safe."""
+    if value.isascii():
+        return value
+    try:
+        raw = value.encode('latin-1')
+        raw.decode('utf-8')
+    except UnicodeError:
+        return value
+    return '=?UTF-8?B?%s?=' % base64.b64encode(raw).decode('ascii')
+
+
 def user_metadata(req: S3Request) -> Dict[str, str]:
     """x-amz-meta-* → Swift headers, within AWS's 2 KB limit."""
     items: Dict[str, str] = {}
@@ -54,6 +84,7 @@ def user_metadata(req: S3Request) -> Dict[str, str]:
     for key, value in req.environ.items():
         if key.startswith('HTTP_X_AMZ_META_'):
             name = key[16:].lower().replace('_', '-')
+            value = _stored_meta_value(value)
             size += len(name) + len(value.encode('latin-1'))
             items[name] = value
     if size > req.conf.max_meta_size:
@@ -116,6 +147,15 @@ def put_headers(req: S3Request) -> Dict[str, str]:
         value = req.header(name)
         if value is not None:
             headers[name] = value
+    # aws-chunked describes the request body, never the object (AWS)
+    encodings = [e.strip() for e in headers.get('Content-Encoding', '')
+                 .split(',') if e.strip()]
+    if any(e.lower() == 'aws-chunked' for e in encodings):
+        kept = [e for e in encodings if e.lower() != 'aws-chunked']
+        if kept:
+            headers['Content-Encoding'] = ', '.join(kept)
+        else:
+            del headers['Content-Encoding']
     stored = sum(len(headers[name]) for name in ('Content-Type',) + STORED_HEADERS
                  if name in headers)
     if stored > MAX_STORED_HEADERS:
@@ -129,7 +169,8 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
     for name, value in swift_headers.items():
         title = name.title()
         if title.startswith(SWIFT_META):
-            out[S3_META + title[len(SWIFT_META):].lower()] = value
+            out[S3_META + title[len(SWIFT_META):].lower()] = \
+                _returned_meta_value(value)
         elif title in _PASSED_RESPONSE:
             out[title] = value
         elif title == 'Etag':
@@ -139,7 +180,8 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
         elif title == versioning.SWIFT_VERSION_ID:
             out[versioning.VERSION_ID] = value
         elif title == META_OVERFLOW.title() and value:
-            out.update((S3_META + k, v) for k, v in json.loads(value).items())
+            out.update((S3_META + k, _returned_meta_value(v))
+                       for k, v in json.loads(value).items())
     if multipart.is_multipart(swift_headers):
         out['ETag'] = '"%s"' % multipart.s3_etag_of(swift_headers)
     return out

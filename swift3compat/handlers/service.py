@@ -1,12 +1,21 @@
-"""ListBuckets (GET Service)."""
+"""ListBuckets (GET Service), with AWS's optional paging: ``max-buckets``,
+``continuation-token``, ``prefix`` and ``bucket-region``."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from typing import Iterator, List, Optional
 
-from swift3compat import access, xmlutil
+from swift3compat import access, errors, xmlutil
 from swift3compat.backend import Backend
 from swift3compat.request import S3Request, valid_bucket_name
 from swift3compat.response import S3Response, iso8601, xml_response
+
+MAX_BUCKETS = 10000
+_SWIFT_PAGE = 10000
+_PAGING_PARAMS = ('max-buckets', 'continuation-token', 'prefix',
+                  'bucket-region')
 
 
 def owner_xml(owner_id: str, display: str | None = None) -> str:
@@ -15,30 +24,81 @@ def owner_xml(owner_id: str, display: str | None = None) -> str:
                                                  display or owner_id))
 
 
-def list_buckets(req: S3Request, backend: Backend) -> S3Response:
-    buckets = []
-    marker = ''
+def encode_token(name: str) -> str:
+    """An opaque continuation token for listings resuming after ``name``."""
+    return base64.urlsafe_b64encode(name.encode('utf-8')).decode('ascii')
+
+
+def decode_token(token: str) -> str:
+    """The name a continuation token resumes after (InvalidArgument when it
+    is none of ours)."""
+    try:
+        return base64.b64decode(token.encode('ascii'), altchars=b'-_',
+                                validate=True).decode('utf-8')
+    except (binascii.Error, UnicodeError, ValueError):
+        raise errors.InvalidArgument('The continuation token provided is '
+                                     'incorrect',
+                                     ArgumentName='continuation-token') \
+            from None
+
+
+def _max_buckets(req: S3Request) -> Optional[int]:
+    raw = req.query.get('max-buckets')
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_BUCKETS:
+        raise errors.InvalidArgument(
+            'Argument max-buckets must be an integer between 1 and %d'
+            % MAX_BUCKETS, ArgumentName='max-buckets', ArgumentValue=raw)
+    return int(raw)
+
+
+def _containers(backend: Backend, prefix: str, marker: str
+                ) -> Iterator[dict]:
+    """The account's containers after ``marker``, page by page."""
     while True:
-        resp = backend.request('GET', query={'format': 'json',
-                                             'marker': marker})
-        page = json.loads(resp.body or b'[]')
-        if not page:
-            break
-        for entry in page:
-            name = entry['name']
-            # Segment containers ("b+segments") and anything else that is no
-            # valid bucket name are Swift-side details: never listed.
-            if valid_bucket_name(name, req.conf.dns_compliant_bucket_names) \
-                    and access.listed_bucket(req, backend, name):
-                buckets.append(
-                    '<Bucket>%s%s</Bucket>' % (
-                        xmlutil.elem('Name', name),
-                        xmlutil.elem('CreationDate',
-                                     iso8601(entry.get('last_modified')))))
+        query = {'format': 'json', 'marker': marker}
+        if prefix:
+            query['prefix'] = prefix
+        page = json.loads(backend.request('GET', query=query).body or b'[]')
+        yield from page
+        if len(page) < _SWIFT_PAGE:
+            return
         marker = page[-1]['name']
-        if len(page) < 10000:
-            break
+
+
+def list_buckets(req: S3Request, backend: Backend) -> S3Response:
+    limit = _max_buckets(req)
+    prefix = req.query.get('prefix', '')
+    token = req.query.get('continuation-token')
+    marker = decode_token(token) if token else ''
+    paged = any(p in req.query for p in _PAGING_PARAMS)
+    region = req.query.get('bucket-region')
+    buckets: List[str] = []
+    last = ''
+    next_token = None
+    if region is None or region == req.conf.location:
+        for entry in _containers(backend, prefix, marker):
+            name = entry['name']
+            # Segment containers ("b+segments") and anything else that is
+            # no valid bucket name are Swift-side details: never listed.
+            if not valid_bucket_name(name,
+                                     req.conf.dns_compliant_bucket_names) \
+                    or not access.listed_bucket(req, backend, name):
+                continue
+            if limit is not None and len(buckets) == limit:
+                next_token = encode_token(last)
+                break
+            last = name
+            buckets.append('<Bucket>%s%s%s</Bucket>' % (
+                xmlutil.elem('Name', name),
+                xmlutil.elem('CreationDate',
+                             iso8601(entry.get('last_modified'))),
+                xmlutil.elem('BucketRegion', req.conf.location)
+                if paged else ''))
     body = xmlutil.document('ListAllMyBucketsResult', [
         owner_xml(req.user_id or backend.account),
-        '<Buckets>', ''.join(buckets), '</Buckets>'])
+        '<Buckets>', ''.join(buckets), '</Buckets>',
+        xmlutil.elem('ContinuationToken', next_token),
+        xmlutil.elem('Prefix', prefix) if 'prefix' in req.query else ''])
     return xml_response(body)
