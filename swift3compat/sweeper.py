@@ -282,10 +282,10 @@ class Sweeper(Daemon):
             state = State(rules=current, reconciled=state.reconciled)
         sweep = BucketSweep(self, name, account, bucket, rules, state,
                             stats, reconcile=state.reconciled != current)
-        if rules.versioned:
-            sweep.versions()
-        else:
+        if not rules.versioned:
             sweep.objects()
+        elif rules.config is not None:
+            sweep.versions()    # (versions are never stamped)
         if rules.config is not None:
             sweep.uploads()
         self._save(name, State(rules=current, reconciled=current))
@@ -411,8 +411,6 @@ class BucketSweep:
 
     def _key_versions(self, group: List[dict]) -> None:
         config = self.rules.config
-        if config is None:
-            return
         key = group[0]['name']
         latest = group[0]
         remaining = len(group)
