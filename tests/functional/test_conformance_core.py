@@ -239,6 +239,38 @@ def test_metadata_non_ascii_value(fresh, bucket, sent):
         == 'Hello World\xe9'
 
 
+@pytest.mark.parametrize('signature_version', ['s3v4', 's3'])
+def test_non_ascii_stored_header_is_signed_as_sent(s3_client_factory, bucket,
+                                                   signature_version):
+    """SDKs send and sign non-ASCII header values as UTF-8."""
+    client = s3_client_factory(signature_version=signature_version)
+    value = 'attachment; filename="r\u00e9sum\u00e9.pdf"'
+    client.put_object(Bucket=bucket, Key='cd', Body=b'x',
+                      ContentDisposition=value)
+    got = client.head_object(Bucket=bucket, Key='cd')['ContentDisposition']
+    assert got.encode('latin-1').decode('utf-8') == value
+
+
+def test_response_header_overrides(s3, bucket):
+    s3.put_object(Bucket=bucket, Key='foo', Body=b'')
+    resp = s3.get_object(Bucket=bucket, Key='foo',
+                         ResponseCacheControl='no-cache',
+                         ResponseContentDisposition='bla',
+                         ResponseContentEncoding='aaa',
+                         ResponseContentLanguage='esperanto',
+                         ResponseContentType='foo/bar',
+                         ResponseExpires='123')
+    headers = resp['ResponseMetadata']['HTTPHeaders']
+    assert {k: headers[k] for k in (
+        'content-type', 'content-disposition', 'content-language',
+        'content-encoding', 'cache-control', 'expires')} == {
+        'content-type': 'foo/bar', 'content-disposition': 'bla',
+        'content-language': 'esperanto', 'content-encoding': 'aaa',
+        'cache-control': 'no-cache',
+        # botocore sends ResponseExpires as an HTTP date
+        'expires': 'Thu, 01 Jan 1970 00:02:03 GMT'}
+
+
 def test_metadata_replaced_on_put(s3, bucket):
     s3.put_object(Bucket=bucket, Key='foo', Body='bar',
                   Metadata={'meta1': 'bar'})
