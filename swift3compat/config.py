@@ -85,8 +85,10 @@ OPTIONS: List[Option] = [
     Option('dns_compliant_bucket_names', boolean, 'true',
            'Enforce AWS DNS-compliant bucket names (3-63 chars, lowercase, '
            'digits, dot, hyphen).'),
-    Option('max_bucket_listing', integer(1, 10000), '1000',
-           'Largest max-keys a listing returns.'),
+    Option('max_bucket_listing', integer(1, 9999), '1000',
+           'Largest max-keys a listing returns (below Swift\'s 10,000 '
+           'listing limit: one more entry tells whether a page is the '
+           'last).'),
     Option('max_parts_listing', integer(1, 10000), '1000',
            'Largest max-parts a ListParts page returns.'),
     Option('max_multi_delete_objects', integer(1, 10000), '1000',

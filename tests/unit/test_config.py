@@ -45,3 +45,12 @@ def test_lists_and_booleans():
                         's3_acl': 'Yes'})
     assert conf.storage_domain == ('a.example', 'b.example')
     assert conf.s3_acl is True
+
+
+def test_every_option_is_in_the_readme_table():
+    readme = os.path.join(os.path.dirname(SAMPLE), '..', 'README.md')
+    with open(readme) as f:
+        text = f.read()
+    for option in config.OPTIONS:
+        assert '| `%s` | `%s` |' % (option.name, option.default) in text, \
+            option.name
