@@ -221,9 +221,7 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
         next_marker = xmlutil.elem('NextMarker', enc(_last_name(entries[-1])))
     body = xmlutil.document('ListBucketResult', [
         xmlutil.elem('Name', req.bucket),
-        # Unlike V2, V1 does not encode Prefix (botocore, which asks for
-        # encoding-type=url on every listing, decodes it in V2 only).
-        xmlutil.elem('Prefix', prefix),
+        xmlutil.elem('Prefix', enc(prefix)),
         xmlutil.elem('Marker', enc(marker)),
         next_marker,
         xmlutil.elem('MaxKeys', max_keys),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import quote_plus
 
 import pytest
 from botocore.exceptions import ClientError
@@ -121,8 +122,12 @@ B_A = ('b/a/c', 'b/a/g', 'b/a/r', 'g')
         'delimiter-absent', 'both-absent', 'key-ends-with-delimiter',
         'underscore'])
 def test_prefix(s3, filled, version, keys, params, want_keys, want_prefixes):
+    """botocore asks for encoding-type=url and decodes V1's Prefix element
+    only in V2: AWS encodes it in both (aws-sdk-java#611), so a V1 Prefix
+    reaches the caller still encoded (s3-tests expects it decoded)."""
     resp = list_call(s3, version, filled(keys), **params)
-    assert resp['Prefix'] == params['Prefix']
+    assert resp['Prefix'] == (params['Prefix'] if version == 2 else
+                              quote_plus(params['Prefix'], safe='/'))
     assert keys_of(resp) == want_keys
     assert prefixes_of(resp) == want_prefixes
     assert resp['IsTruncated'] is False
