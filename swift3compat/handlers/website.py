@@ -206,6 +206,7 @@ def _path_key(path: str) -> str:
 def serve(env: Dict[str, Any], bucket: str, middleware) -> S3Response:
     """Answer a request to the website endpoint (never raises S3Error:
     errors are HTML pages)."""
+    env['swift3compat.operation'] = 'website'
     try:
         return Site(env, bucket, middleware).serve()
     except errors.S3Error as err:

@@ -3,7 +3,6 @@
 public read) through the S3 ACL authorization path."""
 from __future__ import annotations
 
-import inspect
 import json
 import urllib.error
 import urllib.request
@@ -11,14 +10,6 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from swift3compat import access
-
-# Enforcement needs the S3 ACL decision (swift3compat.access) to ask the
-# policy seam, swift3compat.handlers.policy.verdict.  Until it does, these
-# tests are expected to fail (strict: a pass would be reported as a failure).
-enforced = pytest.mark.xfail(
-    'verdict(' not in inspect.getsource(access), strict=True,
-    reason='swift3compat.access does not call handlers.policy.verdict yet')
 
 
 def public_read(bucket: str, prefix: str = '') -> dict:
@@ -148,7 +139,6 @@ def test_without_s3_acl_policies_are_not_stored(proxy_factory, s3_client_factory
 
 
 # -- enforcement ------------------------------------------------------------------
-@enforced
 def test_public_read_for_anonymous_clients(s3, s3_endpoint, bucket):
     assert anonymous_get(s3_endpoint, bucket, 'public/a.txt')[0] == 403
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read(bucket, 'public/')))
@@ -158,7 +148,6 @@ def test_public_read_for_anonymous_clients(s3, s3_endpoint, bucket):
     assert anonymous_get(s3_endpoint, bucket, 'public/a.txt')[0] == 403
 
 
-@enforced
 def test_explicit_deny_beats_acl_and_allow(s3, s3_client_factory, bucket):
     s3.put_object_acl(Bucket=bucket, Key='public/a.txt', ACL='public-read')
     other = s3_client_factory('test2:tester2')
@@ -175,7 +164,6 @@ def test_explicit_deny_beats_acl_and_allow(s3, s3_client_factory, bucket):
     assert s3.get_object(Bucket=bucket, Key='public/a.txt')['Body'].read()
 
 
-@enforced
 def test_deny_applies_to_the_owner_but_not_to_policy_changes(s3, bucket):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
         'Version': '2012-10-17', 'Statement': [{
@@ -190,7 +178,6 @@ def test_deny_applies_to_the_owner_but_not_to_policy_changes(s3, bucket):
     s3.put_object(Bucket=bucket, Key='n', Body=b'')
 
 
-@enforced
 def test_grant_to_another_account_with_conditions(s3, s3_client_factory, bucket):
     other = s3_client_factory('test2:tester2')
     assert error_code(lambda: other.list_objects(Bucket=bucket)) == 'AccessDenied'
@@ -208,7 +195,6 @@ def test_grant_to_another_account_with_conditions(s3, s3_client_factory, bucket)
     assert error_code(lambda: other.list_objects(Bucket=bucket)) == 'AccessDenied'
 
 
-@enforced
 def test_source_ip_outside_the_range_is_not_granted(s3, s3_endpoint, bucket):
     document = public_read(bucket)
     document['Statement'][0]['Condition'] = {
@@ -223,7 +209,6 @@ def test_source_ip_outside_the_range_is_not_granted(s3, s3_endpoint, bucket):
         {'IsPublic': False}
 
 
-@enforced
 def test_insecure_transport_denied(s3, bucket):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
         'Version': '2012-10-17', 'Statement': [{
@@ -234,7 +219,6 @@ def test_insecure_transport_denied(s3, bucket):
         'AccessDenied'
 
 
-@enforced
 def test_deny_holds_for_each_key_of_delete_objects(s3, bucket):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
         'Version': '2012-10-17', 'Statement': [{
@@ -248,7 +232,6 @@ def test_deny_holds_for_each_key_of_delete_objects(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key='private/b.txt')['Body'].read()
 
 
-@enforced
 def test_deny_holds_for_the_source_of_a_copy(s3, bucket):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
         'Version': '2012-10-17', 'Statement': [{
