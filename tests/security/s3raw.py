@@ -175,7 +175,11 @@ class RawS3:
              now: Optional[float] = None, sign_headers: Optional[Iterable[str]] = None
              ) -> tuple[list[tuple[str, str]], dict[str, str], str]:
         """(query params, headers, signature) of a request signed with ``auth``:
-        ``v4`` (Authorization header), ``v4-query``, ``v2``, ``v2-query`` or ``none``."""
+        ``v4`` (Authorization header), ``v4-query``, ``v2``, ``v2-query`` or ``none``.
+
+        ``expires``: X-Amz-Expires for ``v4-query`` (an int or any string); for
+        ``v2-query`` an int is seconds from ``now`` and a string is the raw
+        ``Expires`` value. ``payload`` replaces the body's SHA-256."""
         params = list(params)
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         hdrs.setdefault('host', self.host_header or f'{self.host}:{self.port}')
