@@ -107,6 +107,11 @@ _ERRORS = [
      'The specified location constraint is not valid.'),
     ('InvalidObjectState', 403,
      'The operation is not valid for the current state of the object.'),
+    ('IncorrectNumberOfFilesInPostRequest', 400,
+     'POST requires exactly one file upload per request.'),
+    ('InvalidPolicyDocument', 400,
+     'The content of the form does not meet the conditions specified in the '
+     'policy document.'),
     ('InvalidPart', 400,
      'One or more of the specified parts could not be found. The part may '
      'not have been uploaded, or the specified entity tag may not match the '
@@ -135,6 +140,8 @@ _ERRORS = [
      'The request contained trailing data that was not well-formed or did '
      'not conform to our published schema.'),
     ('MaxMessageLengthExceeded', 400, 'Your request was too big.'),
+    ('MaxPostPreDataLengthExceeded', 400,
+     'Your POST request fields preceding the upload file were too large.'),
     ('MetadataTooLarge', 400,
      'Your metadata headers exceed the maximum allowed metadata size.'),
     ('RequestHeaderSectionTooLarge', 400,

@@ -9,18 +9,9 @@ from __future__ import annotations
 import calendar
 import email.utils
 import time
+from http import HTTPStatus
 from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Optional, Tuple, Union
-
-HTTP_REASONS = {200: 'OK', 204: 'No Content', 206: 'Partial Content',
-                301: 'Moved Permanently', 304: 'Not Modified',
-                307: 'Temporary Redirect', 400: 'Bad Request',
-                403: 'Forbidden', 404: 'Not Found',
-                405: 'Method Not Allowed', 409: 'Conflict',
-                411: 'Length Required', 412: 'Precondition Failed',
-                416: 'Requested Range Not Satisfiable',
-                500: 'Internal Server Error', 501: 'Not Implemented',
-                503: 'Service Unavailable'}
 
 Body = Union[bytes, Iterable[bytes]]
 
@@ -44,7 +35,11 @@ class S3Response:
 
     @property
     def status_line(self) -> str:
-        return '%d %s' % (self.status, HTTP_REASONS.get(self.status, 'OK'))
+        try:
+            reason = HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = 'Unknown'
+        return '%d %s' % (self.status, reason)
 
     def header_list(self) -> List[Tuple[str, str]]:
         return list(self.headers.items())

@@ -43,7 +43,6 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -80,24 +79,13 @@ _EXPIRATION = re.compile(
     r'(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z')
 
 
-class MaxPostPreDataLengthExceeded(errors.S3Error):
-    status = 400
-    code = 'MaxPostPreDataLengthExceeded'
-    message = ('Your POST request fields preceding the upload file were too '
-               'large.')
+MaxPostPreDataLengthExceeded = errors.error_class('MaxPostPreDataLengthExceeded')
 
 
-class IncorrectNumberOfFilesInPostRequest(errors.S3Error):
-    status = 400
-    code = 'IncorrectNumberOfFilesInPostRequest'
-    message = 'POST requires exactly one file upload per request.'
+IncorrectNumberOfFilesInPostRequest = errors.error_class('IncorrectNumberOfFilesInPostRequest')
 
 
-class InvalidPolicyDocument(errors.S3Error):
-    status = 400
-    code = 'InvalidPolicyDocument'
-    message = ('The content of the form does not meet the conditions '
-               'specified in the policy document.')
+InvalidPolicyDocument = errors.error_class('InvalidPolicyDocument')
 
 
 def _policy_failed(what: str) -> errors.S3Error:
@@ -439,23 +427,15 @@ def post_object(req: S3Request, backend: Backend) -> S3Response:
         if redirect else None
     if target is not None:
         headers['Location'] = target
-        return _Status(303, headers)
+        return S3Response(303, headers)
     status = form.fields.get('success_action_status')
     if status == '200':
         return S3Response(200, headers)
     if status == '201':
-        return _Status(201, headers, xmlutil.document('PostResponse', [
+        return S3Response(201, headers, xmlutil.document('PostResponse', [
             xmlutil.elem('Location', headers['Location']),
             xmlutil.elem('Bucket', req.bucket),
             xmlutil.elem('Key', form.key),
             xmlutil.elem('ETag', etag)], ns=False),
             content_type='application/xml')
     return S3Response(204, headers)
-
-
-class _Status(S3Response):
-    """A response with the standard reason phrase of any status."""
-
-    @property
-    def status_line(self) -> str:
-        return '%d %s' % (self.status, HTTPStatus(self.status).phrase)

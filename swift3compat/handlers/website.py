@@ -35,15 +35,7 @@ _PASSED = ('HTTP_RANGE', 'HTTP_IF_MATCH', 'HTTP_IF_NONE_MATCH',
 _SPACE = '\\u0020'       # sysmeta values lose edge spaces; JSON keeps these
 
 
-class Page(S3Response):
-    """A website response: any HTTP status with its standard reason."""
-
-    @property
-    def status_line(self) -> str:
-        try:
-            return '%d %s' % (self.status, HTTPStatus(self.status).phrase)
-        except ValueError:
-            return super().status_line
+Page = S3Response  # a website response: any status, standard reason
 
 
 def configuration(sysmeta) -> Optional[website.Configuration]:
