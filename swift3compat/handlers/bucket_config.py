@@ -5,7 +5,7 @@ PublicAccessBlock, OwnershipControls, Logging (``?publicAccessBlock``,
 Nothing to enable: the ``swift3`` filter serves these routes.
 
 Storage (``load`` / ``store``, also used by bucket tagging and lifecycle):
-each configuration is a text value (JSON, UTF-8) in
+each configuration is a text value (JSON, UTF-8, base64-encoded) in
 ``X-Container-Sysmeta-S3c-<Name>-<i>`` chunks of at most ``CHUNK`` bytes, so
 that a large one (a lifecycle configuration of many rules) never exceeds
 Swift's header line limit, plus ``X-Container-Sysmeta-S3c-<Name>`` holding
@@ -41,7 +41,7 @@ from typing import Dict, List, Mapping, Optional
 
 from swift3compat import errors, xmlutil
 from swift3compat.auth.signature import content_md5_hex
-from swift3compat.backend import CONTAINER_SYSMETA, Backend, wsgi_str
+from swift3compat.backend import CONTAINER_SYSMETA, Backend
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
@@ -92,14 +92,20 @@ def load(sysmeta: Mapping[str, str], name: str) -> Optional[str]:
                  for i in range(int(count))]
     except (KeyError, ValueError):
         return None       # a write in progress elsewhere; treat as unset
-    return ''.join(parts).encode('latin-1').decode('utf-8')
+    try:
+        return base64.b64decode(''.join(parts)).decode('utf-8')
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def store(backend: Backend, bucket: str, name: str, value: Optional[str],
           current: Mapping[str, str]) -> None:
     """Write (or with None remove) configuration ``name``; ``current`` is
     the bucket's sysmeta as read before (to clear chunks no longer used)."""
-    raw = None if value is None else wsgi_str(value)
+    # base64: header values lose leading/trailing white space at chunk
+    # edges and must not carry control characters.
+    raw = None if value is None else \
+        base64.b64encode(value.encode('utf-8')).decode('ascii')
     chunks: List[str] = [] if raw is None else [
         raw[i * CHUNK:(i + 1) * CHUNK]
         for i in range(max(1, math.ceil(len(raw) / CHUNK)))]
