@@ -49,10 +49,10 @@ from swift.common.utils import Timestamp, parse_header
 
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
-from swift3compat.handlers.bucket import _encoder, _max_keys
+from swift3compat.handlers.bucket import _encoder, _max_keys, listing_time
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
-from swift3compat.response import S3Response, iso8601, xml_response
+from swift3compat.response import S3Response, xml_response
 
 # Swift's delete-marker content type (swift/common/middleware/
 # versioned_writes/object_versioning.py, DELETE_MARKER_CONTENT_TYPE).
@@ -278,7 +278,7 @@ def _version_xml(entry: dict, enc, owner: str) -> str:
         xmlutil.elem('VersionId', entry.get('version_id') or 'null'),
         xmlutil.elem('IsLatest', 'true' if entry.get('is_latest')
                      else 'false'),
-        xmlutil.elem('LastModified', iso8601(entry['last_modified']))))
+        xmlutil.elem('LastModified', listing_time(entry['last_modified']))))
     if entry.get('content_type') == DELETE_MARKER_CONTENT_TYPE:
         return '<DeleteMarker>%s%s</DeleteMarker>' % (common,
                                                       owner_xml(owner))
