@@ -20,6 +20,7 @@ import uuid
 from typing import Iterator
 
 import pytest
+from lxml import etree
 
 from tests.security.s3raw import is_s3_error
 
@@ -122,6 +123,9 @@ IMPLEMENTED = {
                        {'MalformedACLError', 'MalformedXML'}),
     'delete_objects': ('POST', 'bucket', 'delete', 'Delete',
                        '<Object><Key>&e;</Key></Object>', {'MalformedXML'}),
+    'complete_multipart_upload': ('POST', 'upload', 'uploadId', 'CompleteMultipartUpload',
+                                  '<Part><PartNumber>1</PartNumber><ETag>&e;</ETag></Part>',
+                                  {'MalformedXML'}),
 }
 NOT_IMPLEMENTED = {
     # (method, level, sub-resource, root element)
@@ -161,10 +165,18 @@ NO_DOCTYPE = ('xinclude', 'stylesheet')
 
 @pytest.fixture
 def target(raw, bucket, make_bucket_name):
-    """Paths by level: an existing bucket with an object, and a new bucket name."""
+    """Paths by level: an existing bucket with an object, a new bucket name,
+    and a multipart upload with one part (its id is the ``uploadId`` value)."""
     assert raw.send('PUT', f'/{bucket}/object', body=b'x').status == 200
+    created = raw.send('POST', f'/{bucket}/mpu', params=[('uploads', '')])
+    assert created.status == 200, created
+    upload_id = etree.fromstring(created.body).findtext('{*}UploadId')
+    assert raw.send('PUT', f'/{bucket}/mpu', params=[('partNumber', '1'),
+                                                      ('uploadId', upload_id)],
+                    body=b'part').status == 200
     return {'bucket': f'/{bucket}', 'object': f'/{bucket}/object',
-            'new-bucket': '/' + make_bucket_name('xxe-new')}
+            'new-bucket': '/' + make_bucket_name('xxe-new'), 'upload': f'/{bucket}/mpu',
+            'upload_id': upload_id}
 
 
 def _check_no_leak(resp, secret: str, listener: Listener, hits_before: int) -> None:
@@ -181,9 +193,13 @@ def test_cve_2022_47950_xxe_implemented_ops(raw, target, marker, listener, op, v
     url, secret = marker
     body = payloads(root, inner, url, f'http://127.0.0.1:{listener.port}')[variant]
     hits = listener.hits
-    resp = raw.send(method, target[level], params=[(sub, '')] if sub else (), body=body,
+    value = target['upload_id'] if sub == 'uploadId' else ''
+    resp = raw.send(method, target[level], params=[(sub, value)] if sub else (), body=body,
                     headers=md5_header(body))
     _check_no_leak(resp, secret, listener, hits)
+    if level == 'upload':      # the upload must still be there, untouched
+        parts = raw.send('GET', target['upload'], params=[('uploadId', target['upload_id'])])
+        assert parts.status == 200 and parts.body.count(b'<Part>') == 1, parts
     if variant in NO_DOCTYPE:   # a plain document: parsed, the reference ignored
         assert resp.status < 500 or resp.code == 'NotImplemented', resp
         return
