@@ -64,8 +64,8 @@ MIN_CHUNK_SIZE = 8192           # every chunk but the last (AWS)
 MAX_LINE = 4096                 # a chunk header or trailer line
 MAX_TRAILERS = 16
 READ_SIZE = 65536
-_SIZE = re.compile(rb'^[0-9a-fA-F]{1,16}$')
-_SIGNATURE = re.compile(rb'^chunk-signature=([0-9a-f]{64})$')
+_SIZE = re.compile(rb'[0-9a-fA-F]{1,16}')
+_SIGNATURE = re.compile(rb'chunk-signature=([0-9a-f]{64})')
 _EMPTY_SHA256 = sigv4.EMPTY_SHA256
 
 
@@ -185,11 +185,11 @@ class AwsChunkedInput:
     def _begin_chunk(self) -> None:
         line = self._line()
         size_part, _, ext = line.partition(b';')
-        if not _SIZE.match(size_part):
+        if not _SIZE.fullmatch(size_part):
             raise _malformed()
         size = int(size_part, 16)
         if self._signer:
-            match = _SIGNATURE.match(ext)
+            match = _SIGNATURE.fullmatch(ext)
             if match is None:
                 raise errors.SignatureDoesNotMatch()
             self._chunk_signature = match.group(1).decode('ascii')
