@@ -208,6 +208,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f'median over {doc["sizes"]["rounds"]} interleaved rounds '
         f'({doc["sizes"]["heavy_rounds"]} for big objects, multipart and DeleteObjects). '
         'Proxy CPU comes from /proc/<pid>/schedstat of the proxy process.', '',
+        'Sizes: ' + ', '.join(f'{k} {v:,}' for k, v in doc['sizes'].items()) + '.', '',
         '## Proxy CPU per request (µs) or per GiB (CPU s)', '',
         '| scenario | ' + ' | '.join(targets) + ' |',
         '|---|' + '---:|' * len(targets)]
@@ -226,8 +227,10 @@ def markdown(doc: dict[str, Any]) -> str:
         cells = []
         for target in targets:
             fig = summary.get(meta['name'], {}).get(target)
-            cells.append(_fmt(fig['rate'], 1 if meta['unit'] == 'GiB' else 0) if fig
-                         else _na_reason(doc, meta, target))
+            digits = 1 if meta['unit'] == 'GiB' else 0
+            if fig and fig['rate'] < 10:
+                digits = 2
+            cells.append(_fmt(fig['rate'], digits) if fig else _na_reason(doc, meta, target))
         lines.append(f'| {meta["label"]} | ' + ' | '.join(cells) + ' |')
     columns = ['swift3compat/native', 's3api/native', 'swift3compat/s3api',
                'swift3compat+acl/native', 's3api+acl/native', 'swift3compat+acl/s3api+acl']
