@@ -10,6 +10,7 @@ import pytest
 
 from swift3compat import access, acl, config, errors
 from swift3compat.acl import ACL, Owner, Principal
+from swift3compat.handlers import bucket_config
 from swift3compat.request import S3Request
 
 OWNER = Principal(frozenset({'AUTH_test', 'test:tester'}), 'AUTH_test', True)
@@ -17,14 +18,28 @@ OTHER = Principal(frozenset({'AUTH_test2', 'test2:tester2'}), 'AUTH_test2',
                   True)
 
 
+class _Recorder:
+    """Takes the container POST of ``bucket_config.store``."""
+
+    def __init__(self) -> None:
+        self.headers: Dict[str, str] = {}
+
+    def request(self, method: str, bucket: str, headers: Dict[str, str]
+                ) -> None:
+        self.headers.update(headers)
+
+
 def _sysmeta(bucket_acl: Optional[ACL] = None, **configs: str
              ) -> Dict[str, str]:
-    out = {}
+    """Container info sysmeta with an ACL and bucket configurations
+    (``public_access_block``, ``ownership``) stored as bucket_config does."""
+    recorder = _Recorder()
+    for name, value in configs.items():
+        bucket_config.store(recorder, 'bkt', getattr(
+            bucket_config, name.upper()), value, {})
+    out = bucket_config.sysmeta_of(recorder.headers)
     if bucket_acl is not None:
         out['s3c-acl'] = bucket_acl.to_json()
-    for name, value in configs.items():       # bucket_config's storage
-        out['s3c-' + name] = '1'
-        out['s3c-%s-0' % name] = value
     return out
 
 
@@ -151,7 +166,7 @@ def test_buckets_without_an_acl_belong_to_their_account():
 def test_public_access_block_and_ownership_in_decisions():
     public = acl.canned('public-read', Owner('AUTH_test'))
     ignoring = {('AUTH_test', 'bkt'): _sysmeta(
-        public, **{'public-access-block': '{"block_public_acls": false, '
+        public, **{'public_access_block': '{"block_public_acls": false, '
                    '"block_public_policy": false, "ignore_public_acls": '
                    'true, "restrict_public_buckets": false}'})}
     with pytest.raises(errors.AccessDenied):
@@ -174,7 +189,7 @@ def test_public_access_block_and_ownership_in_decisions():
 def test_settle():
     blocking = {('AUTH_test', 'bkt'): _sysmeta(
         acl.private(Owner('AUTH_test')),
-        **{'public-access-block': '{"block_public_acls": true, '
+        **{'public_access_block': '{"block_public_acls": true, '
            '"block_public_policy": false, "ignore_public_acls": false, '
            '"restrict_public_buckets": false}'})}
     guard = guard_for('PUT', '/bkt/k', OWNER, blocking)
