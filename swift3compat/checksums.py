@@ -199,7 +199,7 @@ class ChecksummedInput:
     value, or a callable giving it at the end, for trailers) are verified
     on the read that completes the body: a mismatch raises ``BodyError``
     instead of returning the last bytes.  ``update_footers`` (called by
-    Swift's proxy after the body, see ``with_footers``) stores the results.
+    Swift's proxy after the body, see ``FooterApp``) stores the results.
     """
 
     def __init__(self, wsgi_input, length: Optional[int],
@@ -255,11 +255,23 @@ class ChecksummedInput:
             footers.update(self._footers(self))
 
 
-def with_footers(app):
-    """Wrap the app swift3's subrequests go to: a PUT whose body is a
+class FooterApp:
+    """Wraps the app swift3's subrequests go to: a PUT whose body is a
     ``ChecksummedInput`` gets Swift's footer callback, so that checksums
-    known only after the body (trailers) are stored with the object."""
-    def footer_app(env, start_response):
+    known only after the body (trailers) are stored with the object.
+
+    Attribute lookups pass through to the wrapped app: Swift's info
+    helpers look for ``_pipeline_final_app`` and friends on it, and would
+    otherwise send their requests through the auth filters again.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
+
+    def __call__(self, env, start_response):
         body = env.get('wsgi.input')
         if isinstance(body, ChecksummedInput) and \
                 env.get('REQUEST_METHOD') == 'PUT':
@@ -270,8 +282,7 @@ def with_footers(app):
                     inner(footers)
                 body.update_footers(footers)
             env['swift.callback.update_footers'] = update
-        return app(env, start_response)
-    return footer_app
+        return self.app(env, start_response)
 
 
 def object_sysmeta(algorithm: Algorithm, value: str,

@@ -43,7 +43,7 @@ from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.backend import Backend, BodyError
-from swift3compat.checksums import with_footers
+from swift3compat.checksums import FooterApp
 from swift3compat.handlers import cors as cors_handlers
 from swift3compat.handlers import post_object
 from swift3compat.handlers import website as website_handlers
@@ -60,7 +60,7 @@ _S3_QUERY_AUTH = ('X-Amz-Algorithm=', 'X-Amz-Credential=', 'AWSAccessKeyId=')
 class Swift3Middleware:
     def __init__(self, app, conf: config.Config, logger=None) -> None:
         self.app = app
-        self.backend_app = with_footers(app)
+        self.backend_app = FooterApp(app)
         self.conf = conf
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)

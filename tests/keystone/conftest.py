@@ -1,7 +1,7 @@
 """A real Keystone and Swift for the s3token functional tests.
 
 Once per test session: Keystone from PyPI in its own virtualenv
-(``tools/keystone/local_keystone.py``: installed on first use into
+(``swift3compat/local_keystone.py``: installed on first use into
 ``~/.cache/swift3compat/keystone-venv``, bootstrapped on SQLite, served on
 127.0.0.1) and a Swift cluster (``swift3compat.cluster``). Proxies are started
 on demand, one per (S3 front end, with authtoken or not, s3token options):

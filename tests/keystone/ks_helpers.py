@@ -1,18 +1,13 @@
 """Helpers of the Keystone functional tests (imported by conftest and the tests)."""
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from swift3compat.cluster import Proxy
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
-                                'tools', 'keystone'))
-from local_keystone import Ec2Credential, LocalKeystone  # noqa: E402
+from swift3compat.local_keystone import Ec2Credential, LocalKeystone
 
 __all__ = ['FRONTS', 'FRONT_OPTIONS', 'KEYSTONEAUTH', 'REGION', 'Ec2Credential',
            'LocalKeystone', 'make_client']

@@ -1,6 +1,6 @@
 """CPU cost of the s3token filter per request: cold (Keystone round trip) and warm (cache).
 
-Runs the filter in this process against a local Keystone (``local_keystone.py``)
+Runs the filter in this process against a local Keystone (``swift3compat.local_keystone``)
 and a local memcached, with a SigV4 signature checker like swift3's, and reports
 the CPU time *of this process* per request (``time.process_time``; Keystone's
 own CPU is not counted) and the wall time::
