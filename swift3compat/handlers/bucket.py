@@ -49,7 +49,7 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     # A PUT on an existing container moves its put timestamp, which is the
     # bucket's CreationDate in ListBuckets: look first.
     if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
-        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+        return _recreate(req, backend)
     headers = access.bucket_create_headers(req, backend)
     recorded = access.claim_bucket(req, backend)
     try:
@@ -61,6 +61,18 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
         raise
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    return S3Response(200, {'Location': '/' + req.bucket})
+
+
+def _recreate(req: S3Request, backend: Backend) -> S3Response:
+    """The owner creates a bucket it has: AWS answers 200 in us-east-1
+    (legacy) and resets the bucket's ACL to what the request asks; every
+    other region answers BucketAlreadyOwnedByYou."""
+    if req.conf.location != 'us-east-1':
+        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    acl_headers = access.bucket_create_headers(req, backend)
+    if acl_headers:
+        backend.request('POST', req.bucket, headers=acl_headers)
     return S3Response(200, {'Location': '/' + req.bucket})
 
 

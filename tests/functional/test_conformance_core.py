@@ -500,10 +500,6 @@ def test_bucket_delete_nonempty(s3, bucket):
         (409, 'BucketNotEmpty')
 
 
-@pytest.mark.xfail(strict=True, reason='the team answers 409 '
-                   'BucketAlreadyOwnedByYou everywhere (test_acl, '
-                   'test_core_boto3, test_s3cmd_matrix); decision for the '
-                   'lead')
 def test_bucket_recreate_by_owner_in_us_east_1(s3, bucket):
     """AWS us-east-1 answers 200 to the owner re-creating a bucket (every
     other region: 409 BucketAlreadyOwnedByYou); nothing in it changes."""

@@ -202,15 +202,26 @@ def test_errors_for_missing_things(s3, bucket_name):
         s3.delete_bucket(Bucket=bucket_name)
     assert _code(exc.value) == 'NoSuchBucket'
     s3.create_bucket(Bucket=bucket_name)
-    with pytest.raises(ClientError) as exc:
-        s3.create_bucket(Bucket=bucket_name)
-    assert _code(exc.value) == 'BucketAlreadyOwnedByYou'
+    s3.create_bucket(Bucket=bucket_name)    # us-east-1: 200, as on AWS
     s3.put_object(Bucket=bucket_name, Key='k', Body=b'')
     with pytest.raises(ClientError) as exc:
         s3.delete_bucket(Bucket=bucket_name)
     assert _code(exc.value) == 'BucketNotEmpty'
     assert s3.get_bucket_location(Bucket=bucket_name)[
         'LocationConstraint'] is None
+
+
+def test_recreate_outside_us_east_1_is_already_owned(s3_client_factory,
+                                                     proxy_factory,
+                                                     make_bucket_name):
+    proxy = proxy_factory(location='eu-west-1', location_aliases='us-east-1')
+    client = s3_client_factory(proxy=proxy)
+    name = make_bucket_name()
+    client.create_bucket(Bucket=name)
+    with pytest.raises(ClientError) as exc:
+        client.create_bucket(Bucket=name)
+    assert _code(exc.value) == 'BucketAlreadyOwnedByYou'
+    client.delete_bucket(Bucket=name)
 
 
 def test_wrong_secret_and_unknown_key(s3_client_factory, s3_users, bucket):

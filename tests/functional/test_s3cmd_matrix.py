@@ -159,7 +159,7 @@ def _status(exc: ClientError) -> int:
 def test_bucket_commands(s3cmd_run, s3, bucket_name, tmp_path):
     cmd, uri = s3cmd_run, f's3://{bucket_name}'
     assert 'created' in cmd.ok('mb', uri)
-    cmd.fails('BucketAlreadyOwnedByYou', 'mb', uri)
+    assert 'created' in cmd.ok('mb', uri)      # us-east-1: AWS answers 200
     today = time.strftime('%Y-%m-%d', time.gmtime())
     listing = cmd.ok('ls')
     assert re.search(r'^%s \d\d:\d\d  %s$' % (today, re.escape(uri)),
