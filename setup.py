@@ -50,6 +50,7 @@ setup(
         ],
         'console_scripts': [
             'swift3compat-saio = swift3compat.saio:main',
+            'swift3compat-lifecycle = swift3compat.sweeper:main',
         ],
     },
     classifiers=[
