@@ -98,10 +98,11 @@ def load(sysmeta: Mapping[str, str], name: str) -> Optional[str]:
         return None
 
 
-def store(backend: Backend, bucket: str, name: str, value: Optional[str],
-          current: Mapping[str, str]) -> None:
-    """Write (or with None remove) configuration ``name``; ``current`` is
-    the bucket's sysmeta as read before (to clear chunks no longer used)."""
+def encode(name: str, value: Optional[str],
+           current: Mapping[str, str]) -> Dict[str, str]:
+    """The container POST headers that store ``value`` as configuration
+    ``name`` (None removes it); ``current`` is the bucket's sysmeta as read
+    before (to clear chunks no longer used)."""
     # base64: header values lose leading/trailing white space at chunk
     # edges and must not carry control characters.
     raw = None if value is None else \
@@ -119,7 +120,14 @@ def store(backend: Backend, bucket: str, name: str, value: Optional[str],
         if key.startswith(stale) and index.isdigit() and \
                 int(index) >= len(chunks):
             headers['%s-%s' % (prefix, index)] = ''
-    backend.request('POST', bucket, headers=headers)
+    return headers
+
+
+def store(backend: Backend, bucket: str, name: str, value: Optional[str],
+          current: Mapping[str, str]) -> None:
+    """Write (or with None remove) configuration ``name`` (see
+    ``encode``)."""
+    backend.request('POST', bucket, headers=encode(name, value, current))
 
 
 def head_bucket(backend: Backend, bucket: str) -> Dict[str, str]:

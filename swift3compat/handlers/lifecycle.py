@@ -95,15 +95,21 @@ class BucketRules:
         """What makes an existing object's X-Delete-At agree with the rules
         (None removes a header); {} when it already does, or when its
         X-Delete-At was set through the Swift API (no marker of ours)."""
-        current = head_headers.get(DELETE_AT)
+        current = head_headers.get(DELETE_AT) or None
         if current and head_headers.get(EXPIRY_SYSMETA) != current:
             return {}
         expiry = None if self.versioned else self.expiry(
             key, size, created_at(head_headers), tags, day)
-        wanted = str(int(expiry[0])) \
-            if expiry and expiry[0] >= now + _MIN_DELAY else None
-        if wanted == (current or None):
+        wanted = str(int(expiry[0])) if expiry else None
+        if wanted == current:
             return {}
+        if wanted is not None and expiry[0] < now + _MIN_DELAY:
+            # Too late to set (Swift refuses an X-Delete-At in the past):
+            # the sweeper deletes it when due.  A stamp that would hide it
+            # before that goes; a later one can stay.
+            wanted = None
+            if not current or int(current) > expiry[0]:
+                return {}
         return {DELETE_AT: wanted, EXPIRY_SYSMETA: wanted}
 
 

@@ -84,7 +84,8 @@ def test_overwrite_replaces_tags(s3, bucket):
 
 def test_unicode_tags(s3, bucket):
     tags = [{'Key': 'ключ' * 32, 'Value': 'värde ü' * 32},
-            {'Key': '日本/語:=+-._@', 'Value': '値'}]
+            {'Key': '日本/語:=+-._@', 'Value': '値'},
+            {'Key': ' edge ', 'Value': ' spaces à '}]
     s3.put_object(Bucket=bucket, Key='k', Body=b'x')
     s3.put_object_tagging(Bucket=bucket, Key='k', Tagging={'TagSet': tags})
     assert s3.get_object_tagging(Bucket=bucket, Key='k')['TagSet'] == tags

@@ -78,6 +78,7 @@ def test_tags_survive_swift_headers(tags):
     headers = HeaderKeyDict(tagging.tag_headers(tags))
     for value in headers.values():
         value.encode('latin-1')     # a WSGI string
+        assert value == value.strip(' ')    # HTTP strips the ends
     assert tagging.object_tags(headers) == tags
 
 
