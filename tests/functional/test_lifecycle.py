@@ -14,8 +14,10 @@ import hashlib
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -624,6 +626,24 @@ def test_sweepers_running_at_once(s3, sweeper_conf, make_bucket_name):
         label = 'lifecycle swept %s/%s:' % (ACCOUNT, name)
         assert sum(_stats(out, label)['expired'] for out in outputs) >= 5, \
             outputs
+
+
+def test_console_script(sweeper_conf, s3, bucket):
+    script = shutil.which('swift3compat-lifecycle', path=os.pathsep.join((
+        sysconfig.get_path('scripts'), os.environ.get('PATH', ''))))
+    assert script, 'pip install -e . installs the swift3compat-lifecycle script'
+    s3.put_object(Bucket=bucket, Key='k', Body=b'x')
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [rule('r', 1)]})
+    wait_past(next_expiry(time.time(), 1))
+    proc = subprocess.run([script, sweeper_conf(), '--once', '-v'],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert _listed(s3, bucket) == []
+    usage = subprocess.run([script], capture_output=True, text=True,
+                           timeout=60)
+    assert usage.returncode != 0
+    assert 'missing config path' in usage.stdout + usage.stderr
 
 
 def test_sweeper_forgets_deleted_buckets(s3, sweep, make_bucket_name,
