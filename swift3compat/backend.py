@@ -81,6 +81,10 @@ class Backend:
                  signed: Optional[SignedRequest]) -> None:
         self.app = app
         self.req = req
+        # One info cache for the request and all its subrequests, as Swift
+        # shares it with its own subrequests: the container info the proxy
+        # loads for one subrequest serves the next and container_info().
+        req.environ.setdefault('swift.infocache', {})
         self.signed = signed
         self.account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
@@ -275,6 +279,35 @@ class Backend:
         if status >= 500:
             raise errors.ServiceUnavailable()
         return status in (200, 204, 0)
+
+
+# What an object POST would drop unless sent again (besides user metadata
+# and transient sysmeta); Content-Type is kept by Swift when not sent.
+_KEPT_BY_POST = ('Content-Disposition', 'Content-Encoding', 'Cache-Control',
+                 'Content-Language', 'Expires', 'X-Robots-Tag',
+                 'X-Delete-At', 'X-Object-Manifest')
+_SWIFT_META = 'x-object-meta-'
+_TRANSIENT = 'x-object-transient-sysmeta-'
+# Encryption keeps its own transient sysmeta; the decrypter hides it and the
+# encrypter writes it again for the metadata we resend.
+_CRYPTO_TRANSIENT = 'x-object-transient-sysmeta-crypto-'
+
+
+def kept_by_object_post(head_headers) -> Dict[str, str]:
+    """What an object POST must carry again to keep what the object has
+    (``head_headers``: its HEAD response): a Swift object POST replaces
+    user metadata, transient sysmeta and the headers above."""
+    out: Dict[str, str] = {}
+    for name, value in head_headers.items():
+        lower = name.lower()
+        if lower.startswith(_SWIFT_META) or (
+                lower.startswith(_TRANSIENT)
+                and not lower.startswith(_CRYPTO_TRANSIENT)):
+            out[name] = value
+    for name in _KEPT_BY_POST:
+        if name in head_headers:
+            out[name] = head_headers[name]
+    return out
 
 
 def _close(resp) -> None:

@@ -9,8 +9,8 @@ checks a signature.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
-from urllib.parse import parse_qsl
+from typing import Callable, Dict, List, Optional, Tuple
+from urllib.parse import parse_qsl, quote_plus
 
 from swift3compat import errors
 from swift3compat.config import Config
@@ -182,3 +182,24 @@ class S3Request:
         if self.bucket is None:
             return '/'
         return '/%s%s' % (self.bucket, '/' + self.key if self.key else '')
+
+    def listing_encoder(self) -> Callable[[str], str]:
+        """How listings write keys and prefixes: ``encoding-type=url``
+        percent-encodes them (as AWS: space as '+', '/' kept)."""
+        encoding = self.query.get('encoding-type')
+        if encoding is None:
+            return _identity
+        if encoding != 'url':
+            raise errors.InvalidArgument('Invalid Encoding Method specified '
+                                         'in Request',
+                                         ArgumentName='encoding-type',
+                                         ArgumentValue=encoding)
+        return _url_encode
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+def _url_encode(value: str) -> str:
+    return quote_plus(value, safe='/')

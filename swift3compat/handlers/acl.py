@@ -27,21 +27,11 @@ from swift.common.utils import Timestamp
 from swift3compat import acl, errors, xmlutil
 from swift3compat.access import (BUCKET_ACL, OBJECT_ACL, Guard,
                                  require_owner_only)
-from swift3compat.backend import Backend
+from swift3compat.backend import Backend, kept_by_object_post
 from swift3compat.handlers import versioning
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
 
-# What an object POST would drop unless sent again (besides user metadata
-# and transient sysmeta); Content-Type is kept by Swift when not sent.
-_KEPT_BY_POST = ('Content-Disposition', 'Content-Encoding', 'Cache-Control',
-                 'Content-Language', 'Expires', 'X-Robots-Tag',
-                 'X-Delete-At', 'X-Object-Manifest')
-_SWIFT_META = 'x-object-meta-'
-_TRANSIENT = 'x-object-transient-sysmeta-'
-# Encryption keeps its own transient sysmeta; the decrypter hides it and the
-# encrypter writes it again for the metadata we resend.
-_CRYPTO_TRANSIENT = 'x-object-transient-sysmeta-crypto-'
 _POST_ATTEMPTS = 3
 
 
@@ -124,16 +114,7 @@ def _put_object_acl(req: S3Request, backend: Backend, guard: Guard,
 def post_headers(headers, wanted: acl.ACL) -> Dict[str, str]:
     """An object POST that sets ``wanted`` and keeps everything else the
     object has (``headers``: its HEAD response)."""
-    out: Dict[str, str] = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower.startswith(_SWIFT_META) or (
-                lower.startswith(_TRANSIENT)
-                and not lower.startswith(_CRYPTO_TRANSIENT)):
-            out[name] = value
-    for name in _KEPT_BY_POST:
-        if name in headers:
-            out[name] = headers[name]
+    out = kept_by_object_post(headers)
     out[OBJECT_ACL] = wanted.to_json()
     stamp = headers.get('X-Backend-Timestamp')
     if stamp:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 from typing import Dict, List, Optional
-from urllib.parse import quote_plus
 
 from eventlet import GreenPool
 
@@ -124,17 +123,6 @@ def _max_keys(req: S3Request) -> int:
     return min(value, req.conf.max_bucket_listing)
 
 
-def _encoder(req: S3Request):
-    encoding = req.query.get('encoding-type')
-    if encoding is None:
-        return lambda s: s
-    if encoding != 'url':
-        raise errors.InvalidArgument('Invalid Encoding Method specified in '
-                                     'Request', ArgumentName='encoding-type',
-                                     ArgumentValue=encoding)
-    return lambda s: quote_plus(s, safe='/')
-
-
 def _fetch(req: S3Request, backend: Backend, prefix: str, delimiter: str,
            marker: str, max_keys: int) -> tuple:
     """Up to ``max_keys`` entries after marker and whether more exist."""
@@ -221,7 +209,7 @@ def list_objects(req: S3Request, backend: Backend) -> S3Response:
     prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
     marker = q.get('marker', '')
     max_keys = _max_keys(req)
-    enc = _encoder(req)
+    enc = req.listing_encoder()
     entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
                                 max_keys)
     _dlo_sizes(req, backend, entries)
@@ -254,7 +242,7 @@ def _list_v2(req: S3Request, backend: Backend) -> S3Response:
     else:
         marker = start_after
     max_keys = _max_keys(req)
-    enc = _encoder(req)
+    enc = req.listing_encoder()
     fetch_owner = q.get('fetch-owner', 'false').lower() == 'true'
     entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
                                 max_keys)

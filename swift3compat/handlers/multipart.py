@@ -42,7 +42,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
-from urllib.parse import quote_plus
 
 from eventlet import GreenPool
 from swift.common.memcached import MemcacheConnectionError
@@ -451,17 +450,6 @@ def _int_param(req: S3Request, name: str, default: int, hi: int) -> int:
     return min(value, hi)
 
 
-def _encoder(req: S3Request):
-    encoding = req.query.get('encoding-type')
-    if encoding is None:
-        return lambda s: s
-    if encoding != 'url':
-        raise errors.InvalidArgument('Invalid Encoding Method specified in '
-                                     'Request', ArgumentName='encoding-type',
-                                     ArgumentValue=encoding)
-    return lambda s: quote_plus(s, safe='/')
-
-
 def _owner(req: S3Request, backend: Backend) -> str:
     owner = req.user_id or backend.account
     return '<Initiator>%s%s</Initiator>%s' % (
@@ -491,7 +479,7 @@ def list_parts(req: S3Request, backend: Backend) -> S3Response:
                               marker, max_parts + 1) if max_parts else []
     truncated = len(parts) > max_parts
     parts = parts[:max_parts]
-    enc = _encoder(req)
+    enc = req.listing_encoder()
     body = [xmlutil.elem('Bucket', req.bucket),
             xmlutil.elem('Key', enc(req.key)),
             xmlutil.elem('UploadId', upload.upload_id),
@@ -556,7 +544,7 @@ def list_multipart_uploads(req: S3Request, backend: Backend) -> S3Response:
     key_marker, id_marker = q.get('key-marker', ''), q.get('upload-id-marker',
                                                            '')
     max_uploads = _int_param(req, 'max-uploads', 1000, 1000)
-    enc = _encoder(req)
+    enc = req.listing_encoder()
     if key_marker and id_marker:
         marker = upload_name(key_marker, id_marker)
     elif key_marker:

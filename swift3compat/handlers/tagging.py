@@ -43,7 +43,7 @@ from swift.common.swob import Request as SwobRequest
 from swift.common.utils import Timestamp
 
 from swift3compat import errors, xmlutil
-from swift3compat.backend import Backend, wsgi_str
+from swift3compat.backend import Backend, kept_by_object_post, wsgi_str
 from swift3compat.handlers import bucket_config, lifecycle, versioning
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
@@ -230,32 +230,7 @@ def new_object_headers(req: S3Request, backend: Backend,
 
 
 # -- object POST that keeps everything else ------------------------------------------
-# What an object POST would drop unless sent again (besides user metadata
-# and transient sysmeta); Content-Type is kept by Swift when not sent.
-_KEPT_BY_POST = ('Content-Disposition', 'Content-Encoding', 'Cache-Control',
-                 'Content-Language', 'Expires', 'X-Robots-Tag',
-                 'X-Delete-At', 'X-Object-Manifest')
-_SWIFT_META = 'x-object-meta-'
-_TRANSIENT = 'x-object-transient-sysmeta-'
-# Encryption keeps its own transient sysmeta; the decrypter hides it and the
-# encrypter writes it again for the metadata we resend.
-_CRYPTO_TRANSIENT = 'x-object-transient-sysmeta-crypto-'
-
-
-def kept_headers(head_headers) -> Dict[str, str]:
-    """What an object POST must carry to keep what the object has (its
-    HEAD response headers)."""
-    out: Dict[str, str] = {}
-    for name, value in head_headers.items():
-        lower = name.lower()
-        if lower.startswith(_SWIFT_META) or (
-                lower.startswith(_TRANSIENT)
-                and not lower.startswith(_CRYPTO_TRANSIENT)):
-            out[name] = value
-    for name in _KEPT_BY_POST:
-        if name in head_headers:
-            out[name] = head_headers[name]
-    return out
+kept_headers = kept_by_object_post
 
 
 def post_headers(head_headers, changes: Mapping[str, Optional[str]],

@@ -49,7 +49,7 @@ from swift.common.utils import Timestamp, parse_header
 
 from swift3compat import errors, xmlutil
 from swift3compat.backend import Backend
-from swift3compat.handlers.bucket import _encoder, _max_keys, listing_time
+from swift3compat.handlers.bucket import _max_keys, listing_time
 from swift3compat.handlers.service import owner_xml
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, xml_response
@@ -325,7 +325,7 @@ def list_object_versions(req: S3Request, backend: Backend) -> S3Response:
     # A page may hold fewer than max-keys entries (IsTruncated says more
     # follow): Swift answers at most CONTAINER_LISTING_LIMIT.
     page = min(max_keys, constraints.CONTAINER_LISTING_LIMIT - 2)
-    enc = _encoder(req)
+    enc = req.listing_encoder()
     key_marker = q.get('key-marker', '')
     entries: List[dict] = []
     if page:
