@@ -184,3 +184,29 @@ def test_collapsed_summary_attributes_samples_to_layers(tmp_path: Any) -> None:
     assert '40 samples' in text
     assert ' 75.0%  swift3compat' in text
     assert ' 25.0%  swift middleware slo' in text
+
+
+def test_request_counts_read_memcached_stats_and_server_logs(tmp_path: Any) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            assert conn.recv(100) == b'stats\r\n'
+            conn.sendall(b'STAT pid 1\r\nSTAT cmd_get 7\r\nSTAT cmd_set 3\r\nEND\r\n')
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    (tmp_path / 'log').mkdir()
+    for server, lines in (('account', 0), ('container', 2), ('object', 5)):
+        (tmp_path / 'log' / f'{server}.log').write_text('line\n' * lines)
+    counts = procstat.request_counts(listener.getsockname()[1], str(tmp_path))
+    thread.join()
+    listener.close()
+    assert counts == {'memcache get': 7, 'memcache set': 3, 'account': 0, 'container': 2,
+                      'object': 5}

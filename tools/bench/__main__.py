@@ -4,6 +4,7 @@
     python -m tools.bench                      # the full run (~20 minutes)
     python -m tools.bench --scenarios get_1k,list_1000 --targets native,swift3compat
     python -m tools.bench profile --targets swift3compat --count 2000
+    python -m tools.bench count                # memcache/backend requests per request
     python -m tools.bench report bench-results/results.json   # re-render
 
 Results go to ``--out`` (default ``bench-results/``): results.json, results.md,
@@ -24,7 +25,7 @@ import time
 from collections import Counter
 from typing import Any, Optional, Sequence
 
-from tools.bench import report
+from tools.bench import procstat, report
 from tools.bench.client import Op
 from tools.bench.runner import Bench
 from tools.bench.scenarios import Sizes
@@ -40,7 +41,8 @@ def _names(value: Optional[str]) -> Optional[list[str]]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='python -m tools.bench',
                                 description=__doc__.split('\n')[0])
-    p.add_argument('command', nargs='?', default='run', choices=('run', 'profile', 'report'))
+    p.add_argument('command', nargs='?', default='run',
+                   choices=('run', 'profile', 'count', 'report'))
     p.add_argument('file', nargs='?', help='results.json to re-render (report)')
     p.add_argument('--quick', action='store_true', help='small counts (1-2 minutes)')
     p.add_argument('--out', default=DEFAULT_OUT, help='output directory')
@@ -196,6 +198,33 @@ def collapsed_summary(path: str, top: int = 25) -> str:
     return '\n'.join(lines)
 
 
+def count(args: argparse.Namespace) -> int:
+    """Memcache commands and storage-server requests per request: exact
+    counts, unlike CPU time, so they show an extra lookup at once."""
+    scenarios = _names(args.scenarios or PROFILED)
+    sizes = dataclasses.replace(sizes_for(args), small_requests=100,
+                                list_requests=10, concurrency=1)
+    with Bench(sizes, args.data_dir, scenarios, _names(args.targets)) as bench:
+        for scenario in bench.scenarios:
+            for target in bench.targets:
+                if scenario.applies(target):
+                    scenario.setup(bench.client, target, sizes)
+        port = int(bench.cluster.memcache_servers.rsplit(':', 1)[1])
+        print('| scenario | target | memcache get | memcache set | account | container '
+              '| object |\n|---|---|---:|---:|---:|---:|---:|')
+        for scenario in bench.scenarios:
+            for target in bench.targets:
+                if scenario.applies(target):
+                    batch = scenario.batch(bench.client, target, sizes, 0)
+                    before = procstat.request_counts(port, bench.data_dir)
+                    bench.client.run_serial(target, batch.ops, batch.keep_body)
+                    time.sleep(0.5)     # storage servers write their log lines
+                    after = procstat.request_counts(port, bench.data_dir)
+                    print(f'| {scenario.name} | {target.name} | ' + ' | '.join(
+                        f'{(after[k] - before[k]) / batch.count:.2f}' for k in after) + ' |')
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     # stop the cluster and remove its data dir when killed, too
@@ -207,7 +236,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             write(json.load(f), args.out if args.out != DEFAULT_OUT
                   else os.path.dirname(os.path.abspath(args.file)))
         return 0
-    return profile(args) if args.command == 'profile' else run(args)
+    commands = {'profile': profile, 'count': count, 'run': run}
+    return commands[args.command](args)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ it does not depend on what else runs on the machine.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import Iterable, Optional
 
@@ -63,3 +64,28 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, rss_bytes(self.pid))
+
+
+def memcached_stats(port: int) -> dict[str, str]:
+    """``stats`` of the memcached listening on 127.0.0.1:``port``."""
+    with socket.create_connection(('127.0.0.1', port), timeout=5) as sock:
+        sock.sendall(b'stats\r\n')
+        data = b''
+        while not data.endswith(b'END\r\n'):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return {line.split()[1]: line.split()[2] for line in data.decode().splitlines()
+            if line.startswith('STAT ')}
+
+
+def request_counts(memcache_port: int, data_dir: str) -> dict[str, int]:
+    """Memcache gets/sets so far and lines in each storage server's log
+    (one access log line per request)."""
+    stats = memcached_stats(memcache_port)
+    counts = {'memcache get': int(stats['cmd_get']), 'memcache set': int(stats['cmd_set'])}
+    for server in ('account', 'container', 'object'):
+        with open(os.path.join(data_dir, 'log', f'{server}.log'), 'rb') as f:
+            counts[server] = sum(1 for _ in f)
+    return counts
