@@ -205,6 +205,25 @@ class Backend:
         self._after_auth(env, resp.status_int)
         return env
 
+    def system_request(self, method: str, account: str,
+                       container: Optional[str] = None,
+                       obj: Optional[str] = None,
+                       headers: Optional[Dict[str, str]] = None) -> SwobResponse:
+        """A subrequest of swift3's own bookkeeping (bucket index, lifecycle
+        registry) in ``account``, authorized by swift3 itself: it carries no
+        client identity and never the client's body.  The response body is
+        closed; callers read status and headers."""
+        env = self.make_env(method, container, obj, headers,
+                            body=b'' if method == 'PUT' else None,
+                            account=account)
+        env.pop('swift3.auth_details', None)
+        env.pop('s3api.auth_details', None)
+        env['swift.authorize'] = _allow_all
+        env['swift.authorize_override'] = True
+        resp = SwobRequest(env).get_response(self.app)
+        _close(resp)
+        return resp
+
     def _after_auth(self, env: Dict[str, Any], status: int) -> None:
         if self.authenticated:
             return
@@ -308,6 +327,11 @@ def kept_by_object_post(head_headers) -> Dict[str, str]:
         if name in head_headers:
             out[name] = head_headers[name]
     return out
+
+
+def _allow_all(_req) -> None:
+    """``swift.authorize`` of system subrequests: allowed."""
+    return None
 
 
 def _close(resp) -> None:

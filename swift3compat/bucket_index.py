@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from swift.common.swob import Request as SwobRequest
 
 from swift3compat import errors
 
@@ -34,10 +33,6 @@ CACHE_TTL = 60       # seconds, as Swift's recheck_container_existence
 MISS_TTL = 6         # as Swift caches a missing container
 _CACHE_PREFIX = 'swift3compat/bucket/'
 
-
-def _allow(_req) -> None:
-    """``swift.authorize`` of index subrequests: internal bookkeeping."""
-    return None
 
 
 class BucketIndex:
@@ -52,18 +47,8 @@ class BucketIndex:
     # -- subrequests ---------------------------------------------------------
     def _request(self, method: str, container: Optional[str] = None,
                  obj: Optional[str] = None, headers=None):
-        env = self.backend.make_env(method, container, obj, headers,
-                                    body=b'' if method == 'PUT' else None,
-                                    account=self.account)
-        env.pop('swift3.auth_details', None)
-        env.pop('s3api.auth_details', None)
-        env['swift.authorize'] = _allow
-        env['swift.authorize_override'] = True
-        resp = SwobRequest(env).get_response(self.backend.app)
-        close = getattr(resp.app_iter, 'close', None)
-        if close:
-            close()
-        return resp
+        return self.backend.system_request(method, self.account, container,
+                                           obj, headers)
 
     def _fetch(self, bucket: str) -> Optional[str]:
         """The account holding ``bucket`` according to the index itself."""

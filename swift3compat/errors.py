@@ -125,6 +125,8 @@ _ERRORS = [
     ('InvalidStorageClass', 400,
      'The storage class you specified is not valid.'),
     ('InvalidTag', 400, 'The tag provided was not a valid tag.'),
+    ('InvalidTargetBucketForLogging', 400,
+     'The target bucket for logging does not exist'),
     ('InvalidURI', 400, "Couldn't parse the specified URI."),
     ('KeyTooLongError', 400, 'Your key is too long.'),
     ('MalformedACLError', 400,

@@ -57,10 +57,7 @@ OWNERSHIP = 'ownership'
 LOGGING = 'logging'
 
 
-class InvalidTargetBucketForLogging(errors.S3Error):
-    status = 400
-    code = 'InvalidTargetBucketForLogging'
-    message = 'The target bucket for logging does not exist'
+InvalidTargetBucketForLogging = errors.error_class('InvalidTargetBucketForLogging')
 
 
 # -- storage --------------------------------------------------------------------

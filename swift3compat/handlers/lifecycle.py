@@ -37,11 +37,10 @@ from functools import lru_cache
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import quote
 
-from swift.common.swob import Request as SwobRequest
 from swift.common.utils import Timestamp
 
 from swift3compat import errors, lifecycle
-from swift3compat.backend import Backend, wsgi_str
+from swift3compat.backend import Backend
 from swift3compat.handlers import bucket_config
 from swift3compat.request import S3Request
 from swift3compat.response import S3Response, http_date, xml_response
@@ -201,26 +200,11 @@ def delete_lifecycle(req: S3Request, backend: Backend) -> S3Response:
 
 
 # -- the sweeper's registry -------------------------------------------------------------------
-def _allow(_req) -> None:
-    """``swift.authorize`` of registry subrequests: internal bookkeeping."""
-    return None
-
-
 def _registry_request(backend: Backend, method: str,
                       obj: Optional[str] = None):
-    env = backend.make_env(method, body=b'' if method == 'PUT' else None)
-    path = [backend.req.conf.lifecycle_registry_account, REGISTRY_CONTAINER]
-    env['PATH_INFO'] = wsgi_str('/v1/' + '/'.join(path + ([obj] if obj
-                                                         else [])))
-    env.pop('swift3.auth_details', None)
-    env.pop('s3api.auth_details', None)
-    env['swift.authorize'] = _allow
-    env['swift.authorize_override'] = True
-    resp = SwobRequest(env).get_response(backend.app)
-    close = getattr(resp.app_iter, 'close', None)
-    if close:
-        close()
-    return resp
+    return backend.system_request(
+        method, backend.req.conf.lifecycle_registry_account,
+        REGISTRY_CONTAINER, obj)
 
 
 def _register(req: S3Request, backend: Backend) -> None:
