@@ -285,6 +285,9 @@ class Backend:
                        account: Optional[str] = None) -> Dict[str, Any]:
         """Swift's cached container info (memcache/infocache), authorized
         as this request's user; ``status`` 404 when absent."""
+        if account is None and not self.authenticated:
+            # The account is known only once the auth filter ran.
+            self.authenticate()
         env = self.make_env('HEAD', container, account=account)
         return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
 

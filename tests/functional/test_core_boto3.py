@@ -284,3 +284,32 @@ def test_sigv2_and_sigv4_clients(s3_client_factory, make_bucket_name,
                              )['Body'].read() == data
     client.delete_object(Bucket=name, Key='k/\u00fcml\u00e4ut')
     client.delete_bucket(Bucket=name)
+
+
+def test_lifecycle_applies_to_new_objects_without_s3_acl(s3_client_factory,
+                                                        proxy_factory,
+                                                        make_bucket_name):
+    """Bucket configuration read before the first backend request is read
+    from the caller's real account (not one named after the access key)."""
+    proxy = proxy_factory(s3_acl='false')
+    client = s3_client_factory(proxy=proxy)
+    name = make_bucket_name()
+    client.create_bucket(Bucket=name)
+    client.put_bucket_lifecycle_configuration(
+        Bucket=name, LifecycleConfiguration={'Rules': [{
+            'ID': 'r1', 'Status': 'Enabled', 'Filter': {'Prefix': 'tmp/'},
+            'Expiration': {'Days': 3}}]})
+    client.put_object(Bucket=name, Key='tmp/x', Body=b'x')
+    head = client.head_object(Bucket=name, Key='tmp/x')
+    assert 'rule-id="r1"' in head['ResponseMetadata']['HTTPHeaders'][
+        'x-amz-expiration']
+    # ... and Swift itself will expire it: X-Delete-At was set on the PUT
+    import urllib.request
+    auth = urllib.request.urlopen(urllib.request.Request(
+        proxy.url + '/auth/v1.0', headers={'X-Auth-User': 'test:tester',
+                                           'X-Auth-Key': 'testing'}))
+    token = auth.headers['X-Auth-Token']
+    native = urllib.request.urlopen(urllib.request.Request(
+        '%s/v1/AUTH_test/%s/tmp/x' % (proxy.url, name), method='HEAD',
+        headers={'X-Auth-Token': token}))
+    assert native.headers.get('X-Delete-At')
