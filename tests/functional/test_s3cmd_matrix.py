@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import sysconfig
 import time
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ class S3cmd:
 
     def __call__(self, *args: str, stdin: bytes = b''
                  ) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, self.script, '-c',
+        return subprocess.run([self.script, '-c',
                                self.config, *args], input=stdin,
                               capture_output=True, timeout=120)
 
