@@ -26,7 +26,9 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.9',
-    packages=find_packages(exclude=['tests', 'tests.*']),
+    # swift3compat (the filters, the sweeper) and swift3compat_dev (the
+    # all-in-one and the test harness: not needed on production proxies)
+    packages=find_packages(exclude=['tests', 'tests.*', 'tools', 'tools.*']),
     include_package_data=True,
     install_requires=[
         'swift>=2.35.0,<3',
@@ -49,7 +51,7 @@ setup(
             's3token = swift3compat.s3token:filter_factory',
         ],
         'console_scripts': [
-            'swift3compat-saio = swift3compat.saio:main',
+            'swift3compat-saio = swift3compat_dev.saio:main',
             'swift3compat-lifecycle = swift3compat.sweeper:main',
         ],
     },

@@ -18,7 +18,7 @@ The request path, top to bottom:
 2. ``auth.signature.parse`` validates the SigV2/SigV4 form, date and scope;
    the secret check itself happens in the auth filter after us through
    ``swift3.auth_details`` (doc/architecture.md);
-3. ``routing.route`` picks the handler from the one routing table;
+3. ``routes.route`` picks the handler from the one routing table;
 4. the handler translates to Swift subrequests through ``Backend``;
 5. the response (or the ``S3Error``) is rendered with ``x-amz-request-id``
    and ``x-amz-id-2``.
@@ -35,21 +35,22 @@ from typing import Any, Dict, Iterable
 from swift.common.registry import (register_sensitive_header,
                                    register_sensitive_param,
                                    register_swift_info)
-from swift.common.utils import get_logger
+from swift.common.utils import close_if_possible, get_logger
 
-from swift3compat import (__version__, access, config, errors, pipeline,
-                          routing)
+from swift3compat import __version__, config, errors, pipeline
+from swift3compat.api import routes
+from swift3compat.authz import access
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
-from swift3compat.backend import Backend, BodyError
-from swift3compat.checksums import FooterApp
-from swift3compat.handlers import cors as cors_handlers
-from swift3compat.handlers import post_object
-from swift3compat.handlers import website as website_handlers
-from swift3compat.handlers.multipart import check_slo
-from swift3compat.request import S3Request
-from swift3compat.response import S3Response
+from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.swift.checksums import FooterApp
+from swift3compat.api import cors as cors_handlers
+from swift3compat.api import post_object
+from swift3compat.api import website as website_handlers
+from swift3compat.swift.uploads import check_slo
+from swift3compat.http.request import S3Request
+from swift3compat.http.response import S3Response
 
 # Native Swift API paths; S3 bucket names cannot collide with v1 / v1.0.
 _SWIFT_PREFIXES = ('/v1/', '/v1.0/', '/auth/')
@@ -110,9 +111,7 @@ class Swift3Middleware:
         headers.append(('x-amz-id-2', _host_id(request_id)))
         start_response(resp.status_line, headers)
         if env['REQUEST_METHOD'] == 'HEAD':
-            close = getattr(resp.body, 'close', None)
-            if close:
-                close()
+            close_if_possible(resp.body)
             return [b'']
         if isinstance(resp.body, bytes):
             return [resp.body]
@@ -126,7 +125,7 @@ class Swift3Middleware:
         if req.method == 'OPTIONS':
             signed = None       # a CORS preflight carries no credentials
         elif post_object.is_form_upload(req) and \
-                routing.subresource(req) == '':
+                routes.subresource(req) == '':
             signed = post_object.prepare(req)   # credentials in the form
         else:
             signed = signature.parse(req)
@@ -140,7 +139,7 @@ class Swift3Middleware:
         if signed is not None and post_object.ENV_KEY not in env:
             self._verify_payload(req, signed, backend)
         try:
-            handler = routing.route(req)
+            handler = routes.route(req)
         except (errors.NotImplemented, errors.MethodNotAllowed):
             # Authenticate before telling anyone what is not implemented.
             if signed is None:
@@ -149,7 +148,7 @@ class Swift3Middleware:
             raise
         env['swift3compat.operation'] = handler.__name__
         if self.conf.s3_acl:
-            access.enforce(req, backend, routing.subresource(req),
+            access.enforce(req, backend, routes.subresource(req),
                            self.logger)
         resp = handler(req, backend)
         return resp
@@ -217,4 +216,3 @@ def filter_factory(global_conf: Dict[str, str], **local_conf: str):
         check_slo(conf, logger)
         return Swift3Middleware(app, conf, logger)
     return factory
-

@@ -6,7 +6,7 @@ import shutil
 import pytest
 import swift
 
-from swift3compat.cluster import wildcard_localhost_resolves
+from swift3compat_dev.cluster import wildcard_localhost_resolves
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

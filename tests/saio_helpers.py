@@ -13,7 +13,7 @@ from botocore.config import Config
 
 def start(data_dir: str, port: int, backend: int, *extra: str):
     proc = subprocess.Popen(
-        [sys.executable, '-m', 'swift3compat.saio', '--data-dir', data_dir,
+        [sys.executable, '-m', 'swift3compat_dev.saio', '--data-dir', data_dir,
          '--port', str(port), '--backend-port', str(backend), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []

@@ -11,7 +11,7 @@ by itself (a client that hangs past the deadline is reported, not waited
 for).
 
 By default it builds and starts its own one-machine cluster in a temporary
-directory (``swift3compat.cluster``) and removes it afterwards::
+directory (``swift3compat_dev.cluster``) and removes it afterwards::
 
     python tools/soak.py --duration 60 --clients 8
     python tools/soak.py --duration 600 --json soak.json
@@ -258,7 +258,7 @@ class Worker(threading.Thread):
 
 # -- the run --------------------------------------------------------------------
 def start_cluster(data_dir: str, part_size: int, proxy_workers: int) -> tuple[Any, str]:
-    from swift3compat.cluster import Cluster, ProxySpec
+    from swift3compat_dev.cluster import Cluster, ProxySpec
     cluster = Cluster(data_dir)
     cluster.start()
     proxy = cluster.add_proxy(ProxySpec(

@@ -51,8 +51,8 @@ from typing import Dict, List, Optional, Tuple
 from swift3compat import errors
 from swift3compat.auth import sigv4
 from swift3compat.auth.signature import SignedRequest
-from swift3compat.backend import Backend, BodyError
-from swift3compat.request import S3Request
+from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.request import S3Request
 
 SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'
 SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
@@ -67,9 +67,6 @@ READ_SIZE = 65536
 _SIZE = re.compile(rb'[0-9a-fA-F]{1,16}')
 _SIGNATURE = re.compile(rb'chunk-signature=([0-9a-f]{64})')
 _EMPTY_SHA256 = sigv4.EMPTY_SHA256
-
-
-MalformedTrailerError = errors.error_class('MalformedTrailerError')
 
 
 def _malformed() -> errors.S3Error:
@@ -231,7 +228,7 @@ class AwsChunkedInput:
             if not line:
                 break
             if len(lines) == MAX_TRAILERS:
-                raise MalformedTrailerError()
+                raise errors.MalformedTrailerError()
             lines.append(line)
         self._trailers(lines)
         if self._buf or self._raw.read(1):
@@ -240,7 +237,7 @@ class AwsChunkedInput:
 
     def _trailers(self, lines: List[bytes]) -> None:
         if lines and not self._trailer_ok:
-            raise MalformedTrailerError()
+            raise errors.MalformedTrailerError()
         received: Dict[str, str] = {}
         canonical = []
         signature = None
@@ -250,16 +247,16 @@ class AwsChunkedInput:
                 key = name.strip().decode('ascii').lower()
                 text = value.strip().decode('ascii')
             except UnicodeDecodeError:
-                raise MalformedTrailerError() from None
+                raise errors.MalformedTrailerError() from None
             if not sep or not key or key in received:
-                raise MalformedTrailerError()
+                raise errors.MalformedTrailerError()
             if key == TRAILER_SIGNATURE and self._signed_trailer:
                 signature = text
                 continue
             received[key] = text
             canonical.append('%s:%s\n' % (key, text))
         if set(received) != set(self._declared):
-            raise MalformedTrailerError()
+            raise errors.MalformedTrailerError()
         if self._signed_trailer:
             if signature is None:
                 raise errors.SignatureDoesNotMatch()

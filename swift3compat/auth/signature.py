@@ -18,8 +18,6 @@ Security notes:
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
 import email.utils
 import hashlib
@@ -31,7 +29,7 @@ from urllib.parse import quote
 
 from swift3compat import errors
 from swift3compat.auth import sigv2, sigv4
-from swift3compat.request import S3Request
+from swift3compat.http.request import S3Request
 
 MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
 _ISO_DATE = re.compile(r'[0-9]{8}T[0-9]{6}Z')     # used with fullmatch
@@ -446,18 +444,5 @@ def _query_v4(req: S3Request, now: float) -> SignedRequest:
 
 
 # -- body checks ---------------------------------------------------------------
-def content_md5_hex(value: Optional[str]) -> Optional[str]:
-    """Decode a Content-MD5 header to hex, or raise InvalidDigest."""
-    if value is None:
-        return None
-    try:
-        raw = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise errors.InvalidDigest() from None
-    if len(raw) != 16:
-        raise errors.InvalidDigest()
-    return raw.hex()
-
-
 def sha256_hex(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()

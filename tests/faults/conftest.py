@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec
 from tests.functional.conftest import *  # noqa: F401,F403 (fixtures)
 from tests.functional.conftest import DEFAULT_S3_OPTIONS
 from tests.security.s3raw import Creds, RawS3

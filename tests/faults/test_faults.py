@@ -22,7 +22,7 @@ from typing import Iterator
 import pytest
 from lxml import etree
 
-from swift3compat.cluster import Cluster
+from swift3compat_dev.cluster import Cluster
 from tests.faults.conftest import wait_until_serving
 from tests.security.s3raw import SOCKET_TIMEOUT, RawS3, is_s3_error, wire
 

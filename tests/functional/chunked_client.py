@@ -208,7 +208,7 @@ def list_or_iter(chunks: Iterable[bytes]) -> List[bytes]:
 
 
 def _checksummer(name: str):
-    from swift3compat import checksums
+    from swift3compat.swift import checksums
     return checksums.ALGORITHMS[name.upper()].new()
 
 

@@ -1,7 +1,7 @@
 """Fixtures for the functional suite: a real Swift cluster and real S3 clients.
 
 One cluster (account, container and object servers + memcached, see
-``swift3compat.cluster``) runs per session under pytest's temp dir. Proxies are
+``swift3compat_dev.cluster``) runs per session under pytest's temp dir. Proxies are
 started on demand, one per distinct (preset, S3 options), and kept for the session:
 
 * ``s3_proxy`` / ``s3_endpoint``: the ``swift3compat`` pipeline (tempauth) with
@@ -41,9 +41,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from swift3compat.cluster import (TEMPAUTH_USERS, Cluster, Proxy, ProxySpec,
+from swift3compat_dev.cluster import (TEMPAUTH_USERS, Cluster, Proxy, ProxySpec,
                                   TempauthUser, wildcard_localhost_resolves)
-from swift3compat.servers import log_tail
+from swift3compat_dev.servers import log_tail
 
 DEFAULT_S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
 REGION = 'us-east-1'

@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from lxml import etree
 
-from swift3compat import routing
+from swift3compat.api import routes
 
 # Handlers that answer for a feature that is not implemented: the 404 of an
 # unset configuration, or a PUT that accepts only the default.
@@ -29,7 +29,7 @@ _PLACEHOLDERS = ('unset_', 'only_default_')
 def landed(level: str, sub: str, method: str) -> bool:
     """Is the routing-table row (level, sub-resource, method) a real
     handler (not missing, not a placeholder)?"""
-    handler = routing.ROUTES.get((level, sub, method))
+    handler = routes.ROUTES.get((level, sub, method))
     return handler is not None and \
         not handler.__name__.startswith(_PLACEHOLDERS)
 

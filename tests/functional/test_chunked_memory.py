@@ -18,7 +18,7 @@ import psutil
 import pytest
 from tests.functional.chunked_client import SIGNED_TRAILER, ChunkedPut, encoded_length
 
-from swift3compat import checksums
+from swift3compat.swift import checksums
 
 GIB = 1024 ** 3
 CHUNK = 256 * 1024

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec
 
 S3API_OPTIONS = {'storage_domain': 'localhost'}
 

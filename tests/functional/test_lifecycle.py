@@ -31,9 +31,9 @@ from tests.functional.raw_s3 import RawS3
 from swift.common.internal_client import InternalClient
 from swift.common.utils import readconf, set_swift_dir
 
-from swift3compat.cluster import Cluster, Proxy, render_ini
-from swift3compat.handlers.lifecycle import EXPIRY_SYSMETA, REGISTRY_CONTAINER
-from swift3compat.sweeper import STATE_SYSMETA, owned
+from swift3compat_dev.cluster import Cluster, Proxy, render_ini
+from swift3compat.swift.expiry import EXPIRY_SYSMETA, REGISTRY_CONTAINER
+from swift3compat.sweeper.lifecycle import STATE_SYSMETA, owned
 
 DAY = 2
 REGISTRY = '.swift3compat'
@@ -116,7 +116,7 @@ class SweeperRun:
         """What the pass did in ``bucket`` (the sweeper logs each bucket
         where it did something)."""
         return _stats(self.output, 'lifecycle swept %s/%s:' % (ACCOUNT,
-                                                              bucket))
+                                                               bucket))
 
 
 @pytest.fixture(scope='module')
@@ -126,7 +126,7 @@ def sweeper_conf(swift_cluster: Cluster, tmp_path_factory) -> Callable[..., str]
     directory = tmp_path_factory.mktemp('sweeper')
     default = {'swift_dir': swift_cluster.etc_dir, 'user': _user(),
                'log_custom_handlers':
-                   'swift3compat.cluster.drop_syslog_handlers'}
+                   'swift3compat_dev.cluster.drop_syslog_handlers'}
     internal = directory / 'internal-client.conf'
     internal.write_text(render_ini([
         ('DEFAULT', default),

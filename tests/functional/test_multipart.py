@@ -403,8 +403,8 @@ def test_copy_of_a_multipart_object_is_plain(s3, small_parts, bucket,
 
 
 def test_proxy_start_names_a_too_small_slo_limit(swift_cluster):
-    from swift3compat.cluster import ProxySpec
-    from swift3compat.servers import log_tail
+    from swift3compat_dev.cluster import ProxySpec
+    from swift3compat_dev.servers import log_tail
     proxy = swift_cluster.add_proxy(ProxySpec(
         name='proxy-slo-limit-1000', s3_options={'storage_domain': 'localhost'},
         filters={'slo': {'use': 'egg:swift#slo',

@@ -13,7 +13,7 @@ import hashlib
 import pytest
 from tests.functional.raw_s3 import RawS3, landed
 
-from swift3compat import routing
+from swift3compat.api import routes
 
 DATA = b'probe object data \x00\xff' * 100
 # Requests that legitimately create something are not probes.
@@ -50,7 +50,7 @@ def _probe_all(raw, bucket: str, key: str, signature: str) -> list:
     results = []
     body = (b'<?xml version="1.0" encoding="UTF-8"?><Probe xmlns="http://s3.'
             b'amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></Probe>')
-    for sub in routing.SUBRESOURCES:
+    for sub in routes.SUBRESOURCES:
         for method in METHODS:
             if (sub, method) in NOT_PROBES:
                 continue
@@ -87,7 +87,7 @@ def test_subresource_probes_change_nothing(s3, raw, make_bucket_name,
 def test_subresource_gets_are_not_listings_or_objects(s3, raw, bucket_name):
     s3.create_bucket(Bucket=bucket_name)
     s3.put_object(Bucket=bucket_name, Key='k', Body=DATA)
-    for sub in routing.SUBRESOURCES:
+    for sub in routes.SUBRESOURCES:
         bucket_resp = raw('GET', f'/{bucket_name}?{_query(sub)}')
         assert b'<ListBucketResult' not in bucket_resp.body, sub
         assert bucket_resp.status != 500, sub

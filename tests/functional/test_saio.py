@@ -6,7 +6,7 @@ import os
 
 from tests.saio_helpers import client, start, stop
 
-from swift3compat.servers import free_port
+from swift3compat_dev.servers import free_port
 
 
 def test_saio_serves_keeps_data_and_stops(tmp_path):

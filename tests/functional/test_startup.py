@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from swift3compat.cluster import ProxySpec
-from swift3compat.servers import ClusterError
+from swift3compat_dev.cluster import ProxySpec
+from swift3compat_dev.servers import ClusterError
 
 
 def test_misordered_pipeline_refuses_to_start(swift_cluster):

@@ -11,7 +11,7 @@ from typing import Dict, Optional, Tuple
 import botocore.exceptions
 import pytest
 
-from swift3compat.cluster import wildcard_localhost_resolves
+from swift3compat_dev.cluster import wildcard_localhost_resolves
 
 WEBSITE_DOMAIN = 's3-website.localhost'
 OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true',

@@ -3,7 +3,7 @@
 Once per test session: Keystone from PyPI in its own virtualenv
 (``swift3compat/local_keystone.py``: installed on first use into
 ``~/.cache/swift3compat/keystone-venv``, bootstrapped on SQLite, served on
-127.0.0.1) and a Swift cluster (``swift3compat.cluster``). Proxies are started
+127.0.0.1) and a Swift cluster (``swift3compat_dev.cluster``). Proxies are started
 on demand, one per (S3 front end, with authtoken or not, s3token options):
 
     pipeline = ... cache <swift3|s3api> s3token [authtoken] keystoneauth copy slo ...
@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 import pytest
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec
-from swift3compat.servers import log_tail
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec
+from swift3compat_dev.servers import log_tail
 
 from tests.keystone.ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, LocalKeystone
 

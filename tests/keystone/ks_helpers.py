@@ -6,8 +6,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from swift3compat.cluster import Proxy
-from swift3compat.local_keystone import Ec2Credential, LocalKeystone
+from swift3compat_dev.cluster import Proxy
+from swift3compat_dev.local_keystone import Ec2Credential, LocalKeystone
 
 __all__ = ['FRONTS', 'FRONT_OPTIONS', 'KEYSTONEAUTH', 'REGION', 'Ec2Credential',
            'LocalKeystone', 'make_client']

@@ -10,7 +10,7 @@ import os
 import subprocess
 from typing import Any, Callable
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec
 
 from tests.keystone.ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, REGION
 

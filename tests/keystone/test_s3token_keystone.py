@@ -22,8 +22,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from swift3compat.cluster import Cluster, Proxy
-from swift3compat.secret_cache import SecretCache
+from swift3compat_dev.cluster import Cluster, Proxy
+from swift3compat.s3token.secret_cache import SecretCache
 
 from tests.keystone.ks_helpers import FRONTS, REGION, make_client
 
@@ -385,8 +385,8 @@ def test_no_plaintext_secret_in_memcache_or_logs(ks_proxy: ProxyFactory,
 
 def test_proxy_refuses_to_start_with_bad_options(ks_cluster: Cluster,
                                                  keystone: Any) -> None:
-    from swift3compat.cluster import ProxySpec
-    from swift3compat.servers import ClusterError
+    from swift3compat_dev.cluster import ProxySpec
+    from swift3compat_dev.servers import ClusterError
     spec = ProxySpec(name='ksproxy-bad', s3_options={'storage_domain': 'localhost'}
                      ).replacing('tempauth', ['s3token', 'keystoneauth'], {
                          's3token': keystone.s3token_options(insecure='flase'),

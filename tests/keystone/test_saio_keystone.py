@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tests.saio_helpers import client, start, stop
 
-from swift3compat.servers import free_port
+from swift3compat_dev.servers import free_port
 
 
 def test_saio_with_keystone_serves_ec2_credentials(tmp_path):

@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 import pytest
 import requests
 
-from swift3compat.cluster import Proxy, TempauthUser
+from swift3compat_dev.cluster import Proxy, TempauthUser
 from tests.functional.conftest import *  # noqa: F401,F403 (fixtures)
 from tests.functional.conftest import _default_proxy
 from tests.security.s3raw import Creds, RawS3

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from swift3compat.cluster import ProxySpec
+from swift3compat_dev.cluster import ProxySpec
 from tests.functional.conftest import DEFAULT_S3_OPTIONS
 from tests.security.s3raw import Creds, RawS3, http_date, v2_string_to_sign
 

@@ -2,7 +2,7 @@
 
 Row: Swift bug 2144831 (an unsupported sub-resource was ignored, so
 ``DELETE /bucket?publicAccessBlock`` deleted the bucket). The list below is
-AWS's, written out here independently of ``routing.SUBRESOURCES``: a
+AWS's, written out here independently of ``routes.SUBRESOURCES``: a
 sub-resource the routing table does not know would otherwise fall back to
 the plain operation.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from swift3compat import routing
+from swift3compat.api import routes
 
 # Every query-string sub-resource of the S3 API (AWS API reference).
 AWS_SUBRESOURCES = [
@@ -27,7 +27,7 @@ METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE']
 
 @pytest.mark.parametrize('sub', AWS_SUBRESOURCES)
 def test_routing_table_knows_every_aws_subresource(sub):
-    assert sub in routing.SUBRESOURCES
+    assert sub in routes.SUBRESOURCES
 
 
 @pytest.mark.parametrize('sub', AWS_SUBRESOURCES)
@@ -42,7 +42,7 @@ def test_bug_2144831_subresource_never_falls_back_to_base_op(raw, make_bucket_na
                             if method in ('PUT', 'POST') else b'')
             label = (method, level, sub)
             assert resp.status < 500 or resp.status == 501, (label, resp)
-            if (level, sub, method) not in routing.ROUTES:
+            if (level, sub, method) not in routes.ROUTES:
                 assert resp.status in (405, 501), (label, resp)
                 if method != 'HEAD':
                     assert resp.code in ('NotImplemented', 'MethodNotAllowed'), (label, resp)

@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from swift3compat import acl, errors
-from swift3compat.acl import (ACL, ALL_USERS, AUTHENTICATED_USERS, FULL_CONTROL,
-                              LOG_DELIVERY, READ, READ_ACP, WRITE, WRITE_ACP,
-                              Grant, Grantee, Owner, Principal)
+from swift3compat import errors
+from swift3compat.model import acl
+from swift3compat.model.acl import (ACL, ALL_USERS, AUTHENTICATED_USERS, FULL_CONTROL,
+                                    LOG_DELIVERY, READ, READ_ACP, WRITE, WRITE_ACP,
+                                    Grant, Grantee, Owner, Principal)
 
 OWNER = Owner('AUTH_test')
 BUCKET_OWNER = Owner('AUTH_bucket')

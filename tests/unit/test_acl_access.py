@@ -1,4 +1,4 @@
-"""The S3 ACL decision (swift3compat.access.Guard) without a cluster: a
+"""The S3 ACL decision (swift3compat.authz.access.Guard) without a cluster: a
 fake Backend serves container infos; everything else is the real code."""
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Dict, Optional
 
 import pytest
 
-from swift3compat import access, acl, config, errors
-from swift3compat.acl import ACL, Owner, Principal
-from swift3compat.handlers import bucket_config
-from swift3compat.request import S3Request
+from swift3compat import config, errors
+from swift3compat.authz import access
+from swift3compat.model import acl
+from swift3compat.model.acl import ACL, Owner, Principal
+from swift3compat.swift import bucket_config
+from swift3compat.http.request import S3Request
 
 OWNER = Principal(frozenset({'AUTH_test', 'test:tester'}), 'AUTH_test', True)
 OTHER = Principal(frozenset({'AUTH_test2', 'test2:tester2'}), 'AUTH_test2',
@@ -208,7 +210,7 @@ def test_settle():
         ownership='BucketOwnerEnforced')}
     guard = guard_for('PUT', '/bkt/k', OWNER, enforced)
     check(guard)
-    with pytest.raises(access.AccessControlListNotSupported):
+    with pytest.raises(errors.AccessControlListNotSupported):
         guard.settle(shared, is_object=True)
     full = acl.canned('bucket-owner-full-control', Owner('AUTH_test2'),
                       Owner('AUTH_test'))

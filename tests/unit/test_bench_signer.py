@@ -61,7 +61,7 @@ def test_header_signature_matches_botocore(method: str, path: str,
                        ACCESS, SECRET, AMZ_DATE)
     query = '&'.join(f'{quote(k)}={quote(v, safe="")}' if v else k for k, v in params)
     request = AWSRequest(method, f'http://localhost:8080{path}' + (f'?{query}' if query
-                                                                    else ''),
+                                                                   else ''),
                          headers={**headers, 'x-amz-date': AMZ_DATE,
                                   'x-amz-content-sha256': payload})
     auth = S3SigV4Auth(Credentials(ACCESS, SECRET), 's3', 'us-east-1')

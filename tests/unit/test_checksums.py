@@ -1,4 +1,4 @@
-"""Flexible checksums (swift3compat.checksums): algorithms against their
+"""Flexible checksums (swift3compat.swift.checksums): algorithms against their
 check values, request parsing, verification while streaming, multipart
 combination."""
 from __future__ import annotations
@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swift3compat import checksums, config
+from swift3compat import config
+from swift3compat.swift import checksums
 from swift3compat.auth import chunked
-from swift3compat.backend import BodyError
-from swift3compat.request import S3Request
+from swift3compat.swift.backend import BodyError
+from swift3compat.http.request import S3Request
 
 CHECK = b'123456789'     # the CRC catalogue's check input
 

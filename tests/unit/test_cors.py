@@ -1,10 +1,11 @@
-"""CORS configuration parsing and rule matching (swift3compat.cors)."""
+"""CORS configuration parsing and rule matching (swift3compat.model.cors)."""
 from __future__ import annotations
 
 import pytest
 from lxml import etree
 
-from swift3compat import cors, errors
+from swift3compat import errors
+from swift3compat.model import cors
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, strategies as st
 from lxml import etree
 
-from swift3compat import errors, lifecycle
+from swift3compat import errors
+from swift3compat.model import lifecycle
 
 DAY = 86400
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from swift3compat import lifecycle
-from swift3compat.handlers import bucket_config
-from swift3compat.handlers.lifecycle import (DELETE_AT, EXPIRY_SYSMETA,
-                                             BucketRules, expiration_value)
+from swift3compat.model import lifecycle
+from swift3compat.swift import bucket_config
+from swift3compat.swift.expiry import (DELETE_AT, EXPIRY_SYSMETA,
+                                       BucketRules, expiration_value)
 
 DAY = 100
 CREATED = 1050.0          # data timestamp of the object

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from swift3compat import config, sweeper
+from swift3compat import config
+from swift3compat.sweeper import lifecycle as sweeper
 
 SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                       'proxy-server.conf-sample')

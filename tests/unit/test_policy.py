@@ -6,8 +6,9 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from swift3compat import errors, policy
-from swift3compat.policy import ALLOW, DENY, Context
+from swift3compat import errors
+from swift3compat.model import policy
+from swift3compat.model.policy import ALLOW, DENY, Context
 
 BUCKET = 'pub'
 OBJ = 'arn:aws:s3:::pub/*'

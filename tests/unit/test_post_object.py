@@ -1,5 +1,5 @@
 """Browser POST object: form reading, policy documents and signatures
-(swift3compat.handlers.post_object), without Swift."""
+(swift3compat.api.post_object), without Swift."""
 from __future__ import annotations
 
 import base64
@@ -12,9 +12,9 @@ import time
 import pytest
 
 from swift3compat import config, errors
-from swift3compat.backend import BodyError
-from swift3compat.handlers import post_object
-from swift3compat.request import S3Request
+from swift3compat.swift.backend import BodyError
+from swift3compat.api import post_object
+from swift3compat.http.request import S3Request
 
 CONF = config.load({})
 BOUNDARY = 'XyZ123'
@@ -145,7 +145,7 @@ def test_expired_policy():
 def test_invalid_policy_documents(policy):
     fields = v2_fields([], key='k')
     fields['policy'] = policy
-    with pytest.raises(post_object.InvalidPolicyDocument):
+    with pytest.raises(errors.InvalidPolicyDocument):
         prepare(fields)
 
 
@@ -153,7 +153,7 @@ def test_bad_expiration_format():
     fields = v2_fields([], key='k')
     fields['policy'] = base64.b64encode(json.dumps({
         'expiration': 'tomorrow', 'conditions': []}).encode()).decode()
-    with pytest.raises(post_object.InvalidPolicyDocument):
+    with pytest.raises(errors.InvalidPolicyDocument):
         prepare(fields)
 
 
@@ -163,7 +163,7 @@ def test_form_errors():
     with pytest.raises(errors.PreconditionFailed):
         post_object.prepare(request(b'x=1', 'application/x-www-form-urlencoded'))
     body = multipart({'key': 'k'}).replace(b'name="file"', b'name="other"')
-    with pytest.raises(post_object.IncorrectNumberOfFilesInPostRequest):
+    with pytest.raises(errors.IncorrectNumberOfFilesInPostRequest):
         post_object.prepare(request(body))
     with pytest.raises(errors.MalformedPOSTRequest):
         post_object.prepare(request(b'garbage without boundary'))
@@ -175,7 +175,7 @@ def test_form_errors():
 
 def test_fields_before_the_file_are_bounded():
     big = {'key': 'k', 'x-ignore-pad': 'p' * (post_object.MAX_PRE_DATA + 1)}
-    with pytest.raises(post_object.MaxPostPreDataLengthExceeded):
+    with pytest.raises(errors.MaxPostPreDataLengthExceeded):
         prepare(big)
     # a large file is not counted
     _req, _signed, form = prepare(

@@ -10,9 +10,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from swift3compat import config, errors, routing
-from swift3compat.handlers import bucket, multi_delete, obj, versioning
-from swift3compat.request import S3Request
+from swift3compat import config, errors
+from swift3compat.api import routes
+from swift3compat.api import bucket, multi_delete, obj, versioning
+from swift3compat.swift import versions
+from swift3compat.http.request import S3Request
 
 CONF = config.load({})
 LEVELS = {'service': '/', 'bucket': '/bkt', 'object': '/bkt/k'}
@@ -20,7 +22,7 @@ METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS')
 # Query parameters that modify the plain operation instead of naming a
 # sub-resource of their own.
 MODIFIERS = ('versionId', 'partNumber')
-# Every S3 sub-resource the issue names; routing.SUBRESOURCES may hold more.
+# Every S3 sub-resource the issue names; routes.SUBRESOURCES may hold more.
 ISSUE_SUBRESOURCES = (
     'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete',
     'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
@@ -44,7 +46,7 @@ UNSET_CODES = {
     'encryption': 'ServerSideEncryptionConfigurationNotFoundError',
 }
 PLAIN_HANDLERS = {handler for (level, sub, method), handler
-                  in routing.ROUTES.items() if sub == ''}
+                  in routes.ROUTES.items() if sub == ''}
 
 
 def make_req(method: str, path: str, query: str = '', body: bytes = b'',
@@ -89,13 +91,13 @@ def outcome(sub: str, level: str, method: str):
     query = sub if sub not in ('versionId', 'partNumber', 'uploadId') \
         else sub + '=1'
     try:
-        return 'handler', routing.route(make_req(method, LEVELS[level],
-                                                 query))
+        return 'handler', routes.route(make_req(method, LEVELS[level],
+                                                query))
     except errors.S3Error as err:
         return 'error', err
 
 
-CELLS = list(itertools.product(routing.SUBRESOURCES, LEVELS, METHODS))
+CELLS = list(itertools.product(routes.SUBRESOURCES, LEVELS, METHODS))
 
 
 @pytest.mark.parametrize('sub,level,method', CELLS,
@@ -107,7 +109,7 @@ def test_every_cell_is_routed_on_purpose(sub, level, method):
         assert value.status == 501
         return
     # A row of its own, never the plain bucket/object operation.
-    assert routing.ROUTES[(level, sub, method)] is value
+    assert routes.ROUTES[(level, sub, method)] is value
     assert value not in PLAIN_HANDLERS, (sub, level, method, value)
     if value.__name__.startswith('unset_'):
         assert (level, method) == ('bucket', 'GET')
@@ -124,13 +126,13 @@ def test_plain_operations(level, method):
 
 
 UNSET_ROWS = sorted(sub for (level, sub, method), handler
-                    in routing.ROUTES.items()
+                    in routes.ROUTES.items()
                     if handler.__name__.startswith('unset_'))
 
 
 @pytest.mark.parametrize('sub', UNSET_ROWS)
 def test_unset_configuration_answers_the_aws_404(sub):
-    handler = routing.ROUTES[('bucket', sub, 'GET')]
+    handler = routes.ROUTES[('bucket', sub, 'GET')]
     backend = FakeBackend()
     with pytest.raises(errors.S3Error) as exc:
         handler(make_req('GET', '/bkt', sub), backend)
@@ -143,13 +145,13 @@ def test_unset_configuration_answers_the_aws_404(sub):
 def test_configurable_subresources_have_a_get(sub):
     """Each configuration AWS stores answers GET: its handler once
     implemented, until then the 404 (tested above)."""
-    assert ('bucket', sub, 'GET') in routing.ROUTES
+    assert ('bucket', sub, 'GET') in routes.ROUTES
 
 
 def test_every_s3_subresource_is_known():
-    known = set(routing.SUBRESOURCES) | set(MODIFIERS)
+    known = set(routes.SUBRESOURCES) | set(MODIFIERS)
     assert set(ISSUE_SUBRESOURCES) <= known
-    assert not set(MODIFIERS) & set(routing.SUBRESOURCES)
+    assert not set(MODIFIERS) & set(routes.SUBRESOURCES)
 
 
 @pytest.mark.parametrize('method,path,query,expected', [
@@ -169,7 +171,7 @@ def test_every_s3_subresource_is_known():
     ('GET', '/bkt', 'versions&versionId=1', versioning.list_object_versions),
 ])
 def test_specific_rows(method, path, query, expected):
-    assert routing.route(make_req(method, path, query)) is expected
+    assert routes.route(make_req(method, path, query)) is expected
 
 
 @pytest.mark.parametrize('method,path,query', [
@@ -184,7 +186,7 @@ def test_specific_rows(method, path, query, expected):
 ])
 def test_known_but_not_implemented(method, path, query):
     with pytest.raises(errors.NotImplemented):
-        routing.route(make_req(method, path, query))
+        routes.route(make_req(method, path, query))
 
 
 # -- the default-only configuration rows ------------------------------------
@@ -214,13 +216,13 @@ ONLY_DEFAULT_BODIES = {
 }
 ONLY_DEFAULT_ROWS = sorted(
     (sub, handler.__name__[len('only_default_'):])
-    for (level, sub, method), handler in routing.ROUTES.items()
+    for (level, sub, method), handler in routes.ROUTES.items()
     if handler.__name__.startswith('only_default_'))
 
 
 def _put(sub: str, body: bytes):
     backend = FakeBackend()
-    handler = routing.route(make_req('PUT', '/bkt', sub, body))
+    handler = routes.route(make_req('PUT', '/bkt', sub, body))
     return handler(make_req('PUT', '/bkt', sub, body), backend), backend
 
 
@@ -258,7 +260,7 @@ def test_request_payment_values():
     ('1700000000.12345_0000000000000001', True), ('1700000000', False),
     ('1e5', False), ('', False), ('garbage', False), ('-1', False)])
 def test_version_id_format(version, valid):
-    assert versioning.valid_version_id(version) is valid
+    assert versions.valid_version_id(version) is valid
 
 
 @pytest.mark.parametrize('body,expected', [

@@ -28,8 +28,8 @@ from swift.common.middleware import keystoneauth
 from swift.common.swob import Request, Response
 from swift.common.utils import split_path
 
-from swift3compat import s3token
-from swift3compat.s3token import S3Token, S3TokenConfigError, rewrite_account
+from swift3compat.s3token import middleware as s3token
+from swift3compat.s3token.middleware import S3Token, S3TokenConfigError, rewrite_account
 
 SERVICE_TOKEN = 'service-token-0123'
 MEMCACHE_KEY = 'unit-test memcache secret key'

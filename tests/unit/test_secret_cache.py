@@ -1,4 +1,4 @@
-"""Unit tests of swift3compat.secret_cache: sealed memcache entries."""
+"""Unit tests of swift3compat.s3token.secret_cache: sealed memcache entries."""
 from __future__ import annotations
 
 import base64
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from swift3compat.secret_cache import CachedCredential, SecretCache
+from swift3compat.s3token.secret_cache import CachedCredential, SecretCache
 
 KEY = 'a memcache secret key for tests'
 SECRET = 'Sup3rS3cretEC2secretValue0123456789abcd'

@@ -11,7 +11,7 @@ import pytest
 
 from swift3compat import config, errors
 from swift3compat.auth import signature, sigv4
-from swift3compat.request import S3Request
+from swift3compat.http.request import S3Request
 
 # AWS's S3 SigV4 examples (docs: "Signature Calculations for the
 # Authorization Header: Transferring Payload in a Single Chunk").
@@ -188,12 +188,12 @@ def test_clock_skew():
     old = time.strftime('%a, %d %b %Y %H:%M:%S GMT',
                         time.gmtime(time.time() - 3600))
     req = make_req('GET', '/bkt/k', headers={'Authorization': 'AWS a:b',
-                                           'Date': old}, vhost=False)
+                                             'Date': old}, vhost=False)
     with pytest.raises(errors.RequestTimeTooSkewed):
         signature.parse(req)
     future = 'Mon, 01 Jan 2300 00:00:00 GMT'
     req = make_req('GET', '/bkt/k', headers={'Authorization': 'AWS a:b',
-                                           'Date': future}, vhost=False)
+                                             'Date': future}, vhost=False)
     with pytest.raises(errors.RequestTimeTooSkewed):
         signature.parse(req)
 

@@ -7,7 +7,8 @@ from hypothesis import given, strategies as st
 from swift.common.swob import HeaderKeyDict
 
 from swift3compat import errors
-from swift3compat.handlers import tagging
+from swift3compat.model import tags as tag_model
+from swift3compat.swift import tags as tag_storage
 
 LETTERS = st.characters(categories=('L', 'N', 'Zs')) | st.sampled_from(
     list('+-=._:/@'))
@@ -21,7 +22,7 @@ LETTERS = st.characters(categories=('L', 'N', 'Zs')) | st.sampled_from(
     [('ключ', 'värde'), ('日本語', '値'), ('a b+c-d=e.f_g:h/i@j', '')],
 ])
 def test_valid_tags(tags):
-    assert tagging.validate(tags, tagging.MAX_OBJECT_TAGS) == tags
+    assert tag_model.validate(tags, tag_model.MAX_OBJECT_TAGS) == tags
 
 
 @pytest.mark.parametrize('tags,message', [
@@ -38,15 +39,15 @@ def test_valid_tags(tags):
 ])
 def test_invalid_tags(tags, message):
     with pytest.raises(errors.InvalidTag) as exc:
-        tagging.validate(tags, tagging.MAX_OBJECT_TAGS)
+        tag_model.validate(tags, tag_model.MAX_OBJECT_TAGS)
     assert message in exc.value.message
 
 
 def test_bucket_limit():
     tags = [('k%d' % i, 'v') for i in range(50)]
-    assert tagging.validate(tags, tagging.MAX_BUCKET_TAGS) == tags
+    assert tag_model.validate(tags, tag_model.MAX_BUCKET_TAGS) == tags
     with pytest.raises(errors.InvalidTag):
-        tagging.validate(tags + [('x', 'y')], tagging.MAX_BUCKET_TAGS)
+        tag_model.validate(tags + [('x', 'y')], tag_model.MAX_BUCKET_TAGS)
 
 
 @pytest.mark.parametrize('header,tags', [
@@ -57,29 +58,29 @@ def test_bucket_limit():
     ('', []),
 ])
 def test_header(header, tags):
-    assert tagging.parse_header(header) == tags
+    assert tag_model.parse_header(header) == tags
 
 
 @pytest.mark.parametrize('header', ['a=1&a=2', 'a=%FF'])
 def test_bad_header(header):
     with pytest.raises(errors.InvalidArgument):
-        tagging.parse_header(header)
+        tag_model.parse_header(header)
 
 
 def test_xml_round_trip():
     tags = [('a', '1'), ('b <&>', '"x"'), ('日', '')]
-    assert tagging.parse_xml(tagging.tagging_xml(tags)) == tags
+    assert tag_model.parse_xml(tag_model.tagging_xml(tags)) == tags
 
 
 @given(st.lists(st.tuples(st.text(LETTERS, min_size=1, max_size=128),
                           st.text(LETTERS, max_size=256)),
                 max_size=10, unique_by=lambda t: t[0]))
 def test_tags_survive_swift_headers(tags):
-    headers = HeaderKeyDict(tagging.tag_headers(tags))
+    headers = HeaderKeyDict(tag_storage.tag_headers(tags))
     for value in headers.values():
         value.encode('latin-1')     # a WSGI string
         assert value == value.strip(' ')    # HTTP strips the ends
-    assert tagging.object_tags(headers) == tags
+    assert tag_storage.object_tags(headers) == tags
 
 
 def test_tags_are_read_in_order_and_blank_ones_skipped():
@@ -88,8 +89,8 @@ def test_tags_are_read_in_order_and_blank_ones_skipped():
                'x-object-transient-sysmeta-s3c-tag-0': 'a=1',
                'X-Object-Transient-Sysmeta-S3c-Tag-3': '',
                'X-Object-Transient-Sysmeta-S3c-Tag-x': 'no=1'}
-    assert tagging.object_tags(headers) == [('a', '1'), ('b', '2'),
-                                            ('c', '3')]
+    assert tag_storage.object_tags(headers) == [('a', '1'), ('b', '2'),
+                                                ('c', '3')]
 
 
 HEAD = HeaderKeyDict({
@@ -113,8 +114,8 @@ def _lower(headers):
 
 
 def test_post_keeps_everything_a_post_would_drop():
-    out = tagging.post_headers(HEAD, tagging.tag_headers([('new', 'v')]),
-                               'x-object-transient-sysmeta-s3c-tag-')
+    out = tag_storage.post_headers(HEAD, tag_storage.tag_headers([('new', 'v')]),
+                                   'x-object-transient-sysmeta-s3c-tag-')
     assert _lower(out) == _lower({
         'X-Object-Meta-Color': 'red', 'X-Object-Meta-Size': 'L',
         'X-Object-Transient-Sysmeta-S3c-Acl': '{"o":"x"}',
@@ -126,7 +127,7 @@ def test_post_keeps_everything_a_post_would_drop():
 
 
 def test_post_without_drop_prefix_keeps_all_and_removes_on_none():
-    out = HeaderKeyDict(tagging.post_headers(
+    out = HeaderKeyDict(tag_storage.post_headers(
         HEAD, {'x-delete-at': None, 'X-New': '1'}))
     assert 'X-Delete-At' not in out and out['X-New'] == '1'
     assert out['X-Object-Transient-Sysmeta-S3c-Tag-1'] == 'old=2'
@@ -134,10 +135,10 @@ def test_post_without_drop_prefix_keeps_all_and_removes_on_none():
 
 
 def test_timestamp_after():
-    assert tagging.timestamp_after({'X-Backend-Timestamp':
-                                    '1700000000.12345'}) == {
+    assert tag_storage.timestamp_after({'X-Backend-Timestamp':
+                                        '1700000000.12345'}) == {
         'X-Timestamp': '1700000000.12345_0000000000000001'}
-    assert tagging.timestamp_after({}) == {}
+    assert tag_storage.timestamp_after({}) == {}
 
 
 class FakeReq:
@@ -157,14 +158,14 @@ class FakeReq:
     ({'x-amz-tagging-directive': 'REPLACE'}, []),
 ])
 def test_copy_headers(req_headers, expected):
-    source = tagging.tag_headers([('src', '1'), ('other', '2')])
-    out = tagging.copy_headers(FakeReq(req_headers), source)
-    assert tagging.object_tags(out) == expected
+    source = tag_storage.tag_headers([('src', '1'), ('other', '2')])
+    out = tag_storage.copy_headers(FakeReq(req_headers), source)
+    assert tag_storage.object_tags(out) == expected
     # tags of the source beyond the new set are blanked
-    assert set(out) == set(source) | set(tagging.tag_headers(expected))
+    assert set(out) == set(source) | set(tag_storage.tag_headers(expected))
 
 
 def test_copy_headers_bad_directive():
     with pytest.raises(errors.InvalidArgument):
-        tagging.copy_headers(FakeReq({'x-amz-tagging-directive': 'MOVE'}),
-                             {})
+        tag_storage.copy_headers(FakeReq({'x-amz-tagging-directive': 'MOVE'}),
+                                 {})

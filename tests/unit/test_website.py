@@ -1,11 +1,12 @@
 """Website configuration parsing and serving decisions
-(swift3compat.website)."""
+(swift3compat.model.website)."""
 from __future__ import annotations
 
 import pytest
 from lxml import etree
 
-from swift3compat import errors, website
+from swift3compat import errors
+from swift3compat.model import website
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 

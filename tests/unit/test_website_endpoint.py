@@ -1,11 +1,11 @@
 """Which requests the website endpoint serves, and its HTML error pages
-(swift3compat.handlers.website), without Swift."""
+(swift3compat.api.website), without Swift."""
 from __future__ import annotations
 
 import pytest
 
 from swift3compat import config, errors
-from swift3compat.handlers import website
+from swift3compat.api import website
 
 CONF = config.load({'website_domain': 's3-website.example.com, web.local',
                     's3_acl': 'true', 'storage_domain': 'example.com'})

@@ -2,7 +2,7 @@
 
 Run ``python -m tools.bench`` (or ``tox -e bench``) from the repository root;
 ``--quick`` takes a minute or two, the full run about half an hour. It starts
-one set of account/container/object servers (``swift3compat.cluster``) and
+one set of account/container/object servers (``swift3compat_dev.cluster``) and
 several proxies on the same rings, drives them with one raw-HTTP client, and
 writes ``results.json``, ``results.md`` and ``results.png`` to ``bench-results/``.
 See doc/benchmarks.md for what is measured and how to read it.

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional, Sequence
 
-from swift3compat.cluster import PIPELINES, TEMPAUTH_USERS, Cluster, Proxy, ProxySpec
+from swift3compat_dev.cluster import PIPELINES, TEMPAUTH_USERS, Cluster, Proxy, ProxySpec
 
 from tools.bench import procstat, signer
 from tools.bench.client import BenchError, Client, Op, Target
@@ -137,7 +137,7 @@ def memcache_ring(servers: str) -> Any:
     from swift.common.memcached import MemcacheRing
     from swift.common.utils import get_logger
     logger = get_logger({'log_custom_handlers':
-                         'swift3compat.cluster.drop_syslog_handlers'},
+                         'swift3compat_dev.cluster.drop_syslog_handlers'},
                         log_route='bench-memcache')
     return MemcacheRing([servers], logger=logger)
 
@@ -145,7 +145,7 @@ def memcache_ring(servers: str) -> Any:
 def prefill_secret_cache(memcache_servers: str) -> None:
     """Put the stub user's EC2 secret in s3token's cache, as a first
     successful request with a reachable Keystone would have."""
-    from swift3compat.secret_cache import CachedCredential, SecretCache
+    from swift3compat.s3token.secret_cache import CachedCredential, SecretCache
     ring = memcache_ring(memcache_servers)
     SecretCache(MEMCACHE_SECRET_KEY, 3600, 10).put(
         ring, S3TOKEN_ACCESS, CachedCredential(S3TOKEN_SECRET, s3token_identity()))
@@ -392,8 +392,8 @@ def s3token_cost(memcache_servers: str, keystone: KeystoneStub,
                  iterations: int) -> dict[str, Any]:
     from swift3compat import config
     from swift3compat.auth import signature
-    from swift3compat.request import S3Request
-    from swift3compat.s3token import S3Token
+    from swift3compat.http.request import S3Request
+    from swift3compat.s3token.middleware import S3Token
 
     conf = s3token_filters(keystone)['s3token']
     conf = {k: v for k, v in conf.items() if k != 'use'}

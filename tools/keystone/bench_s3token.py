@@ -1,6 +1,6 @@
 """CPU cost of the s3token filter per request: cold (Keystone round trip) and warm (cache).
 
-Runs the filter in this process against a local Keystone (``swift3compat.local_keystone``)
+Runs the filter in this process against a local Keystone (``swift3compat_dev.local_keystone``)
 and a local memcached, with a SigV4 signature checker like swift3's, and reports
 the CPU time *of this process* per request (``time.process_time``; Keystone's
 own CPU is not counted) and the wall time::
@@ -31,9 +31,9 @@ from swift.common.memcached import MemcacheRing  # noqa: E402
 from swift.common.swob import Request  # noqa: E402
 from swift.common.utils import get_logger  # noqa: E402
 
-from swift3compat.s3token import S3Token  # noqa: E402
-from swift3compat.servers import ServerProcess, free_port, memcached_answers  # noqa: E402
-from swift3compat.local_keystone import LocalKeystone  # noqa: E402
+from swift3compat.s3token.middleware import S3Token  # noqa: E402
+from swift3compat_dev.servers import ServerProcess, free_port, memcached_answers  # noqa: E402
+from swift3compat_dev.local_keystone import LocalKeystone  # noqa: E402
 
 SCOPE = ('20260101', 'us-east-1', 's3', 'aws4_request')
 

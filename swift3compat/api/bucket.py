@@ -1,0 +1,240 @@
+"""Bucket operations: create, head, delete, location, ListObjects V1/V2."""
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Optional
+
+from eventlet import GreenPool
+
+from swift3compat import errors
+from swift3compat.authz import access
+from swift3compat.http import listing, xml
+from swift3compat.http.request import S3Request
+from swift3compat.http.response import S3Response, xml_response
+from swift3compat.swift import uploads
+from swift3compat.swift.backend import Backend
+
+
+_EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+_DLO_HEAD_CONCURRENCY = 8
+
+
+def _region(req: S3Request) -> Dict[str, str]:
+    return {'x-amz-bucket-region': req.conf.location}
+
+
+# -- create / head / delete --------------------------------------------------
+def _location_constraint(req: S3Request, backend: Backend) -> None:
+    body = xml.read_body(req.environ['wsgi.input'], req.content_length,
+                         req.conf.max_xml_body_size, required=False)
+    if not body.strip():
+        return
+    root = xml.parse(body, 'CreateBucketConfiguration')
+    location = xml.text(root, 'LocationConstraint')
+    if location is None or location == '':
+        return
+    allowed = {req.conf.location.lower()} | {
+        a.lower() for a in req.conf.location_aliases}
+    if location.lower() not in allowed:
+        raise errors.InvalidLocationConstraint(
+            'The specified location-constraint is not valid',
+            LocationConstraint=location)
+
+
+def create_bucket(req: S3Request, backend: Backend) -> S3Response:
+    _location_constraint(req, backend)
+    # A PUT on an existing container moves its put timestamp, which is the
+    # bucket's CreationDate in ListBuckets: look first.
+    if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
+        return _recreate(req, backend)
+    headers = access.bucket_create_headers(req, backend)
+    recorded = access.claim_bucket(req, backend)
+    try:
+        resp = backend.request('PUT', req.bucket, headers=headers,
+                               ok=(202,))
+    except errors.S3Error:
+        if recorded:
+            access.release_bucket(req, backend)
+        raise
+    if resp.status_int == 202:
+        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    return S3Response(200, {'Location': '/' + req.bucket})
+
+
+def _recreate(req: S3Request, backend: Backend) -> S3Response:
+    """The owner creates a bucket it has: AWS answers 200 in us-east-1
+    (legacy) and resets the bucket's ACL to what the request asks; every
+    other region answers BucketAlreadyOwnedByYou."""
+    if req.conf.location != 'us-east-1':
+        raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    acl_headers = access.bucket_create_headers(req, backend)
+    if acl_headers:
+        backend.request('POST', req.bucket, headers=acl_headers)
+    return S3Response(200, {'Location': '/' + req.bucket})
+
+
+def head_bucket(req: S3Request, backend: Backend) -> S3Response:
+    backend.request('HEAD', req.bucket)
+    return S3Response(200, _region(req))
+
+
+def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
+    head = backend.request('HEAD', req.bucket)
+    # Swift's object versioning drops an empty versions container before
+    # it finds the bucket itself not empty (null versions): check first.
+    if 'X-Versions-Enabled' in head.headers and \
+            int(head.headers.get('X-Container-Object-Count', 0)):
+        raise errors.BucketNotEmpty(BucketName=req.bucket)
+    resp = backend.request('DELETE', req.bucket, ok=(409,))
+    if resp.status_int == 409:
+        raise errors.BucketNotEmpty(BucketName=req.bucket)
+    uploads.delete_segments_container(backend, req.bucket)
+    access.release_bucket(req, backend)
+    return S3Response(204)
+
+
+def get_location(req: S3Request, backend: Backend) -> S3Response:
+    backend.request('HEAD', req.bucket)
+    location = req.conf.location
+    value = '' if location == 'us-east-1' else location
+    return xml_response(xml.document(
+        'LocationConstraint', [xml.escape_text(value)]))
+
+
+# -- listings -----------------------------------------------------------------
+def _fetch(req: S3Request, backend: Backend, prefix: str, delimiter: str,
+           marker: str, max_keys: int) -> tuple:
+    """Up to ``max_keys`` entries after marker and whether more exist."""
+    if max_keys == 0:
+        return [], False
+    query = {'format': 'json', 'limit': str(max_keys + 1)}
+    if prefix:
+        query['prefix'] = prefix
+    if delimiter:
+        query['delimiter'] = delimiter
+    if marker:
+        # A marker that is a CommonPrefix skips that whole prefix: Swift's
+        # delimiter listing does so itself (and still lists "dir0" after
+        # "dir/", which bumping the marker's last character would skip).
+        query['marker'] = marker
+    resp = backend.request('GET', req.bucket, query=query)
+    entries = json.loads(resp.body or b'[]')
+    truncated = len(entries) > max_keys
+    return entries[:max_keys], truncated
+
+
+def _dlo_sizes(req: S3Request, backend: Backend, entries: List[dict]
+               ) -> None:
+    """Swift lists a Dynamic Large Object manifest as the empty object it
+    is: give it the size and ETag that a HEAD (and GET) report."""
+    if not req.conf.listing_dlo_sizes:
+        return
+
+    def head(entry: dict) -> None:
+        try:
+            resp = backend.request('HEAD', req.bucket, entry['name'],
+                                   ok=(404,))
+        except errors.S3Error:
+            return      # e.g. missing segments: list it as Swift does
+        if resp.status_int == 200 and 'X-Object-Manifest' in resp.headers:
+            entry['bytes'] = int(resp.headers.get('Content-Length') or 0)
+            entry['hash'] = resp.headers.get('Etag', '').strip('"')
+
+    empty = [e for e in entries
+             if e.get('bytes') == 0 and e.get('hash') == _EMPTY_MD5]
+    for _ in GreenPool(_DLO_HEAD_CONCURRENCY).imap(head, empty):
+        pass
+
+
+def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
+    out: List[str] = []
+    prefixes: List[str] = []
+    for e in entries:
+        if 'subdir' in e:
+            prefixes.append('<CommonPrefixes>%s</CommonPrefixes>'
+                            % xml.elem('Prefix', enc(e['subdir'])))
+            continue
+        etag = uploads.listing_etag(e)
+        out.append(''.join((
+            '<Contents>', xml.elem('Key', enc(e['name'])),
+            '<LastModified>', listing.listing_time(e['last_modified']),
+            '</LastModified>',
+            '<ETag>&quot;', xml.escape_text(etag), '&quot;</ETag>',
+            '<Size>', str(e['bytes']), '</Size>',
+            listing.owner_xml(owner) if owner else '',
+            '<StorageClass>STANDARD</StorageClass></Contents>')))
+    return out, prefixes
+
+
+def _last_name(entry: dict) -> str:
+    return entry.get('subdir') or entry['name']
+
+
+def list_objects(req: S3Request, backend: Backend) -> S3Response:
+    if req.query.get('list-type') == '2':
+        return _list_v2(req, backend)
+    if 'list-type' in req.query:
+        raise errors.InvalidArgument('Invalid List Type specified in Request',
+                                     ArgumentName='list-type',
+                                     ArgumentValue=req.query['list-type'])
+    q = req.query
+    prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+    marker = q.get('marker', '')
+    max_keys = listing.max_keys(req)
+    enc = req.listing_encoder()
+    entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
+                                max_keys)
+    _dlo_sizes(req, backend, entries)
+    # Objects are listed as the bucket owner's (their own owners are not
+    # in Swift's listing).
+    contents, prefixes = _contents(entries, enc, backend.account)
+    next_marker = ''
+    if truncated and delimiter and entries:
+        next_marker = xml.elem('NextMarker', enc(_last_name(entries[-1])))
+    body = xml.document('ListBucketResult', [
+        xml.elem('Name', req.bucket),
+        xml.elem('Prefix', enc(prefix)),
+        xml.elem('Marker', enc(marker)),
+        next_marker,
+        xml.elem('MaxKeys', max_keys),
+        xml.elem('Delimiter', enc(delimiter)) if delimiter else '',
+        xml.elem('EncodingType', 'url') if 'encoding-type' in q else '',
+        xml.elem('IsTruncated', 'true' if truncated else 'false'),
+        ''.join(contents), ''.join(prefixes)])
+    return xml_response(body, headers=_region(req))
+
+
+def _list_v2(req: S3Request, backend: Backend) -> S3Response:
+    q = req.query
+    prefix, delimiter = q.get('prefix', ''), q.get('delimiter', '')
+    token = q.get('continuation-token')
+    start_after = q.get('start-after', '')
+    if token is not None:
+        marker = listing.decode_token(token)
+    else:
+        marker = start_after
+    max_keys = listing.max_keys(req)
+    enc = req.listing_encoder()
+    fetch_owner = q.get('fetch-owner', 'false').lower() == 'true'
+    entries, truncated = _fetch(req, backend, prefix, delimiter, marker,
+                                max_keys)
+    _dlo_sizes(req, backend, entries)
+    contents, prefixes = _contents(
+        entries, enc, backend.account if fetch_owner else None)
+    parts = [xml.elem('Name', req.bucket),
+             xml.elem('Prefix', enc(prefix)),
+             xml.elem('MaxKeys', max_keys),
+             xml.elem('Delimiter', enc(delimiter)) if delimiter else '',
+             xml.elem('EncodingType', 'url') if 'encoding-type' in q
+             else '',
+             xml.elem('IsTruncated', 'true' if truncated else 'false'),
+             xml.elem('KeyCount', len(entries)),
+             xml.elem('ContinuationToken', token),
+             xml.elem('StartAfter', enc(start_after))
+             if 'start-after' in q else '']
+    if truncated and entries:
+        parts.append(xml.elem('NextContinuationToken',
+                              listing.encode_token(_last_name(entries[-1]))))
+    parts += contents + prefixes
+    return xml_response(xml.document('ListBucketResult', parts),
+                        headers=_region(req))

@@ -1,0 +1,231 @@
+"""Three bucket configurations stored in container sysmeta:
+PublicAccessBlock, OwnershipControls, Logging (``?publicAccessBlock``,
+``?ownershipControls``, ``?logging``).
+
+Nothing to enable: the ``swift3`` filter serves these routes.
+
+Storage (``load`` / ``store``, also used by bucket tagging, lifecycle,
+CORS, website and policy) is ``swift.bucket_config``.
+
+What each configuration does here:
+
+* PublicAccessBlock is stored and returned; ``public_access_block()`` gives
+  it to the ACL code, which enforces BlockPublicAcls / IgnorePublicAcls
+  (and the policy code BlockPublicPolicy / RestrictPublicBuckets).
+* OwnershipControls is stored and returned; ``object_ownership()`` gives
+  it to the ACL code (``BucketOwnerEnforced`` disables ACLs).
+* Logging is validated (the target bucket must exist in the same account)
+  and stored and returned.  Logs are not delivered into the target bucket:
+  Swift's proxy access log (proxy-logging) is where requests are logged.
+* RequestPayment stays in ``api.routes`` (``only_default``): ``BucketOwner`` is
+  accepted, ``Requester`` answers NotImplemented.
+"""
+from __future__ import annotations
+
+import json
+from typing import Dict, Mapping, Optional
+
+from swift3compat import errors
+from swift3compat.http import xml
+from swift3compat.http.body import read_config_body
+from swift3compat.http.request import S3Request
+from swift3compat.http.response import S3Response, xml_response
+from swift3compat.swift.backend import Backend
+from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
+                                              PUBLIC_ACCESS_BLOCK, head_bucket,
+                                              load, object_ownership, store)
+
+
+# -- storage --------------------------------------------------------------------
+# -- request bodies -------------------------------------------------------------------
+def _boolean(node, name: str) -> bool:
+    value = xml.text(node, name)
+    if value is None:
+        return False
+    if value.strip().lower() not in ('true', 'false'):
+        raise errors.MalformedXML()
+    return value.strip().lower() == 'true'
+
+
+def _only_children(node, allowed) -> None:
+    for child in node:
+        if isinstance(child.tag, str) and \
+                xml.local(child.tag) not in allowed:
+            raise errors.MalformedXML()
+
+
+# -- PublicAccessBlock ------------------------------------------------------------------
+_PAB_FIELDS = (('BlockPublicAcls', 'block_public_acls'),
+               ('IgnorePublicAcls', 'ignore_public_acls'),
+               ('BlockPublicPolicy', 'block_public_policy'),
+               ('RestrictPublicBuckets', 'restrict_public_buckets'))
+
+
+def get_public_access_block(req: S3Request, backend: Backend) -> S3Response:
+    stored = load(head_bucket(backend, req.bucket), PUBLIC_ACCESS_BLOCK)
+    if stored is None:
+        raise errors.NoSuchPublicAccessBlockConfiguration(
+            BucketName=req.bucket)
+    values = json.loads(stored)
+    return xml_response(xml.document('PublicAccessBlockConfiguration', [
+        xml.elem(tag, 'true' if values[attr] else 'false')
+        for tag, attr in _PAB_FIELDS]))
+
+
+def put_public_access_block(req: S3Request, backend: Backend) -> S3Response:
+    body = read_config_body(req, integrity_required=True)
+    root = xml.parse(body, 'PublicAccessBlockConfiguration')
+    _only_children(root, {tag for tag, _attr in _PAB_FIELDS})
+    values = {attr: _boolean(root, tag) for tag, attr in _PAB_FIELDS}
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, PUBLIC_ACCESS_BLOCK,
+          json.dumps(values, sort_keys=True), current)
+    return S3Response(200)
+
+
+def delete_public_access_block(req: S3Request, backend: Backend
+                               ) -> S3Response:
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, PUBLIC_ACCESS_BLOCK, None, current)
+    return S3Response(204)
+
+
+# -- OwnershipControls --------------------------------------------------------------------
+OWNERSHIP_VALUES = ('BucketOwnerPreferred', 'ObjectWriter',
+                    'BucketOwnerEnforced')
+
+
+def get_ownership_controls(req: S3Request, backend: Backend) -> S3Response:
+    value = object_ownership(head_bucket(backend, req.bucket))
+    if value is None:
+        raise errors.OwnershipControlsNotFoundError(BucketName=req.bucket)
+    return xml_response(xml.document('OwnershipControls', [
+        '<Rule>', xml.elem('ObjectOwnership', value), '</Rule>']))
+
+
+def put_ownership_controls(req: S3Request, backend: Backend) -> S3Response:
+    body = read_config_body(req, integrity_required=True)
+    root = xml.parse(body, 'OwnershipControls')
+    _only_children(root, {'Rule'})
+    rules = xml.children(root, 'Rule')
+    if len(rules) != 1:
+        raise errors.MalformedXML()
+    _only_children(rules[0], {'ObjectOwnership'})
+    value = (xml.text(rules[0], 'ObjectOwnership') or '').strip()
+    if value not in OWNERSHIP_VALUES:
+        raise errors.MalformedXML()
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, OWNERSHIP, value, current)
+    return S3Response(200)
+
+
+def delete_ownership_controls(req: S3Request, backend: Backend
+                              ) -> S3Response:
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, OWNERSHIP, None, current)
+    return S3Response(204)
+
+
+# -- Logging ----------------------------------------------------------------------------------
+_XSI_TYPE = '{%s}type' % xml.XSI_NS
+_GRANTEE_TYPES = {'CanonicalUser': 'ID', 'Group': 'URI',
+                  'AmazonCustomerByEmail': 'EmailAddress'}
+_LOG_PERMISSIONS = ('FULL_CONTROL', 'READ', 'WRITE')
+_DATE_SOURCES = ('EventTime', 'DeliveryTime')
+
+
+def _parse_grant(node) -> Dict[str, str]:
+    grantee = xml.child(node, 'Grantee')
+    permission = (xml.text(node, 'Permission') or '').strip()
+    if grantee is None or permission not in _LOG_PERMISSIONS:
+        raise errors.MalformedXML()
+    kind = grantee.get(_XSI_TYPE)
+    field = _GRANTEE_TYPES.get(kind or '')
+    value = xml.text(grantee, field) if field else None
+    if not value:
+        raise errors.MalformedXML()
+    return {'type': kind, 'value': value.strip(), 'permission': permission}
+
+
+def _parse_key_format(node) -> Dict[str, str]:
+    simple = xml.child(node, 'SimplePrefix')
+    partitioned = xml.child(node, 'PartitionedPrefix')
+    if (simple is None) == (partitioned is None):
+        raise errors.MalformedXML()
+    if simple is not None:
+        return {'format': 'simple'}
+    source = (xml.text(partitioned, 'PartitionDateSource') or
+              'EventTime').strip()
+    if source not in _DATE_SOURCES:
+        raise errors.MalformedXML()
+    return {'format': 'partitioned', 'source': source}
+
+
+def _parse_logging(root) -> Optional[Dict[str, object]]:
+    _only_children(root, {'LoggingEnabled'})
+    enabled = xml.child(root, 'LoggingEnabled')
+    if enabled is None:
+        return None
+    _only_children(enabled, {'TargetBucket', 'TargetPrefix', 'TargetGrants',
+                             'TargetObjectKeyFormat'})
+    target = (xml.text(enabled, 'TargetBucket') or '').strip()
+    prefix = xml.text(enabled, 'TargetPrefix')
+    if not target or prefix is None:
+        raise errors.MalformedXML()
+    config: Dict[str, object] = {'bucket': target, 'prefix': prefix}
+    grants = xml.child(enabled, 'TargetGrants')
+    if grants is not None:
+        _only_children(grants, {'Grant'})
+        config['grants'] = [_parse_grant(g)
+                            for g in xml.children(grants, 'Grant')]
+    key_format = xml.child(enabled, 'TargetObjectKeyFormat')
+    if key_format is not None:
+        config['key_format'] = _parse_key_format(key_format)
+    return config
+
+
+def _grant_xml(grant: Mapping[str, str]) -> str:
+    field = _GRANTEE_TYPES[grant['type']]
+    return ('<Grant><Grantee xmlns:xsi="%s" xsi:type="%s">%s</Grantee>%s'
+            '</Grant>' % (xml.XSI_NS, grant['type'],
+                          xml.elem(field, grant['value']),
+                          xml.elem('Permission', grant['permission'])))
+
+
+def _key_format_xml(key_format: Mapping[str, str]) -> str:
+    if key_format['format'] == 'simple':
+        inner = '<SimplePrefix></SimplePrefix>'
+    else:
+        inner = '<PartitionedPrefix>%s</PartitionedPrefix>' % xml.elem(
+            'PartitionDateSource', key_format['source'])
+    return '<TargetObjectKeyFormat>%s</TargetObjectKeyFormat>' % inner
+
+
+def get_logging(req: S3Request, backend: Backend) -> S3Response:
+    stored = load(head_bucket(backend, req.bucket), LOGGING)
+    if stored is None:
+        return xml_response(xml.document('BucketLoggingStatus', []))
+    config = json.loads(stored)
+    parts = [xml.elem('TargetBucket', config['bucket']),
+             xml.elem('TargetPrefix', config['prefix'])]
+    if 'grants' in config:
+        parts.append('<TargetGrants>%s</TargetGrants>' % ''.join(
+            _grant_xml(g) for g in config['grants']))
+    if 'key_format' in config:
+        parts.append(_key_format_xml(config['key_format']))
+    return xml_response(xml.document('BucketLoggingStatus', [
+        '<LoggingEnabled>', ''.join(parts), '</LoggingEnabled>']))
+
+
+def put_logging(req: S3Request, backend: Backend) -> S3Response:
+    body = read_config_body(req, integrity_required=False)
+    config = _parse_logging(xml.parse(body, 'BucketLoggingStatus'))
+    current = head_bucket(backend, req.bucket)
+    if config is not None and not backend.container_exists(config['bucket']):
+        # the target is looked up in the bucket owner's account: same owner
+        raise errors.InvalidTargetBucketForLogging(TargetBucket=config['bucket'])
+    store(backend, req.bucket, LOGGING,
+          None if config is None else json.dumps(
+              config, ensure_ascii=False, sort_keys=True),
+          current)
+    return S3Response(200)

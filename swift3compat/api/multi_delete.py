@@ -1,0 +1,91 @@
+"""DeleteObjects (POST /bucket?delete)."""
+from __future__ import annotations
+
+import hashlib
+from typing import Dict, List, Optional, Tuple
+
+from eventlet import GreenPool
+
+from swift3compat import errors
+from swift3compat.http import xml
+from swift3compat.http.body import content_md5_hex
+from swift3compat.http.request import S3Request
+from swift3compat.http.response import S3Response, xml_response
+from swift3compat.swift import checksums, versions
+from swift3compat.swift.backend import Backend
+
+
+def _check_integrity(req: S3Request, body: bytes) -> None:
+    md5 = content_md5_hex(req.header('content-md5'))
+    if md5 is not None:
+        # Content-MD5 is an integrity check the client asked for, not security.
+        if hashlib.md5(body, usedforsecurity=False).hexdigest() != md5:
+            raise errors.BadDigest()
+        return
+    declared = checksums.declared(req)
+    if declared is not None:
+        if declared.algorithm.digest(body) != declared.value:
+            raise checksums.mismatch(declared.algorithm)
+        return
+    raise errors.InvalidRequest(
+        'Missing required header for this request: Content-MD5 OR '
+        'x-amz-checksum-*')
+
+
+def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
+                                                                 Optional[str]]]]:
+    root = xml.parse(body, 'Delete')
+    quiet = (xml.text(root, 'Quiet', 'false') or '').strip().lower() \
+        == 'true'
+    keys = []
+    for node in xml.children(root, 'Object'):
+        key = xml.text(node, 'Key')
+        if key is None:
+            raise errors.MalformedXML()
+        keys.append((key, xml.text(node, 'VersionId')))
+    if not keys or len(keys) > req.conf.max_multi_delete_objects:
+        raise errors.MalformedXML()
+    return quiet, keys
+
+
+def _deleted_version(version: Optional[str], headers: Dict[str, str]
+                     ) -> str:
+    """VersionId / DeleteMarker / DeleteMarkerVersionId of a Deleted."""
+    parts = [xml.elem('VersionId', version)]
+    if headers.get(versions.DELETE_MARKER) == 'true':
+        parts += ['<DeleteMarker>true</DeleteMarker>',
+                  xml.elem('DeleteMarkerVersionId',
+                           headers[versions.VERSION_ID])]
+    return ''.join(parts)
+
+
+def delete_objects(req: S3Request, backend: Backend) -> S3Response:
+    body = xml.read_body(req.environ['wsgi.input'], req.content_length,
+                         req.conf.max_xml_body_size)
+    _check_integrity(req, body)
+    quiet, keys = _parse(req, body)
+    # Bucket must exist (and this authenticates the request once).
+    backend.request('HEAD', req.bucket)
+
+    def delete_one(item):
+        key, version = item
+        try:
+            return key, version, versions.delete_key(
+                backend, req.bucket, key, version or None), None
+        except errors.S3Error as err:
+            return key, version, {}, err
+
+    pool = GreenPool(req.conf.multi_delete_concurrency)
+    parts = []
+    for key, version, headers, err in pool.imap(delete_one, keys):
+        if err is None:
+            if not quiet:
+                parts.append('<Deleted>%s%s</Deleted>' % (
+                    xml.elem('Key', key), _deleted_version(version,
+                                                           headers)))
+        else:
+            parts.append('<Error>%s%s%s%s</Error>' % (
+                xml.elem('Key', key), xml.elem('VersionId', version),
+                xml.elem('Code', err.code),
+                xml.elem('Message', err.message)))
+    return xml_response(xml.document('DeleteResult', parts))

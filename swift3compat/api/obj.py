@@ -1,0 +1,235 @@
+"""Object operations: GetObject, HeadObject, PutObject, CopyObject,
+DeleteObject."""
+from __future__ import annotations
+
+from typing import Dict, Optional
+from urllib.parse import quote
+
+
+from swift3compat import errors
+from swift3compat.authz import access
+from swift3compat.http import xml
+from swift3compat.http.body import content_md5_hex
+from swift3compat.http.request import S3Request
+from swift3compat.http.response import S3Response, iso8601, xml_response
+from swift3compat.swift import checksums, locks, tags, uploads, versions
+from swift3compat.swift.backend import Backend
+from swift3compat.swift.objects import (COPY_CONDITIONS, META_OVERFLOW,
+                                        copy_source_conditions,
+                                        object_response_headers,
+                                        parse_copy_source, put_headers,
+                                        storage_class, unsupported_headers)
+
+_RESPONSE_OVERRIDES = {
+    'response-content-type': 'Content-Type',
+    'response-content-language': 'Content-Language',
+    'response-expires': 'Expires',
+    'response-cache-control': 'Cache-Control',
+    'response-content-disposition': 'Content-Disposition',
+    'response-content-encoding': 'Content-Encoding',
+}
+# -- GET / HEAD ---------------------------------------------------------------
+_CONDITIONALS = ('If-Match', 'If-None-Match', 'If-Modified-Since',
+                 'If-Unmodified-Since')
+
+
+def _get_headers(req: S3Request) -> Dict[str, str]:
+    headers = {}
+    for name in _CONDITIONALS:
+        value = req.header(name)
+        if value is not None:
+            headers[name] = value
+    rng = req.header('range')
+    # AWS serves one range; a multi-range request gets the whole object.
+    if rng is not None and ',' not in rng:
+        headers['Range'] = rng
+    return headers
+
+
+def _get_or_head(req: S3Request, backend: Backend, method: str
+                 ) -> S3Response:
+    overrides = {h: req.query[q] for q, h in _RESPONSE_OVERRIDES.items()
+                 if q in req.query}
+    if overrides and backend.signed is None:
+        raise errors.InvalidRequest(
+            'Request specific response headers cannot be used for anonymous '
+            'GET requests.')
+    get_headers = _get_headers(req)
+    # Conditions compare the S3 ETag of multipart objects.
+    get_headers['X-Backend-Etag-Is-At'] = uploads.ETAG_SYSMETA
+    part_headers: Dict[str, str] = {}
+    if 'partNumber' in req.query:
+        part, part_headers = uploads.part_range(req, backend)
+        if part:
+            get_headers['Range'] = part
+    version = versions.requested_version(req)
+    if version is None:
+        resp = backend.request(method, req.bucket, req.key,
+                               headers=get_headers, ok=(412, 416))
+    else:
+        resp = versions.request_version(req, backend, method, req.bucket,
+                                        req.key, version,
+                                        headers=get_headers,
+                                        ok=(412, 416))
+    if resp.status_int == 412:
+        raise errors.PreconditionFailed(Condition=_failed_condition(req))
+    if resp.status_int == 416:
+        size = resp.headers.get('Content-Range', '*/').rpartition('/')[2]
+        raise errors.InvalidRange(RangeRequested=req.header('range'),
+                                  ActualObjectSize=size)
+    headers = object_response_headers(resp.headers)
+    headers.update(overrides)
+    headers.update(part_headers)
+    if resp.status_int == 304:
+        headers.pop('Content-Length', None)
+        headers.pop('Content-Type', None)
+        return S3Response(304, headers)
+    headers.update(checksums.response_headers(
+        req, resp.headers, ranged='Range' in get_headers))
+    headers.update(tags.response_headers(req, backend, resp.headers,
+                                         method))
+    if method == 'HEAD':
+        # Swift ignores Range on HEAD: a part's HEAD is answered here.
+        return S3Response(206 if 'Content-Range' in part_headers
+                          else resp.status_int, headers)
+    return S3Response(resp.status_int, headers, resp.app_iter)
+
+
+def _failed_condition(req: S3Request) -> str:
+    for name in ('If-Match', 'If-Unmodified-Since'):
+        if req.header(name) is not None:
+            return name
+    return 'If-Match'
+
+
+def get_object(req: S3Request, backend: Backend) -> S3Response:
+    return _get_or_head(req, backend, 'GET')
+
+
+def head_object(req: S3Request, backend: Backend) -> S3Response:
+    return _get_or_head(req, backend, 'HEAD')
+
+
+# -- PUT ------------------------------------------------------------------------
+def put_object(req: S3Request, backend: Backend) -> S3Response:
+    if req.header('x-amz-copy-source') is not None:
+        return copy_object(req, backend)
+    headers = put_headers(req)
+    headers.update(access.object_create_headers(req, backend))
+    md5 = content_md5_hex(req.header('content-md5'))
+    if md5:
+        headers['ETag'] = md5
+    length = req.content_length
+    if length is None and req.environ.get('HTTP_TRANSFER_ENCODING', '') \
+            .lower() != 'chunked':
+        raise errors.MissingContentLength()
+    if length is not None and length > 5 * 1024 ** 3:
+        raise errors.EntityTooLarge(ProposedSize=length,
+                                    MaxSizeAllowed=5 * 1024 ** 3)
+    headers.update(locks.conditional_put_check(req, backend))
+    lifecycle_headers, expiration = tags.new_object_headers(
+        req, backend, length, tags.put_headers(req))
+    headers.update(lifecycle_headers)
+    body, echoed = checksums.upload_input(req, backend, length)
+    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
+                           wsgi_input=body, content_length=length)
+    out = {'ETag': resp.headers['Etag']
+           if resp.headers['Etag'].startswith('"')
+           else '"%s"' % resp.headers['Etag'],
+           **versions.response_headers(resp.headers), **expiration}
+    if echoed is not None:
+        out[echoed.header] = checksums.b64(body.results[echoed.name])
+    return S3Response(200, out)
+
+
+# -- COPY -----------------------------------------------------------------------
+def copy_object(req: S3Request, backend: Backend) -> S3Response:
+    src_bucket, src_key, version = parse_copy_source(req)
+    if version is not None and not versions.valid_version_id(version):
+        raise versions.invalid_version(version)
+    directive = req.header('x-amz-metadata-directive', 'COPY')
+    if directive not in ('COPY', 'REPLACE'):
+        raise errors.InvalidArgument('Unknown metadata directive.',
+                                     ArgumentName='x-amz-metadata-directive',
+                                     ArgumentValue=directive)
+    if (src_bucket, src_key) == (req.bucket, req.key) and \
+            version is None and directive == 'COPY' and \
+            not storage_class(req):
+        raise errors.InvalidRequest(
+            "This copy request is illegal because it is trying to copy an "
+            "object to itself without changing the object's metadata, "
+            "storage class, website redirect location or encryption "
+            "attributes.")
+    # Check the source (existence, read access, x-amz-copy-source-if-*).
+    conditions = copy_source_conditions(req)
+    src = _copy_source_head(req, backend, src_bucket, src_key, version,
+                            conditions)
+    if src.status_int in (304, 412):
+        raise errors.PreconditionFailed(Condition=next(
+            (a for a in COPY_CONDITIONS if req.header(a) is not None),
+            None))
+    if src.status_int == 404:
+        raise backend.error_for(404, src_bucket, src_key)
+    if int(src.headers.get('Content-Length', 0)) > 5 * 1024 ** 3:
+        raise errors.InvalidRequest(
+            'The specified copy source is larger than the maximum allowable '
+            'size for a copy source: 5368709120')
+    headers = {'X-Copy-From': quote('/%s/%s' % (src_bucket, src_key))}
+    if directive == 'REPLACE':
+        # Swift keeps the source's sysmeta even with X-Fresh-Metadata.
+        headers[META_OVERFLOW] = ''
+        headers.update(put_headers(req))
+        headers['X-Fresh-Metadata'] = 'true'
+    else:
+        unsupported_headers(req)
+        headers.update(storage_class(req))
+    headers.update(access.object_create_headers(req, backend))
+    headers.update(uploads.copy_headers(src.headers))
+    lifecycle_headers, expiration = tags.new_object_headers(
+        req, backend, int(src.headers.get('Content-Length', 0)),
+        tags.copy_headers(req, src.headers))
+    headers.update(lifecycle_headers)
+    if src_bucket in backend.accounts:
+        headers['X-Copy-From-Account'] = backend.accounts[src_bucket]
+    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
+                           body=b'', query={'version-id': version}
+                           if version else None)
+    etag = resp.headers['Etag'].strip('"')
+    body = xml.document('CopyObjectResult', [
+        xml.elem('LastModified',
+                 iso8601(resp.headers.get('Last-Modified'))),
+        '<ETag>&quot;%s&quot;</ETag>' % etag])
+    out = versions.response_headers(resp.headers)
+    out.update(expiration)
+    if versions.SWIFT_VERSION_ID in src.headers:
+        out['x-amz-copy-source-version-id'] = \
+            src.headers[versions.SWIFT_VERSION_ID]
+    return xml_response(body, headers=out)
+
+
+def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
+                      key: str, version: Optional[str],
+                      conditions: Dict[str, str]):
+    """HEAD the copy source (or one version of it); 304/412 and 404 are
+    left to the caller."""
+    if version is None:
+        return backend.request('HEAD', bucket, key, headers=conditions,
+                               ok=(304, 412, 404))
+    try:
+        return versions.request_version(req, backend, 'HEAD', bucket, key,
+                                        version, headers=conditions,
+                                        ok=(304, 412))
+    except errors.MethodNotAllowed:
+        raise errors.InvalidRequest(
+            'The source of a copy request may not specifically refer to a '
+            'delete marker by version id.') from None
+
+
+# -- DELETE ---------------------------------------------------------------------
+def delete_object(req: S3Request, backend: Backend) -> S3Response:
+    version = versions.requested_version(req)
+    doomed = uploads.doomed_by_delete(req, backend, version)
+    out = versions.delete_key(backend, req.bucket, req.key, version)
+    if doomed is not None:
+        uploads.delete_segments(req, backend, doomed)
+    return S3Response(204, out)

@@ -1,0 +1,2 @@
+"""Authorization: who asks, the S3 ACL guard, the bucket index and the
+bucket policy verdict."""

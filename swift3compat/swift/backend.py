@@ -1,0 +1,343 @@
+"""The only module that speaks Swift: subrequests, auth hand-over, errors.
+
+Every Swift subrequest of an S3 request is built here from an allow-list:
+a fresh WSGI environment that carries the proxy's own machinery (cache,
+transaction id, info cache) and nothing a client sent, except the headers a
+handler passes explicitly.  Client headers such as ``X-Copy-From``,
+``X-Backend-*``, ``X-*-Sysmeta-*`` or identity headers therefore never reach
+Swift from an S3 request.
+
+Authentication hand-over (see doc/architecture.md): the first subrequest
+carries ``swift3.auth_details`` for the auth filter after us (tempauth,
+s3token); once it has authenticated, its result (``swift.authorize``,
+``REMOTE_USER``, identity headers, the real account) is reused for every
+later subrequest of the same S3 request, with ``swift.authorize_override``.
+
+With ``s3_acl`` the middleware authenticates first (``authenticate``, a
+TEST subrequest that costs no backend request), then ``swift3compat.authz.access``
+decides with S3 ACLs: it sets ``guard`` (consulted before and after every
+subrequest), ``authorize`` (the ``swift.authorize`` of allowed subrequests),
+``account`` (the bucket owner's) and ``accounts`` (other buckets it located).
+"""
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from urllib.parse import quote, urlencode
+
+from swift.common.exceptions import ChunkReadError
+from swift.common.request_helpers import get_object_transient_sysmeta
+from swift.common.swob import Request as SwobRequest, Response as SwobResponse
+from swift.common.utils import close_if_possible
+from swift.proxy.controllers.base import get_container_info
+
+from swift3compat import errors
+from swift3compat.auth.signature import SignedRequest
+from swift3compat.http.request import S3Request
+from swift3compat.swift import sysmeta
+
+SWIFT_SOURCE = 'S3C'
+
+# What a subrequest inherits from the client's WSGI environment.
+_INHERITED = ('HTTP_USER_AGENT', 'HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT',
+              'SERVER_PROTOCOL', 'REMOTE_ADDR', 'HTTP_X_FORWARDED_FOR',
+              'wsgi.url_scheme', 'wsgi.errors', 'wsgi.version',
+              'wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once',
+              'swift.cache', 'swift.trans_id', 'swift.infocache',
+              'swift.base_labels', 'eventlet.posthooks', 'swift.log_info')
+# What the auth filter leaves in an environment that later subrequests reuse.
+_AUTH_RESULT = ('swift.authorize', 'swift.clean_acl', 'REMOTE_USER',
+                'keystone.token_info', 'keystone.token_auth',
+                'reseller_request', 'swift.access_logging')
+_IDENTITY_PREFIXES = ('HTTP_X_USER', 'HTTP_X_PROJECT', 'HTTP_X_TENANT',
+                      'HTTP_X_ROLE', 'HTTP_X_IDENTITY_STATUS',
+                      'HTTP_X_DOMAIN', 'HTTP_X_SERVICE', 'HTTP_X_AUTH_TOKEN',
+                      'HTTP_X_IS_ADMIN_PROJECT', 'HTTP_X_SYSTEM_SCOPE',
+                      'HTTP_X_STORAGE_TOKEN')
+
+
+def is_identity_header(env_key: str) -> bool:
+    return env_key.startswith(_IDENTITY_PREFIXES)
+
+
+def wsgi_str(value: str) -> str:
+    """A native str as WSGI carries it (UTF-8 bytes as latin-1)."""
+    return value.encode('utf-8').decode('latin-1')
+
+
+class BodyError(ChunkReadError):
+    """Raised from a request body reader; Swift treats it as a client
+    disconnect (nothing stored), and the S3 error is rendered afterwards."""
+
+    def __init__(self, s3_error: errors.S3Error):
+        super().__init__(s3_error.code)
+        self.s3_error = s3_error
+
+
+class Backend:
+    """Swift subrequests on behalf of one S3 request."""
+
+    def __init__(self, app, req: S3Request,
+                 signed: Optional[SignedRequest]) -> None:
+        self.app = app
+        self.req = req
+        # One info cache for the request and all its subrequests, as Swift
+        # shares it with its own subrequests: the container info the proxy
+        # loads for one subrequest serves the next and container_info().
+        req.environ.setdefault('swift.infocache', {})
+        self.signed = signed
+        self.account: Optional[str] = signed.access_key if signed else None
+        self.authenticated = signed is None
+        self._auth_env: Dict[str, Any] = {}
+        self.body_reader = None     # the wrapped client body, if any
+        # With s3_acl (swift3compat.authz.access): the request's S3 ACL guard,
+        # the swift.authorize of subrequests it allowed, and the accounts
+        # of buckets other than the request's own that it located.
+        self.guard = None
+        self.authorize: Optional[Callable] = None
+        self.accounts: Dict[str, str] = {}
+
+    # -- paths -------------------------------------------------------------
+    def path(self, container: Optional[str] = None,
+             obj: Optional[str] = None, account: Optional[str] = None) -> str:
+        account = account or self.accounts.get(container or '', self.account)
+        parts = ['', 'v1', account or '']
+        if container is not None:
+            parts.append(container)
+            if obj is not None:
+                parts.append(obj)
+        return wsgi_str('/'.join(parts))
+
+    # -- subrequests -------------------------------------------------------
+    def make_env(self, method: str, container: Optional[str] = None,
+                 obj: Optional[str] = None,
+                 headers: Optional[Dict[str, str]] = None,
+                 query: Optional[Dict[str, str]] = None,
+                 body: Optional[bytes] = None,
+                 wsgi_input=None,
+                 content_length: Optional[int] = None,
+                 account: Optional[str] = None) -> Dict[str, Any]:
+        base = self.req.environ
+        env = {k: base[k] for k in _INHERITED if k in base}
+        env['REQUEST_METHOD'] = method
+        env['SCRIPT_NAME'] = ''
+        env['PATH_INFO'] = self.path(container, obj, account)
+        env['QUERY_STRING'] = urlencode(query, quote_via=quote) \
+            if query else ''
+        env['swift.source'] = SWIFT_SOURCE
+        if not self.req.conf.force_swift_request_proxy_log:
+            # proxy-logging logs the S3 request itself; not each subrequest
+            env['swift.proxy_access_log_made'] = True
+        if body is not None:
+            env['wsgi.input'] = BytesIO(body)
+            env['CONTENT_LENGTH'] = str(len(body))
+        elif wsgi_input is not None:
+            env['wsgi.input'] = wsgi_input
+            if content_length is None:
+                env['HTTP_TRANSFER_ENCODING'] = 'chunked'
+            else:
+                env['CONTENT_LENGTH'] = str(content_length)
+        else:
+            env['wsgi.input'] = BytesIO()
+            if method in ('PUT', 'POST'):
+                env['CONTENT_LENGTH'] = '0'
+        for name, value in (headers or {}).items():
+            key = name.upper().replace('-', '_')
+            if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+                key = 'HTTP_' + key
+            env[key] = value
+        if self.authenticated:
+            env.update(self._auth_env)
+            if self.authorize is not None:
+                env['swift.authorize'] = self.authorize
+                env['swift.authorize_override'] = True
+        else:
+            details = self.signed.auth_details()
+            env['swift3.auth_details'] = details
+            env['s3api.auth_details'] = details
+        return env
+
+    def request(self, method: str, container: Optional[str] = None,
+                obj: Optional[str] = None, *,
+                headers: Optional[Dict[str, str]] = None,
+                query: Optional[Dict[str, str]] = None,
+                body: Optional[bytes] = None,
+                wsgi_input=None, content_length: Optional[int] = None,
+                ok: Iterable[int] = ()) -> SwobResponse:
+        """Run one subrequest; map failures to S3 errors.
+
+        Statuses listed in ``ok`` are returned to the caller instead of
+        raising (e.g. a 404 the handler wants to interpret itself).
+        """
+        if self.guard is not None:
+            self.guard.before(method, container, obj, headers)
+        env = self.make_env(method, container, obj, headers, query, body,
+                            wsgi_input, content_length)
+        resp = SwobRequest(env).get_response(self.app)
+        self._after_auth(env, resp.status_int)
+        if self.guard is not None:
+            self.guard.after(method, container, obj, resp)
+        if self.body_reader is not None and \
+                getattr(self.body_reader, 'error', None) is not None:
+            close_if_possible(resp.app_iter)
+            raise self.body_reader.error
+        status = resp.status_int
+        if status < 300 or status == 304 or status in ok:
+            return resp
+        close_if_possible(resp.app_iter)
+        raise self.error_for(status, container, obj, resp)
+
+    def authenticate(self) -> Dict[str, Any]:
+        """Authenticate now, before knowing which account to address
+        (s3_acl): a TEST subrequest that the auth filter handles and the
+        proxy answers 405 without any backend request.  Returns the
+        environment the auth filter left."""
+        env = self.make_env('TEST')
+        env['swift.proxy_access_log_made'] = True
+        resp = SwobRequest(env).get_response(self.app)
+        close_if_possible(resp.app_iter)
+        if resp.status_int == 503:
+            raise errors.ServiceUnavailable()
+        if not env.get('REMOTE_USER') and not (
+                'keystone.token_info' in env and
+                env.get('HTTP_X_IDENTITY_STATUS') == 'Confirmed'):
+            raise self.signed.failure()
+        self._after_auth(env, resp.status_int)
+        return env
+
+    def system_request(self, method: str, account: str,
+                       container: Optional[str] = None,
+                       obj: Optional[str] = None,
+                       headers: Optional[Dict[str, str]] = None) -> SwobResponse:
+        """A subrequest of swift3's own bookkeeping (bucket index, lifecycle
+        registry) in ``account``, authorized by swift3 itself: it carries no
+        client identity and never the client's body.  The response body is
+        closed; callers read status and headers."""
+        env = self.make_env(method, container, obj, headers,
+                            body=b'' if method == 'PUT' else None,
+                            account=account)
+        env.pop('swift3.auth_details', None)
+        env.pop('s3api.auth_details', None)
+        env['swift.authorize'] = _allow_all
+        env['swift.authorize_override'] = True
+        resp = SwobRequest(env).get_response(self.app)
+        close_if_possible(resp.app_iter)
+        return resp
+
+    def _after_auth(self, env: Dict[str, Any], status: int) -> None:
+        if self.authenticated:
+            return
+        # s3token leaves the S3 error code it answered with (e.g. Keystone
+        # refused the signature) for us to render.
+        code = env.get('swift3.auth_error')
+        if code and status in (401, 403):
+            raise errors.error_class(code)(
+                AWSAccessKeyId=self.signed.access_key)
+        if status == 401:
+            raise self.signed.failure()
+        if status == 403 and not self.signed.valid and \
+                env.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
+            raise self.signed.failure()
+        carried = {k: env[k] for k in _AUTH_RESULT if k in env}
+        carried.update((k, v) for k, v in env.items()
+                       if is_identity_header(k))
+        carried['swift.authorize_override'] = True
+        self._auth_env = carried
+        account = env['PATH_INFO'].split('/')[2]
+        self.account = account.encode('latin-1').decode('utf-8')
+        self.authenticated = True
+
+    def error_for(self, status: int, container: Optional[str],
+                  obj: Optional[str], resp=None) -> errors.S3Error:
+        """The S3 error for a Swift status on this resource."""
+        if status == 401:
+            return self.signed.failure() if self.signed else \
+                errors.AccessDenied()
+        if status == 403:
+            return errors.AccessDenied()
+        if status == 404:
+            if obj is not None and self.container_exists(container):
+                return errors.NoSuchKey(Key=self.req.key)
+            return errors.NoSuchBucket(BucketName=container)
+        if status == 412:
+            return errors.PreconditionFailed(Condition=None)
+        if status == 413:
+            return errors.EntityTooLarge()
+        if status == 416:
+            return errors.InvalidRange()
+        if status == 422:
+            return errors.BadDigest()
+        if status == 411:
+            return errors.MissingContentLength()
+        if status in (408, 499):
+            return errors.RequestTimeout() if status == 408 else \
+                errors.IncompleteBody()
+        if status in (429, 498):
+            return errors.SlowDown()
+        if status in (503, 507):
+            return errors.ServiceUnavailable()
+        if status == 400:
+            return errors.InvalidRequest()
+        return errors.InternalError()
+
+    # -- cached info -------------------------------------------------------
+    def container_info(self, container: str,
+                       account: Optional[str] = None) -> Dict[str, Any]:
+        """Swift's cached container info (memcache/infocache), authorized
+        as this request's user; ``status`` 404 when absent."""
+        if account is None and not self.authenticated:
+            # The account is known only once the auth filter ran.
+            self.authenticate()
+        env = self.make_env('HEAD', container, account=account)
+        return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+
+    def container_exists(self, container: Optional[str]) -> bool:
+        """Whether the bucket exists; ServiceUnavailable when Swift cannot
+        tell (container servers down): NoSuchBucket would be a lie a client
+        acts on (sync tools recreate the bucket)."""
+        if not container:
+            return False
+        status = self.container_info(container).get('status') or 0
+        if status >= 500:
+            raise errors.ServiceUnavailable()
+        return status in (200, 204, 0)
+
+
+# What an object POST would drop unless sent again (besides user metadata
+# and transient sysmeta); Content-Type is kept by Swift when not sent.
+_KEPT_BY_POST = ('Content-Disposition', 'Content-Encoding', 'Cache-Control',
+                 'Content-Language', 'Expires', 'X-Robots-Tag',
+                 'X-Delete-At', 'X-Object-Manifest')
+_SWIFT_META = sysmeta.OBJECT_USER_META.lower()
+_TRANSIENT = get_object_transient_sysmeta('')
+# Encryption keeps its own transient sysmeta; the decrypter hides it and the
+# encrypter writes it again for the metadata we resend.
+_CRYPTO_TRANSIENT = get_object_transient_sysmeta('crypto-')
+
+
+def kept_by_object_post(head_headers) -> Dict[str, str]:
+    """What an object POST must carry again to keep what the object has
+    (``head_headers``: its HEAD response): a Swift object POST replaces
+    user metadata, transient sysmeta and the headers above."""
+    out: Dict[str, str] = {}
+    for name, value in head_headers.items():
+        lower = name.lower()
+        if lower.startswith(_SWIFT_META) or (
+                lower.startswith(_TRANSIENT)
+                and not lower.startswith(_CRYPTO_TRANSIENT)):
+            out[name] = value
+    for name in _KEPT_BY_POST:
+        if name in head_headers:
+            out[name] = head_headers[name]
+    return out
+
+
+def _allow_all(_req) -> None:
+    """``swift.authorize`` of system subrequests: allowed."""
+    return None
+
+
+def split_object_path(path: str) -> Tuple[str, str]:
+    """'/bucket/key' (as in x-amz-copy-source) → (bucket, key)."""
+    bucket, _, key = path.lstrip('/').partition('/')
+    return bucket, key

@@ -1,0 +1,216 @@
+"""An object's headers in Swift: what a PUT stores (user metadata within
+Swift's limits, the headers S3 keeps, storage class) and what GET/HEAD
+return, and the copy source of a CopyObject / UploadPartCopy."""
+from __future__ import annotations
+
+import base64
+import email.errors
+import email.header
+import json
+from typing import Dict, Optional, Tuple
+from urllib.parse import unquote
+
+from swift.common import constraints
+
+from swift3compat import errors
+from swift3compat.http.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
+from swift3compat.swift import sysmeta, uploads, versions
+from swift3compat.swift.backend import wsgi_str
+
+
+STORAGE_CLASSES = frozenset([
+    'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA',
+    'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR',
+    'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE'])
+STORAGE_CLASS_SYSMETA = sysmeta.STORAGE_CLASS
+# Headers S3 stores with an object and returns on GET/HEAD, as they are.
+STORED_HEADERS = ('Content-Encoding', 'Content-Disposition',
+                  'Content-Language', 'Cache-Control', 'Expires')
+# Content-Type and STORED_HEADERS together (bytes).  Swift keeps them with the
+# object name and user metadata in the extended attributes of the object's
+# file; what does not fit makes the object server answer 507, after which the
+# proxy stops using that disk for everyone (error limiting).  AWS documents
+# no limit of its own besides 8 KB of request headers.
+MAX_STORED_HEADERS = 2048
+_PASSED_RESPONSE = ('Content-Type', 'Content-Length', 'Content-Range',
+                    'Last-Modified', 'Accept-Ranges') + STORED_HEADERS
+SWIFT_META = sysmeta.OBJECT_USER_META
+S3_META = 'x-amz-meta-'
+# User metadata beyond Swift's per-item limits, as a JSON object.
+META_OVERFLOW = sysmeta.META_OVERFLOW
+
+
+def _stored_meta_value(value: str) -> str:
+    """A metadata value as stored: RFC 2047 encoded words (=?UTF-8?B?..?=)
+    are decoded first, as AWS does (WSGI text in, WSGI text out)."""
+    if '=?' not in value:
+        return value
+    try:
+        text = str(email.header.make_header(
+            email.header.decode_header(value)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeError,
+            ValueError):
+        return value
+    return wsgi_str(text)
+
+
+def _returned_meta_value(value: str) -> str:
+    """A stored metadata value as AWS returns it: non-ASCII UTF-8 text
+    RFC 2047 encoded, so that the header stays mail-safe."""
+    if value.isascii():
+        return value
+    try:
+        raw = value.encode('latin-1')
+        raw.decode('utf-8')
+    except UnicodeError:
+        return value
+    return '=?UTF-8?B?%s?=' % base64.b64encode(raw).decode('ascii')
+
+
+def user_metadata(req: S3Request) -> Dict[str, str]:
+    """x-amz-meta-* → Swift headers, within AWS's 2 KB limit."""
+    items: Dict[str, str] = {}
+    size = 0
+    for key, value in req.environ.items():
+        if key.startswith('HTTP_X_AMZ_META_'):
+            name = key[16:].lower().replace('_', '-')
+            value = _stored_meta_value(value)
+            size += len(name) + len(value.encode('latin-1'))
+            items[name] = value
+    if size > req.conf.max_meta_size:
+        raise errors.MetadataTooLarge(MaxSizeAllowed=req.conf.max_meta_size)
+    return swift_metadata(items)
+
+
+def swift_metadata(items: Dict[str, str]) -> Dict[str, str]:
+    """User metadata as X-Object-Meta-* where Swift's constraints allow
+    (256-byte values, 128-byte names, 90 items, 4 KB), the rest as JSON in
+    META_OVERFLOW, so that everything AWS accepts is kept."""
+    out: Dict[str, str] = {}
+    overflow: Dict[str, str] = {}
+    total = 0
+    for name, value in sorted(items.items()):
+        size = len(name) + len(value)
+        if len(name) <= constraints.MAX_META_NAME_LENGTH and \
+                len(value) <= constraints.MAX_META_VALUE_LENGTH and \
+                len(out) < constraints.MAX_META_COUNT and \
+                total + size <= constraints.MAX_META_OVERALL_SIZE:
+            out[SWIFT_META + name] = value
+            total += size
+        else:
+            overflow[name] = value
+    if overflow:
+        out[META_OVERFLOW] = json.dumps(overflow, ensure_ascii=False,
+                                        separators=(',', ':'))
+    return out
+
+
+def storage_class(req: S3Request) -> Dict[str, str]:
+    value = req.header('x-amz-storage-class')
+    if value is None:
+        return {}
+    if value not in STORAGE_CLASSES:
+        raise errors.InvalidStorageClass(StorageClassRequested=value)
+    if value == 'STANDARD':
+        return {}
+    return {STORAGE_CLASS_SYSMETA: value}
+
+
+def unsupported_headers(req: S3Request) -> None:
+    sse = req.header('x-amz-server-side-encryption')
+    if sse is not None:
+        raise errors.NotImplemented(
+            'Server-side encryption is not implemented by this endpoint')
+    if req.header('x-amz-server-side-encryption-customer-algorithm'):
+        raise errors.NotImplemented(
+            'Server-side encryption with customer keys is not implemented')
+
+
+def put_headers(req: S3Request) -> Dict[str, str]:
+    """The Swift headers of an object PUT, from an allow-list."""
+    unsupported_headers(req)
+    headers = user_metadata(req)
+    headers.update(storage_class(req))
+    headers['Content-Type'] = req.header('content-type') or \
+        'binary/octet-stream'
+    for name in STORED_HEADERS:
+        value = req.header(name)
+        if value is not None:
+            headers[name] = value
+    # aws-chunked describes the request body, never the object (AWS)
+    encodings = [e.strip() for e in headers.get('Content-Encoding', '')
+                 .split(',') if e.strip()]
+    if any(e.lower() == 'aws-chunked' for e in encodings):
+        kept = [e for e in encodings if e.lower() != 'aws-chunked']
+        if kept:
+            headers['Content-Encoding'] = ', '.join(kept)
+        else:
+            del headers['Content-Encoding']
+    stored = sum(len(headers[name]) for name in ('Content-Type',) + STORED_HEADERS
+                 if name in headers)
+    if stored > MAX_STORED_HEADERS:
+        raise errors.MetadataTooLarge(MaxSizeAllowed=MAX_STORED_HEADERS)
+    return headers
+
+
+def object_response_headers(swift_headers) -> Dict[str, str]:
+    """Swift object response headers → S3 ones (allow-list)."""
+    out: Dict[str, str] = {}
+    for name, value in swift_headers.items():
+        title = name.title()
+        if title.startswith(SWIFT_META):
+            out[S3_META + title[len(SWIFT_META):].lower()] = \
+                _returned_meta_value(value)
+        elif title in _PASSED_RESPONSE:
+            out[title] = value
+        elif title == 'Etag':
+            out['ETag'] = value if value.startswith('"') else '"%s"' % value
+        elif title == STORAGE_CLASS_SYSMETA.title():
+            out['x-amz-storage-class'] = value
+        elif title == versions.SWIFT_VERSION_ID:
+            out[versions.VERSION_ID] = value
+        elif title == META_OVERFLOW.title() and value:
+            out.update((S3_META + k, _returned_meta_value(v))
+                       for k, v in json.loads(value).items())
+    if uploads.is_multipart(swift_headers):
+        out['ETag'] = '"%s"' % uploads.s3_etag_of(swift_headers)
+    return out
+
+
+def parse_copy_source(req: S3Request) -> Tuple[str, str, Optional[str]]:
+    raw = req.header('x-amz-copy-source', '')
+    path, _, query = raw.partition('?')
+    try:
+        path = unquote(path, errors='strict')
+    except UnicodeDecodeError:
+        raise errors.InvalidArgument('Invalid copy source encoding',
+                                     ArgumentName='x-amz-copy-source') from None
+    bucket, _, key = path.lstrip('/').partition('/')
+    version = None
+    if query:
+        name, _, value = query.partition('=')
+        if name != 'versionId':
+            raise errors.InvalidArgument(
+                'Unsupported copy source parameter.',
+                ArgumentName='x-amz-copy-source', ArgumentValue=raw)
+        version = unquote(value)
+    if not bucket or not key or len(key.encode('utf-8')) > MAX_KEY_BYTES or \
+            not valid_bucket_name(bucket, req.conf.dns_compliant_bucket_names):
+        raise errors.InvalidArgument('Copy Source must mention the source '
+                                     'bucket and key: sourcebucket/sourcekey',
+                                     ArgumentName='x-amz-copy-source',
+                                     ArgumentValue=raw)
+    return bucket, key, version
+
+
+COPY_CONDITIONS = {
+    'x-amz-copy-source-if-match': 'If-Match',
+    'x-amz-copy-source-if-none-match': 'If-None-Match',
+    'x-amz-copy-source-if-modified-since': 'If-Modified-Since',
+    'x-amz-copy-source-if-unmodified-since': 'If-Unmodified-Since',
+}
+
+
+def copy_source_conditions(req: S3Request) -> Dict[str, str]:
+    return {h: req.header(a) for a, h in COPY_CONDITIONS.items()
+            if req.header(a) is not None}

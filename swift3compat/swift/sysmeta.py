@@ -1,0 +1,70 @@
+"""THE registry of the names swift3compat stores in Swift.
+
+Every name that ends up on disk (object sysmeta, transient sysmeta,
+container sysmeta, the content types of upload markers and parts) is
+spelled here once, on Swift's own prefixes (``get_sys_meta_prefix``,
+``get_object_transient_sysmeta``, ``get_user_meta_prefix``).  Changing a
+value here changes the stored format of existing data: don't, add a new
+name instead.
+
+Case: Swift stores header names as ``str.title()`` makes them, so
+``X-Object-Sysmeta-S3c-Etag`` and ``X-Object-Sysmeta-S3C-Etag`` are the same
+stored name (``'s3c'.title()`` is ``'S3C'``).  The constants keep the
+spelling the code always used (``S3c``); code that compares against a
+``.title()``-cased header name compares with ``.title()`` of the constant.
+"""
+from __future__ import annotations
+
+from swift.common.request_helpers import (get_object_transient_sysmeta,
+                                          get_sys_meta_prefix,
+                                          get_user_meta_prefix)
+
+_OURS = 'S3c-'
+
+# -- prefixes -----------------------------------------------------------------
+# 'X-Object-Sysmeta-S3c-', 'X-Container-Sysmeta-S3c-',
+# 'X-Object-Transient-Sysmeta-S3c-'
+OBJECT_SYSMETA = get_sys_meta_prefix('object').title() + _OURS
+CONTAINER_SYSMETA = get_sys_meta_prefix('container').title() + _OURS
+OBJECT_TRANSIENT = get_object_transient_sysmeta('').title() + _OURS
+# Object user metadata ('X-Object-Meta-'): S3's x-amz-meta-*.
+OBJECT_USER_META = get_user_meta_prefix('object').title()
+# Keys of our container sysmeta in get_container_info()['sysmeta']
+# (Swift strips 'x-container-sysmeta-' and lowercases).
+CONTAINER_INFO_PREFIX = _OURS.lower()
+
+# -- object sysmeta (kept with the data, copied by Swift's copy) -------------
+STORAGE_CLASS = OBJECT_SYSMETA + 'Storage-Class'
+META_OVERFLOW = OBJECT_SYSMETA + 'Meta'         # user metadata beyond limits
+UPLOAD_ID = OBJECT_SYSMETA + 'Upload-Id'        # a completed multipart upload
+ETAG = OBJECT_SYSMETA + 'Etag'                  # its S3 ETag "<md5>-N"
+UPLOAD_CONTENT_TYPE = OBJECT_SYSMETA + 'Upload-Content-Type'  # upload marker
+CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
+CHECKSUM_VALUE = OBJECT_SYSMETA + 'Checksum-Value'
+CHECKSUM_TYPE = OBJECT_SYSMETA + 'Checksum-Type'
+BUCKET_ACCOUNT = OBJECT_SYSMETA + 'Account'     # bucket index entries
+
+# -- object transient sysmeta (changed by object POSTs) ----------------------
+OBJECT_ACL = OBJECT_TRANSIENT + 'Acl'
+TAG = OBJECT_TRANSIENT + 'Tag-'                 # + index: "key=value"
+EXPIRY = OBJECT_TRANSIENT + 'Expiry'            # our own X-Delete-At stamp
+SWEEP_STATE = OBJECT_TRANSIENT + 'Sweep'        # lifecycle registry entries
+
+# -- container sysmeta ------------------------------------------------------------
+BUCKET_ACL = CONTAINER_SYSMETA + 'Acl'
+BUCKET_ACL_INFO = CONTAINER_INFO_PREFIX + 'acl'
+# Bucket configurations: CONTAINER_SYSMETA + Name.title() (+ '-<i>' chunks),
+# see swift.bucket_config.
+
+# -- Swift's own names that we write ----------------------------------------------
+CONTAINER_UPDATE_OVERRIDE_ETAG = \
+    'X-Object-Sysmeta-Container-Update-Override-Etag'
+CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = \
+    'X-Object-Sysmeta-Container-Update-Override-Content-Type'
+# get_container_info()['sysmeta'] keys of Swift's object versioning
+VERSIONS_CONTAINER_INFO = 'versions-container'
+VERSIONS_ENABLED_INFO = 'versions-enabled'
+
+# -- content types in the segments container -----------------------------------
+UPLOAD_MARKER_TYPE = 'application/x-s3c-upload'
+PART_TYPE = 'application/x-s3c-part'

@@ -1,0 +1,168 @@
+"""Object versions on Swift's object versioning (``versioned_writes`` with
+``allow_object_versioning = true``): version ids, reading one version, the
+S3 way of deleting a key or a version, and the response headers
+(``x-amz-version-id``, ``x-amz-delete-marker``).  The S3 API on top of it
+(``?versioning``, ``?versions``) is ``api.versioning``."""
+from __future__ import annotations
+
+import json
+from typing import Dict, Optional, Tuple
+
+from swift.common.registry import get_swift_info
+from swift.common.utils import Timestamp
+
+from swift3compat import errors
+from swift3compat.http.request import S3Request
+from swift3compat.swift.backend import Backend
+
+# Swift's delete-marker content type (swift/common/middleware/
+# versioned_writes/object_versioning.py, DELETE_MARKER_CONTENT_TYPE).
+DELETE_MARKER_CONTENT_TYPE = \
+    'application/x-deleted;swift_versions_deleted=1'
+SWIFT_VERSION_ID = 'X-Object-Version-Id'
+VERSION_ID = 'x-amz-version-id'
+DELETE_MARKER = 'x-amz-delete-marker'
+
+
+def valid_version_id(version: str) -> bool:
+    """``null`` or a version id in the exact form Swift issues."""
+    if version == 'null':
+        return True
+    try:
+        return Timestamp(version).internal == version
+    except ValueError:
+        return False
+
+
+def invalid_version(version: str) -> errors.S3Error:
+    return errors.InvalidArgument('Invalid version id specified',
+                                  ArgumentName='versionId',
+                                  ArgumentValue=version)
+
+
+def requested_version(req: S3Request) -> Optional[str]:
+    """The request's ``versionId`` (validated), or None without one."""
+    version = req.query.get('versionId')
+    if version is None:
+        return None
+    if not valid_version_id(version):
+        raise invalid_version(version)
+    return version
+
+
+def response_headers(swift_headers) -> Dict[str, str]:
+    """``x-amz-version-id`` from a Swift response, when Swift versions it."""
+    version = swift_headers.get(SWIFT_VERSION_ID)
+    return {VERSION_ID: version} if version else {}
+
+
+def is_delete_marker(swift_headers) -> bool:
+    return DELETE_MARKER_CONTENT_TYPE in (
+        swift_headers.get('X-Backend-Content-Type'),
+        swift_headers.get('Content-Type'))
+
+
+def request_version(req: S3Request, backend: Backend, method: str,
+                    bucket: str, key: str, version: str, *,
+                    headers: Optional[Dict[str, str]] = None,
+                    ok: Tuple[int, ...] = ()):
+    """GET or HEAD one version of an object; S3 errors for the rest.
+
+    A delete marker answers 405 MethodNotAllowed with
+    ``x-amz-delete-marker: true``; a version that does not exist answers
+    NoSuchVersion; a real version id on a never-versioned bucket answers
+    InvalidArgument, as S3 does.
+    """
+    resp = backend.request(method, bucket, key, headers=headers,
+                           query={'version-id': version},
+                           ok=ok + (400, 404))
+    if resp.status_int == 400:
+        raise invalid_version(version)
+    if resp.status_int != 404:
+        return resp
+    if is_delete_marker(resp.headers):
+        raise errors.MethodNotAllowed(
+            'The specified method is not allowed against this resource.',
+            Method=method, ResourceType='DeleteMarker',
+            headers={DELETE_MARKER: 'true', VERSION_ID: version,
+                     'Allow': 'DELETE'})
+    if not backend.container_exists(bucket):
+        raise errors.NoSuchBucket(BucketName=bucket)
+    raise errors.NoSuchVersion(Key=key, VersionId=version)
+
+
+def delete_key(backend: Backend, bucket: str, key: str,
+               version: Optional[str]) -> Dict[str, str]:
+    """DELETE one key (or one version of it) the S3 way.
+
+    Returns the S3 response headers (``x-amz-version-id``,
+    ``x-amz-delete-marker``).  Deleting something that does not exist
+    succeeds, as in S3; a missing bucket raises NoSuchBucket.
+    """
+    if version is None:
+        resp = backend.request('DELETE', bucket, key, ok=(404,))
+        if resp.status_int == 404 and not backend.container_exists(bucket):
+            raise errors.NoSuchBucket(BucketName=bucket)
+        out = response_headers(resp.headers)
+        if out and is_delete_marker(resp.headers):
+            out[DELETE_MARKER] = 'true'
+        return out
+    if not valid_version_id(version):
+        raise invalid_version(version)
+    if version == 'null':
+        return _delete_null_version(backend, bucket, key)
+    marker = backend.request('HEAD', bucket, key,
+                             query={'version-id': version}, ok=(400, 404))
+    if marker.status_int == 400:
+        raise invalid_version(version)
+    resp = backend.request('DELETE', bucket, key,
+                           query={'version-id': version}, ok=(404,))
+    if resp.status_int == 404 and marker.status_int == 404 and \
+            not is_delete_marker(marker.headers) and \
+            not backend.container_exists(bucket):
+        raise errors.NoSuchBucket(BucketName=bucket)
+    if resp.headers.get('X-Object-Current-Version-Id') == 'null':
+        _restore_latest(backend, bucket, key)
+    out = {VERSION_ID: version}
+    if is_delete_marker(marker.headers):
+        out[DELETE_MARKER] = 'true'
+    return out
+
+
+def _delete_null_version(backend: Backend, bucket: str, key: str
+                         ) -> Dict[str, str]:
+    """Delete the ``null`` version only if it exists: Swift would delete
+    whatever the key currently is, even a link to a real version."""
+    head = backend.request('HEAD', bucket, key, query={'version-id': 'null'},
+                           ok=(404,))
+    if head.status_int == 200:
+        backend.request('DELETE', bucket, key, query={'version-id': 'null'},
+                        ok=(404,))
+    elif not backend.container_exists(bucket):
+        raise errors.NoSuchBucket(BucketName=bucket)
+    return {VERSION_ID: 'null'}
+
+
+def _restore_latest(backend: Backend, bucket: str, key: str) -> None:
+    """After a version is deleted, make the newest remaining version the
+    current object, as S3 does (Swift leaves the key without one)."""
+    current = backend.request('HEAD', bucket, key, ok=(404,))
+    if current.status_int != 404:
+        return
+    resp = backend.request('GET', bucket, query={
+        'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
+        ok=(404,))
+    if resp.status_int == 404:
+        return
+    entries = json.loads(resp.body or b'[]')
+    if not entries or entries[0].get('name') != key or \
+            entries[0].get('content_type') == DELETE_MARKER_CONTENT_TYPE:
+        return
+    backend.request('PUT', bucket, key,
+                    query={'version-id': entries[0]['version_id']},
+                    body=b'', ok=(404,))
+
+
+def available() -> bool:
+    """Is Swift's object versioning in this proxy's pipeline?"""
+    return 'object_versioning' in get_swift_info()

@@ -1,0 +1,213 @@
+"""swift3compat-saio: a Swift all-in-one with the swift3 filter, to try S3 clients on.
+
+    swift3compat-saio [--host 127.0.0.1] [--port 8080] [--workers 1]
+                      [--data-dir ~/.swift3compat-saio] [--keystone]
+
+The first run builds a one-replica cluster in the data dir (see
+``swift3compat_dev.cluster``); later runs reuse it and keep its objects. It starts
+memcached, the account (6202), container (6201) and object (6200) servers on
+127.0.0.1 and a proxy on ``--host:--port`` whose pipeline has ``swift3`` with
+``storage_domain = localhost`` and ``s3_acl = true`` in front of tempauth, prints
+ready-to-use s3cmd, awscli and boto3 settings, and runs until Ctrl-C or SIGTERM,
+which stop every server. Logs are in ``<data-dir>/log/``. For trying things, not
+for production: one device, one replica, tempauth users with well-known keys.
+
+With ``--keystone`` it also installs (first run: into
+``~/.cache/swift3compat/keystone-venv``, about half a minute) and starts a
+local Keystone on SQLite, replaces tempauth with ``s3token authtoken
+keystoneauth`` -- the classic Keystone pipeline -- and prints the EC2
+credentials of two users in two projects (``alice``, ``bob``), as
+``openstack ec2 credentials create`` would have made them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+import signal
+import sys
+import time
+from types import FrameType
+from typing import NoReturn, Optional
+
+import swift
+
+from swift3compat_dev.cluster import (TEMPAUTH_USERS, Cluster, ClusterError, ProxySpec,
+                                      wildcard_localhost_resolves)
+from swift3compat_dev.servers import log_tail
+
+S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
+DEFAULT_DATA_DIR = os.path.join('~', '.swift3compat-saio')
+REGION = 'us-east-1'
+MAIN_USER = TEMPAUTH_USERS[0]
+KEYSTONEAUTH = {'use': 'egg:swift#keystoneauth', 'operator_roles': 'admin, member'}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The keys the printed settings use, and a line about the others."""
+
+    access: str
+    secret: str
+    others: str
+
+
+TEMPAUTH_CREDENTIALS = Credentials(
+    MAIN_USER.access_key, MAIN_USER.key,
+    'other users (access key/secret): '
+    + ', '.join(f'{u.access_key}/{u.key}' for u in TEMPAUTH_USERS[1:])
+    + '\n    test:tester3 has no .admin; admin:admin is reseller admin.')
+
+
+class _Stop(Exception):
+    """Raised by the SIGINT/SIGTERM handler to unwind into the cleanup."""
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog='swift3compat-saio',
+        description='Run Swift with the swift3 S3 filter on this machine.')
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='address the proxy listens on (default: %(default)s)')
+    parser.add_argument('--port', type=int, default=8080,
+                        help='port the proxy listens on (default: %(default)s)')
+    parser.add_argument('--data-dir', default=DEFAULT_DATA_DIR,
+                        help='configuration, rings, objects and logs '
+                             '(default: %(default)s)')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='worker processes per server (default: %(default)s)')
+    parser.add_argument('--backend-port', type=int, default=6200,
+                        help='first of the three ports of the object, container and '
+                             'account servers (default: %(default)s)')
+    parser.add_argument('--keystone', action='store_true',
+                        help='authenticate with EC2 credentials of a local Keystone '
+                             '(s3token) instead of tempauth')
+    args = parser.parse_args(argv)
+    args.data_dir = os.path.abspath(os.path.expanduser(args.data_dir))
+    return args
+
+
+def client_host(host: str) -> str:
+    """The name clients should use: ``localhost`` (virtual hosts) when it reaches us."""
+    # compares a host name, binds nothing (bandit B104)
+    return 'localhost' if host in ('127.0.0.1', '0.0.0.0', 'localhost', '::') else host  # nosec B104
+
+
+def s3cfg(host_port: str, virtual_hosts: bool,
+          creds: Credentials = TEMPAUTH_CREDENTIALS) -> str:
+    host_bucket = f'%(bucket)s.{host_port}' if virtual_hosts else host_port
+    return ('[default]\n'
+            f'access_key = {creds.access}\n'
+            f'secret_key = {creds.secret}\n'
+            f'host_base = {host_port}\n'
+            f'host_bucket = {host_bucket}\n'
+            'signature_v2 = False\n'
+            'use_https = False\n'
+            f'bucket_location = {REGION}\n')
+
+
+def client_settings(url: str, host_port: str, s3cfg_path: str, virtual_hosts: bool,
+                    creds: Credentials = TEMPAUTH_CREDENTIALS) -> str:
+    """What to paste into a shell or a script to use the all-in-one."""
+    style = ('virtual-hosted style (<bucket>.localhost)' if virtual_hosts else
+             'path style (<bucket>.localhost does not resolve here, or --host is not local)')
+    return f'''
+==> s3cmd ({style}); saved as {s3cfg_path}, use: s3cmd -c {s3cfg_path} ls
+{s3cfg(host_port, virtual_hosts, creds)}
+==> awscli
+export AWS_ACCESS_KEY_ID={creds.access}
+export AWS_SECRET_ACCESS_KEY={creds.secret}
+export AWS_DEFAULT_REGION={REGION}
+aws --endpoint-url {url} s3 ls
+
+==> boto3
+import boto3
+s3 = boto3.client('s3', endpoint_url='{url}', region_name='{REGION}',
+                  aws_access_key_id='{creds.access}',
+                  aws_secret_access_key='{creds.secret}')
+
+==> {creds.others}
+'''
+
+
+def _raise_stop(signum: int, frame: Optional[FrameType]) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def watch(cluster: Cluster) -> NoReturn:
+    """Raise ClusterError when a server dies; the signal handlers raise _Stop."""
+    while True:
+        for name, server in cluster.servers.items():
+            if not server.running:
+                raise ClusterError(f'{name} died; end of {server.log_path}:\n'
+                                   f'{log_tail(server.log_path)}')
+        time.sleep(1)
+
+
+def start_keystone(data_dir: str, spec: ProxySpec):
+    """Start a local Keystone; swap tempauth for s3token + keystoneauth."""
+    from swift3compat_dev.local_keystone import LocalKeystone
+    keystone = LocalKeystone(os.path.join(data_dir, 'keystone'))
+    print('swift3compat-saio: preparing Keystone (the first run installs it)',
+          flush=True)
+    keystone.setup()
+    keystone.start()
+    spec = spec.replacing('tempauth', ('s3token', 'authtoken', 'keystoneauth'), {
+        's3token': keystone.s3token_options(),
+        'authtoken': keystone.authtoken_options(),
+        'keystoneauth': KEYSTONEAUTH})
+    alice, bob = keystone.users['alice'], keystone.users['bob']
+    others = (f'Keystone {keystone.url} (admin password {keystone.admin_password})\n'
+              f'    EC2 credentials: alice (project {alice.project}) '
+              f'{alice.ec2.access}/{alice.ec2.secret}\n'
+              f'                     bob (project {bob.project}) '
+              f'{bob.ec2.access}/{bob.ec2.secret}\n'
+              f'    more: openstack ec2 credentials create (see doc/keystone.md)')
+    return keystone, spec, Credentials(alice.ec2.access, alice.ec2.secret, others)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    ports = {name: args.backend_port + offset
+             for name, offset in (('object', 0), ('container', 1), ('account', 2))}
+    cluster = Cluster(args.data_dir, ports=ports, workers=args.workers)
+    keystone = None
+    try:
+        print(f'swift3compat-saio: starting Swift {swift.__version__} in '
+              f'{args.data_dir} (logs in {cluster.log_dir})', flush=True)
+        cluster.start()
+        spec = ProxySpec(name='proxy', preset='swift3compat', s3_options=S3_OPTIONS,
+                         workers=args.workers, host=args.host, port=args.port)
+        creds = TEMPAUTH_CREDENTIALS
+        if args.keystone:
+            keystone, spec, creds = start_keystone(args.data_dir, spec)
+        proxy = cluster.add_proxy(spec)
+        host = client_host(args.host)
+        virtual_hosts = host == 'localhost' and wildcard_localhost_resolves()
+        host_port = f'{host}:{proxy.port}'
+        s3cfg_path = os.path.join(args.data_dir, 's3cfg')
+        with open(s3cfg_path, 'w') as f:
+            f.write(s3cfg(host_port, virtual_hosts, creds))
+        print(client_settings(f'http://{host_port}', host_port, s3cfg_path,
+                              virtual_hosts, creds))
+        print(f'swift3compat-saio: ready on http://{host_port} '
+              f'(listening on {args.host}); Ctrl-C stops it.', flush=True)
+        watch(cluster)
+    except _Stop as stop:
+        print(f'swift3compat-saio: {stop}, stopping', flush=True)
+        return 0
+    except ClusterError as err:
+        print(f'swift3compat-saio: {err}', file=sys.stderr, flush=True)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the stop finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        cluster.stop()
+        if keystone is not None:
+            keystone.stop()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
