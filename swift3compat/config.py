@@ -11,8 +11,12 @@ instead of silently meaning something else.
 """
 from __future__ import annotations
 
+import configparser
+import difflib
+import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import (Any, Callable, Collection, Dict, Iterable, List, Mapping,
+                    Optional, Tuple)
 
 
 class ConfigError(ValueError):
@@ -151,6 +155,106 @@ OPTIONS: List[Option] = [
 
 OPTIONS_BY_NAME: Dict[str, Option] = {o.name: o for o in OPTIONS}
 
+# s3api options swift3compat accepts and ignores (doc/migration.md), so that
+# a [filter:s3api] section only needs a new ``use =`` line.
+IGNORED_OPTIONS: Dict[str, str] = {
+    'cors_preflight_allow_origin': 's3api option; swift3compat serves CORS '
+                                   'preflights from the bucket CORS rules',
+    'ratelimit_as_client_error': 's3api option; not supported',
+}
+
+# -- option names ---------------------------------------------------------
+#
+# A misspelled option name (``s3acl = true``) must stop the proxy instead of
+# being silently ignored.  Each section declares its options (``OPTIONS``
+# here, ``s3token.OPTS``, ``sweeper.OPTIONS``); ``check_names`` refuses any
+# other name except those Swift and paste.deploy read in every section.
+
+# Names paste.deploy and Swift read in any filter section.  paste.deploy
+# pops ``use`` and the ``paste.*`` protocols before a factory sees its
+# local_conf and moves ``set NAME`` lines to global_conf; Swift's loader adds
+# ``__name__`` (the section name).  ``log_*`` (and the labelled-statsd
+# ``statsd_*``) options are read by Swift's ``get_logger`` from any section.
+FILTER_NAMES = frozenset({
+    'use', '__name__', '__file__', 'here', 'paste.filter_factory',
+    'paste.filter_app_factory', 'filter-with', 'require', 'next'})
+SWIFT_PREFIXES: Tuple[str, ...] = ('log_', 'statsd_', 'set ', 'get ')
+# What Swift's Daemon and run_daemon read in a daemon's own section.
+DAEMON_NAMES = frozenset({
+    '__file__', 'here', 'user', 'swift_dir', 'daemonize', 'eventlet_debug',
+    'disable_fallocate', 'fallocate_reserve'})
+
+
+class UnknownOptionError(ConfigError):
+    """An option name no one reads: most likely a typo."""
+
+
+def unknown_option(name: str, section: str,
+                   known: Iterable[str]) -> UnknownOptionError:
+    """``unknown option 's3acl' in [filter:swift3]; did you mean
+    's3_acl'?`` (the suggestion only when a declared name is close)."""
+    message = 'unknown option %r in [%s]' % (name, section)
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1)
+    if close:
+        message += '; did you mean %r?' % close[0]
+    return UnknownOptionError(message)
+
+
+def check_names(names: Iterable[str], known: Collection[str], section: str,
+                allowed: Collection[str] = FILTER_NAMES,
+                prefixes: Tuple[str, ...] = SWIFT_PREFIXES,
+                ignored: Optional[Mapping[str, str]] = None,
+                retired: Optional[Mapping[str, str]] = None) -> List[str]:
+    """Refuse any of ``names`` (a section's own option names) that is not
+    ``known``, ``allowed`` or starts with one of ``prefixes``.
+
+    Raises :class:`UnknownOptionError` for the first unknown name (in the
+    order given), and for a ``retired`` name (an option of the middleware
+    swift3compat replaces that no longer means anything: its value says
+    what to write instead); returns one warning per ``ignored`` name.
+    """
+    ignored = ignored or {}
+    retired = retired or {}
+    warnings = []
+    for name in names:
+        if name in known or name in allowed or name.startswith(prefixes):
+            continue
+        if name in retired:
+            raise UnknownOptionError('option %r in [%s] is gone: %s'
+                                     % (name, section, retired[name]))
+        if name in ignored:
+            warnings.append('option %r in [%s] is ignored (%s)'
+                            % (name, section, ignored[name]))
+            continue
+        raise unknown_option(name, section, known)
+    return warnings
+
+
+def filter_section(local_conf: Mapping[str, str], default: str) -> str:
+    """``filter:NAME`` of the section a paste ``local_conf`` came from
+    (Swift's loader passes the name as ``__name__``)."""
+    return 'filter:%s' % (local_conf.get('__name__') or default)
+
+
+def section_names(conf_path: str, section: str) -> List[str]:
+    """The option names written in ``[section]`` of a Swift config file or
+    ``.conf.d`` directory, without those it inherits from ``[DEFAULT]``.
+
+    (Swift's ``readconf`` merges ``[DEFAULT]`` into every section, and
+    ``[DEFAULT]`` holds options meant for other sections too.)
+    """
+    parser = configparser.RawConfigParser(
+        default_section='\0no default section', strict=False)
+    parser.optionxform = str    # type: ignore[assignment,method-assign]
+    if os.path.isdir(conf_path):
+        from swift.common.utils.config import read_conf_dir
+        read_conf_dir(parser, conf_path)
+    else:
+        parser.read(conf_path)
+    if not parser.has_section(section):
+        return []
+    return parser.options(section)
+
 class Config:
     """Parsed option values as attributes, e.g. ``conf.max_bucket_listing``."""
 
@@ -162,11 +266,21 @@ class Config:
         return 'Config(%r)' % {o.name: getattr(self, o.name) for o in OPTIONS}
 
 
+def check_filter_names(local_conf: Mapping[str, str]) -> List[str]:
+    """Refuse unknown names in a ``[filter:swift3]`` paste ``local_conf``
+    (only the section's own options: ``[DEFAULT]`` values arrive in
+    ``global_conf``); returns warnings for the ignored s3api options."""
+    return check_names(local_conf, OPTIONS_BY_NAME,
+                       filter_section(local_conf, 'swift3'),
+                       ignored=IGNORED_OPTIONS)
+
+
 def load(conf: Mapping[str, str]) -> Config:
     """Parse a Paste ``local_conf`` merged over ``global_conf``.
 
-    Unknown options are kept in ``Config.raw`` (other filters' options share
-    the ``[DEFAULT]`` section) but never silently reinterpreted.
+    Names are not checked here (a merged conf carries ``[DEFAULT]`` values
+    meant for other sections; see :func:`check_filter_names`); unknown
+    names are kept in ``Config.raw`` but never silently reinterpreted.
     """
     values: Dict[str, Any] = {}
     for option in OPTIONS:

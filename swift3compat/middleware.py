@@ -191,8 +191,11 @@ def _host_id(request_id: str) -> str:
 
 def filter_factory(global_conf: Dict[str, str], **local_conf: str):
     raw = dict(global_conf, **local_conf)
+    ignored = config.check_filter_names(local_conf)
     conf = config.load(raw)
     logger = get_logger(raw, log_route=conf.log_name)
+    for warning in ignored:
+        logger.warning(warning)
     if conf.auth_pipeline_check:
         pipeline.enforce(raw, logger)
     if conf.website_domain and not conf.s3_acl:

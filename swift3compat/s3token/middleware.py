@@ -58,7 +58,7 @@ from swift.common.swob import Response, str_to_wsgi
 from swift.common.utils import cache_from_env, generate_trans_id, get_logger
 from swift.common.wsgi import ConfigFileError
 
-from swift3compat import errors
+from swift3compat import config, errors
 from swift3compat.s3token.secret_cache import CachedCredential, SecretCache
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -107,6 +107,16 @@ OPTS = [
 ]
 
 _MIN_SECRET_KEY_CHARS = 16
+
+# Options of swift3's and Swift's s3token that swift3compat does not read.
+RETIRED_OPTS = {
+    name: 'put the Keystone URL, with its version, in auth_uri (e.g. '
+          'auth_uri = https://keystone:5000/v3)'
+    for name in ('auth_host', 'auth_port', 'auth_protocol', 'auth_version')}
+IGNORED_OPTS = {
+    'region_name': "Swift's s3token option; s3token calls auth_uri and "
+                   'needs no region',
+}
 
 # Identity a client could claim; removed from every request no earlier
 # authtoken has vouched for (environ key prefixes, i.e. HTTP_ + header).
@@ -190,6 +200,29 @@ def _check_options(values: dict[str, Any]) -> None:
             '[filter:s3token] memcache_secret_key must be set (at least '
             f'{_MIN_SECRET_KEY_CHARS} characters, the same on every proxy) '
             'while secret_cache_duration or negative_cache_duration is > 0')
+
+
+def check_option_names(local_conf: Mapping[str, str],
+                       global_conf: Mapping[str, str]) -> list[str]:
+    """Refuse an unknown name in the section (``local_conf``): a typo such
+    as ``http_timout``.  The service-user names are those of the
+    keystoneauth1 plugin ``auth_type`` names (an unknown plugin is reported
+    by :func:`load_service_session`).  Returns warnings for options
+    accepted and ignored."""
+    auth_type = local_conf.get('auth_type') or \
+        global_conf.get('auth_type') or 'password'
+    try:
+        plugin = ksa_loading.get_plugin_loader(auth_type.strip())
+    except ksa_exc.NoMatchingPlugin:
+        return []
+    known = {opt.name for opt in OPTS} | \
+        {opt.dest for opt in plugin.get_options()}
+    try:
+        return config.check_names(
+            local_conf, known, config.filter_section(local_conf, 's3token'),
+            ignored=IGNORED_OPTS, retired=RETIRED_OPTS)
+    except config.ConfigError as err:
+        raise S3TokenConfigError(str(err)) from None
 
 
 def reseller_prefix(value: str) -> str:
@@ -541,8 +574,12 @@ def _purge(environ: dict, prefixes: tuple[str, ...],
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     """Paste entry point: ``use = egg:swift3compat#s3token``."""
+    warnings = check_option_names(local_conf, global_conf)
     conf = dict(global_conf, **local_conf)
 
     def s3token_filter(app: WSGIApp) -> S3Token:
-        return S3Token(app, conf)
+        s3token = S3Token(app, conf)
+        for warning in warnings:
+            s3token.logger.warning(warning)
+        return s3token
     return s3token_filter

@@ -96,6 +96,14 @@ OPTIONS: List[config.Option] = [
 ]
 
 
+def check_option_names(conf_path: str) -> None:
+    """Refuse an unknown name in the sweeper's own section of
+    ``conf_path`` (Swift's daemon options stay allowed)."""
+    config.check_names(config.section_names(conf_path, SECTION),
+                       {o.name for o in OPTIONS}, SECTION,
+                       allowed=config.DAEMON_NAMES)
+
+
 def load_options(conf: Mapping[str, str]) -> config.Config:
     """The sweeper's options from its section (``conf``), strictly."""
     values = {}
@@ -179,6 +187,7 @@ class Sweeper(Daemon):
                  client=None) -> None:
         super().__init__(conf)
         self.logger = logger or get_logger(conf, log_route=SECTION)
+        check_option_names(conf['__file__'])
         self.options = load_options(conf)
         s3_conf = readconf(conf['__file__'], 'filter:swift3')
         self.s3 = config.load(s3_conf)

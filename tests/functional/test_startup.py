@@ -36,3 +36,17 @@ def test_info_shows_capabilities(s3_proxy):
         info = json.load(resp)
     assert info['swift3compat']['max_upload_part_num'] == 10000
     assert info['swift3compat']['location'] == 'us-east-1'
+
+
+def test_misspelled_option_refuses_to_start(swift_cluster):
+    """A typo in an option name is not silently ignored: the proxy stops
+    and names the option it most likely meant."""
+    spec = ProxySpec(name='typo', preset='swift3compat',
+                     s3_options={'s3acl': 'true'})
+    with pytest.raises(ClusterError) as exc:
+        swift_cluster.add_proxy(spec)
+    # swift-proxy-server reports a filter that refuses to load as the
+    # exception's last line (after its traceback)
+    last = str(exc.value).strip().splitlines()[-1]
+    assert last.endswith(": unknown option 's3acl' in [filter:swift3]; "
+                         "did you mean 's3_acl'?"), last
