@@ -241,14 +241,25 @@ def check_pipeline(source: ConfSource, app_name: str = 'main',
     With ``apply_required_filters`` (the default, as ``swift-proxy-server``
     runs) the filters Swift's proxy inserts by itself are taken into account.
     """
+    return check_and_suggest(source, app_name, apply_required_filters)[0]
+
+
+def check_and_suggest(source: ConfSource, app_name: str = 'main',
+                      apply_required_filters: bool = True
+                      ) -> tuple[list[Problem], Suggestion | None]:
+    """:func:`check_pipeline` and :func:`suggest` of the same pipeline."""
     pipeline = read_pipeline(source, app_name)
     if apply_required_filters:
         pipeline = with_swift_required_filters(pipeline)
-    return check_filters(pipeline)
+    return check_filters(pipeline), suggest(pipeline)
 
 
 def check_filters(pipeline: Pipeline) -> list[Problem]:
-    """The pure check: every problem with ``pipeline``, errors first."""
+    """The pure check: every problem with ``pipeline``, errors first.
+
+    Each message says what is wrong and what to do about it in words;
+    :func:`suggest` gives the one ``pipeline =`` line that fixes them all.
+    """
     checker = _Checker(pipeline)
     problems = checker.identity()
     if checker.first(Role.SWIFT3) is not None:
@@ -257,29 +268,130 @@ def check_filters(pipeline: Pipeline) -> list[Problem]:
     return sorted(problems, key=lambda p: p.severity != Severity.ERROR)
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """The corrected pipeline: every filter the operator wrote (but a
+    second swift3 and other S3 layers), in an order the check accepts, plus
+    the filters the check asks for."""
+
+    pipeline: Pipeline          # as the operator writes it
+    new_sections: Sequence[str]  # ``[filter:slo] use = egg:swift#slo``, ...
+
+    @property
+    def line(self) -> str:
+        names = [f.name for f in self.pipeline.filters]
+        return 'pipeline = ' + ' '.join(names + [self.pipeline.app_name])
+
+    def __str__(self) -> str:
+        if not self.new_sections:
+            return self.line
+        return (f'{self.line} (with sections: '
+                f'{"; ".join(self.new_sections)})')
+
+
+def suggest(pipeline: Pipeline) -> Suggestion | None:
+    """The one pipeline that fixes every problem :func:`check_filters`
+    finds in ``pipeline`` (``None`` when nothing is to change).
+
+    ``pipeline`` is the one the check saw (with the filters Swift inserts);
+    the suggestion leaves those out unless the proxy would insert them in
+    a place that is still wrong, and it is itself accepted by the check.
+    """
+    if not check_filters(pipeline):
+        return None
+    fixed = _Checker(pipeline).corrected()
+    hidden = [f for f in fixed if not f.inserted]
+    if _errors(Pipeline(hidden, pipeline.app_factory, pipeline.app_name,
+                        pipeline.section)):
+        hidden = [_explicit(f) for f in fixed]
+    written = {f.name for f in pipeline.filters if not f.inserted}
+    new = []
+    for f in hidden:
+        if f.name not in written and f.entry_point_name:
+            section = _NEW_SECTIONS.get(f.entry_point_name)
+            if section is not None:
+                text = f'[filter:{f.name}] use = {section}'
+                if text not in new:
+                    new.append(text)
+    result = Pipeline(hidden, pipeline.app_factory, pipeline.app_name,
+                      pipeline.section)
+    if [f.name for f in hidden] == [f.name for f in pipeline.filters
+                                    if not f.inserted]:
+        return None     # nothing the order can fix (e.g. a config option)
+    return Suggestion(result, new)
+
+
+def _errors(pipeline: Pipeline) -> list[Problem]:
+    """The errors the check finds once the proxy inserts its filters."""
+    return [p for p in check_filters(with_swift_required_filters(pipeline))
+            if p.severity is Severity.ERROR]
+
+
 def enforce(conf: Mapping[str, str], logger: Any) -> None:
     """Start-up hook for the swift3 filter factory.
 
     ``conf`` is the filter's paste conf (it carries ``__file__``, the proxy
     config path). Warnings go to ``logger``; errors raise
-    :class:`PipelineError` listing every fix. Without ``__file__`` (a filter
-    built by hand, not by paste.deploy) there is nothing to check.
+    :class:`PipelineError` listing every problem and the one pipeline that
+    fixes them all. Without ``__file__`` (a filter built by hand, not by
+    paste.deploy) there is nothing to check.
     """
     conf_path = conf.get('__file__')
     if not conf_path:
         logger.debug('No __file__ in the swift3 conf: pipeline not checked')
         return
-    problems = check_pipeline(conf_path)
+    problems, suggestion = check_and_suggest(conf_path)
     for problem in problems:
         if problem.severity is Severity.WARNING:
             logger.warning('swift3 pipeline check: %s', problem.message)
     errors = [p.message for p in problems if p.severity is Severity.ERROR]
     if errors:
+        fix = f'\nfix them all with:\n  {suggestion}' if suggestion else ''
         raise PipelineError(
             f'swift3: invalid proxy pipeline in {conf_path}:\n' +
-            '\n'.join(f'  - {e}' for e in errors) +
+            '\n'.join(f'  - {e}' for e in errors) + fix +
             '\n(set auth_pipeline_check = false in [filter:swift3] to skip '
             'this check)')
+    if suggestion is not None:
+        logger.warning('swift3 pipeline check: suggested %s', suggestion)
+
+
+# Where added filters come from: the use = line of their new section.
+_NEW_SECTIONS: Mapping[str, str] = {
+    'swift3': 'egg:swift3compat#swift3',
+    's3token': 'egg:swift3compat#s3token',
+    'keystoneauth': 'egg:swift#keystoneauth',
+    'tempauth': 'egg:swift#tempauth',
+    'memcache': 'egg:swift#memcache',
+    'slo': 'egg:swift#slo',
+    'copy': 'egg:swift#copy',
+    'dlo': 'egg:swift#dlo',
+    'versioned_writes': 'egg:swift#versioned_writes',
+    'gatekeeper': 'egg:swift#gatekeeper',
+    'catch_errors': 'egg:swift#catch_errors',
+    'listing_formats': 'egg:swift#listing_formats',
+}
+# name in the pipeline and paste entry point of a filter the check adds
+_ADDED: Mapping[Role, tuple[str, str]] = {
+    Role.SWIFT3: ('swift3', 'swift3'),
+    Role.S3TOKEN: ('s3token', 's3token'),
+    Role.KEYSTONEAUTH: ('keystoneauth', 'keystoneauth'),
+    Role.TEMPAUTH: ('tempauth', 'tempauth'),
+    Role.CACHE: ('cache', 'memcache'),
+    Role.SLO: ('slo', 'slo'),
+    Role.COPY: ('copy', 'copy'),
+    Role.DLO: ('dlo', 'dlo'),
+    Role.VERSIONED_WRITES: ('versioned_writes', 'versioned_writes'),
+}
+_KEYSTONE_RANK = {Role.S3TOKEN: 0, Role.AUTHTOKEN: 1, Role.KEYSTONEAUTH: 2}
+_FEATURES = (Role.COPY, Role.SLO, Role.DLO, Role.VERSIONED_WRITES)
+
+
+def _added(role: Role) -> Filter:
+    name, entry_point = _ADDED[role]
+    module = next(m for m, r in _ROLE_BY_MODULE.items() if r is role)
+    return Filter(name=name, factory=f'{module}:filter_factory',
+                  entry_point_name=entry_point)
 
 
 class _Checker:
@@ -304,74 +416,48 @@ class _Checker:
             return f.name
         return f'{f.name} ({f.role.value})'
 
-    def suggest(self, names: Iterable[Filter]) -> str:
-        """``pipeline = ...`` as the operator should write it: the filters
-        Swift inserts by itself are left out unless they had to move."""
-        shown = [f.name for f in names if not f.inserted]
-        return 'pipeline = ' + ' '.join(shown + [self.pipeline.app_name])
-
-    def moved(self, index: int, to: int) -> str:
-        """The suggestion with the filter at ``index`` placed before the
-        filter now at ``to`` (``len(filters)`` for the end)."""
-        filters = list(self.filters)
-        moving = filters[index]
-        filters[to:to] = [_explicit(moving)]
-        del filters[index if index < to else index + 1]
-        return self.suggest(filters)
-
-    def added(self, name: str, to: int) -> str:
-        filters = list(self.filters)
-        filters.insert(to, Filter(name=name, factory=''))
-        return self.suggest(filters)
-
-    def after(self, *roles: Role) -> int:
-        """Position just after swift3 and the last present filter of
-        ``roles``."""
-        return 1 + max(i for i, f in enumerate(self.filters)
-                       if f.role in roles or f.role is Role.SWIFT3)
-
     def error(self, message: str) -> Problem:
         return Problem(Severity.ERROR, message)
 
     def warning(self, message: str) -> Problem:
         return Problem(Severity.WARNING, message)
 
+    def multipart(self) -> bool:
+        """Whether swift3 serves multipart uploads (the default, also for a
+        swift3 the check adds)."""
+        s3 = self.first(Role.SWIFT3)
+        return s3 is None or config_true_value(
+            self.filters[s3].conf.get('allow_multipart_uploads', 'true'))
+
     # -- rules -----------------------------------------------------------
 
     def identity(self) -> list[Problem]:
         s3 = [i for i, f in enumerate(self.filters) if f.role is Role.SWIFT3]
-        if not s3:
-            at = min([i for i, f in enumerate(self.filters)
-                      if f.role in _AUTH_ROLES], default=len(self.filters))
-            return [self.error(
-                f'swift3 (egg:swift3compat#swift3) is not in {self.section}; '
-                f'add it before the auth filters: {self.added("swift3", at)}')]
         problems = []
-        if len(s3) > 1:
+        if not s3:
+            problems.append(self.error(
+                f'swift3 (egg:swift3compat#swift3) is not in {self.section}; '
+                'add it before the auth filters'))
+        elif len(s3) > 1:
             problems.append(self.error(
                 f'swift3 appears {len(s3)} times in {self.section}; keep '
-                f'only the first: '
-                f'{self.suggest(self.filters[:s3[1]] + self.filters[s3[1] + 1:])}'))
-        for i, f in enumerate(self.filters):
+                'only the first'))
+        for f in self.filters:
             if f.role is Role.OTHER_S3:
                 problems.append(self.error(
                     f'{f.name} ({f.factory.partition(":")[0]}) is another S3 '
                     f'layer; swift3compat replaces it, remove it from '
-                    f'{self.section}: '
-                    f'{self.suggest(self.filters[:i] + self.filters[i + 1:])}'))
+                    f'{self.section}'))
         return problems
 
     def gatekeeper(self) -> list[Problem]:
         gk, s3 = self.first(Role.GATEKEEPER), self.first(Role.SWIFT3)
         if gk is None or gk < s3:
             return []
-        catch_errors = self.first(Role.CATCH_ERRORS)
-        to = catch_errors + 1 if catch_errors is not None and \
-            catch_errors < s3 else 0
         return [self.error(
             f'{self.label(gk)} must come before swift3 in {self.section}: '
             'after swift3 it strips the system metadata swift3 writes '
-            f'(multipart uploads, ACLs); move it: {self.moved(gk, to)}')]
+            '(multipart uploads, ACLs); move it before swift3')]
 
     def auth(self) -> list[Problem]:
         s3 = self.first(Role.SWIFT3)
@@ -381,7 +467,7 @@ class _Checker:
             problems += self._s3token_order(s3, token, keystone)
         problems += self._authtoken(s3, token) + self._auth_after_swift3(s3)
         if token is None and self.first(Role.TEMPAUTH) is None:
-            problems += self._no_s3_auth(s3, keystone)
+            problems += self._no_s3_auth(keystone)
         return problems
 
     def _s3token_order(self, s3: int, token: int,
@@ -392,15 +478,13 @@ class _Checker:
                 else 'keystoneauth'
             problems.append(self.error(
                 f'{self.label(token)} must come after swift3 and before '
-                f'{before} in {self.section}; move it: '
-                f'{self.moved(token, s3 + 1)}'))
+                f'{before} in {self.section}; move it there'))
         if keystone is None:
-            at = self.after(Role.S3TOKEN, Role.AUTHTOKEN)
             problems.append(self.error(
                 f'{self.label(token)} needs keystoneauth after it in '
                 f'{self.section} to authorize the Keystone identity it '
                 'establishes; add [filter:keystoneauth] use = '
-                f'egg:swift#keystoneauth: {self.added("keystoneauth", at)}'))
+                'egg:swift#keystoneauth after it'))
         return problems
 
     def _authtoken(self, s3: int, token: int | None) -> list[Problem]:
@@ -412,16 +496,16 @@ class _Checker:
         """
         authtoken = self.first(Role.AUTHTOKEN)
         s3_auth = token if token is not None else s3
-        if authtoken is None or authtoken > s3_auth or config_true_value(
-                self.filters[authtoken].conf.get('delay_auth_decision')):
+        if authtoken is None or authtoken > s3_auth or \
+                _delays(self.filters[authtoken]):
             return []
         name = self.filters[authtoken].name
         return [self.error(
             f'{self.label(authtoken)} comes before '
             f'{self.label(s3_auth)} in {self.section} and rejects S3 '
             'requests, which carry no X-Auth-Token; move it after '
-            f'{self.label(s3_auth)}: {self.moved(authtoken, s3_auth + 1)} '
-            f'(or set delay_auth_decision = true in [filter:{name}])')]
+            f'{self.label(s3_auth)} (or set delay_auth_decision = true in '
+            f'[filter:{name}])')]
 
     def _auth_after_swift3(self, s3: int) -> list[Problem]:
         """keystoneauth and tempauth must follow swift3."""
@@ -430,26 +514,22 @@ class _Checker:
             at = self.first(role)
             if at is None or at > s3:
                 continue
-            to = self.after(Role.S3TOKEN, Role.AUTHTOKEN) \
-                if role is Role.KEYSTONEAUTH else self.after(Role.S3TOKEN)
             problems.append(self.error(
                 f'{self.label(at)} must come after swift3 in {self.section}: '
                 'swift3 turns the S3 signature into the auth details it '
-                f'checks; move it: {self.moved(at, to)}'))
+                'checks; move it after swift3'))
         return problems
 
-    def _no_s3_auth(self, s3: int, keystone: int | None) -> list[Problem]:
+    def _no_s3_auth(self, keystone: int | None) -> list[Problem]:
         if keystone is not None:
             return [self.error(
                 f'{self.label(keystone)} cannot check S3 signatures: add '
                 '[filter:s3token] use = egg:swift3compat#s3token between '
-                f'swift3 and it in {self.section}: '
-                f'{self.added("s3token", s3 + 1)}')]
+                f'swift3 and it in {self.section}')]
         return [self.error(
             f'no auth filter follows swift3 in {self.section}: S3 requests '
             'would not be authenticated; add tempauth, or s3token, authtoken '
-            f'and keystoneauth, after swift3: '
-            f'{self.added("tempauth", s3 + 1)} {_DISABLE_HINT}')]
+            f'and keystoneauth, after swift3 {_DISABLE_HINT}')]
 
     def features(self) -> list[Problem]:
         s3 = self.first(Role.SWIFT3)
@@ -465,18 +545,21 @@ class _Checker:
                     and self._auth_before(s3):
                 continue  # it follows that auth filter: moving it fixes both
             if at is None:
-                problems.append(self.warning(
+                missing = Severity.ERROR if role is Role.SLO and \
+                    self.multipart() else Severity.WARNING
+                hint = ' (or set allow_multipart_uploads = false in ' \
+                    '[filter:swift3])' if role is Role.SLO else ''
+                problems.append(Problem(
+                    missing,
                     f'{role.value} is not in {self.section}: {needed_for} '
                     f'will not work; add [filter:{role.value}] use = '
-                    f'egg:swift#{role.value} after the auth filters: '
-                    f'{self.added(role.value, self.after(*_AUTH_ROLES))}'))
+                    f'egg:swift#{role.value} after the auth filters{hint}'))
             elif at < s3:
                 problems.append(Problem(
                     severity,
                     f'{self.label(at)} must come after swift3 in '
                     f'{self.section}, or swift3\'s subrequests bypass it and '
-                    f'{needed_for} break; move it after the auth filters: '
-                    f'{self.moved(at, self.after(*_AUTH_ROLES))}'))
+                    f'{needed_for} break; move it after the auth filters'))
         return problems + self._object_versioning()
 
     def _auth_before(self, s3: int) -> bool:
@@ -506,15 +589,116 @@ class _Checker:
                 f'cache (egg:swift#memcache) is not in {self.section}, and '
                 f'{" and ".join(users)} keep tokens and secrets in memcache '
                 '(tempauth fails every request without it); add it before '
-                f'swift3: {self.added("cache", s3)}')]
-        if cache is None:
-            return []
-        if cache > s3:
-            return [self.warning(
-                f'{self.label(cache)} should come before swift3 in '
-                f'{self.section} so that the auth filters can use it; move '
-                f'it: {self.moved(cache, s3)}')]
+                'swift3')]
+        if cache is not None and cache > s3:
+            return [self.error(
+                f'{self.label(cache)} must come before swift3 in '
+                f'{self.section}: swift3 and the auth filters after it find '
+                'memcache through it (bucket info, tokens, secrets); move it '
+                'before swift3')]
         return []
+
+    # -- the one fix -----------------------------------------------------
+
+    def corrected(self) -> list[Filter]:
+        """Every filter in an order the rules accept, with what they ask
+        for added: the fixes of all the rules at once, moving as little as
+        the rules allow (filters the rules say nothing about keep their
+        place relative to their neighbours)."""
+        fs: list[Filter] = []
+        for f in self.filters:
+            if f.role is Role.OTHER_S3:
+                continue
+            if f.role is Role.SWIFT3 and any(g.role is Role.SWIFT3
+                                             for g in fs):
+                continue
+            fs.append(f)
+        if not any(f.role is Role.SWIFT3 for f in fs):
+            fs.insert(self._swift3_place(fs), _added(Role.SWIFT3))
+        s3 = next(i for i, f in enumerate(fs) if f.role is Role.SWIFT3)
+
+        before = [f for f in fs[:s3] if not _must_follow(f)]
+        after = [f for f in fs[s3 + 1:] if not _must_precede(f)]
+        for f in fs[s3 + 1:]:
+            if not _must_precede(f):
+                continue
+            if f.role is Role.GATEKEEPER:
+                before.insert(next((i + 1 for i, g in enumerate(before)
+                                    if g.role is Role.CATCH_ERRORS), 0), f)
+            else:
+                before.append(f)
+        moved = [f for f in fs[:s3] if _must_follow(f)]
+        after = [f for f in moved if f.role not in _FEATURES] + after
+
+        roles = {f.role for f in before + after}
+        if Role.KEYSTONEAUTH in roles and Role.S3TOKEN not in roles and \
+                Role.TEMPAUTH not in roles:
+            after.insert(0, _added(Role.S3TOKEN))
+        elif not roles & {Role.S3TOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH}:
+            after.insert(0, _added(Role.TEMPAUTH))
+        if any(f.role is Role.S3TOKEN for f in after) and \
+                Role.KEYSTONEAUTH not in roles:
+            after.insert(_after_last(after, _KEYSTONE_RANK),
+                         _added(Role.KEYSTONEAUTH))
+        _sort_keystone_family(after)
+
+        features = [f for f in moved if f.role in _FEATURES]
+        roles = {f.role for f in before + after + features}
+        for role in _FEATURES:
+            if role not in roles and (role is not Role.SLO or
+                                      self.multipart()):
+                features.append(_added(role))
+        at = _after_last(after, (Role.S3TOKEN, Role.AUTHTOKEN,
+                                 Role.KEYSTONEAUTH, Role.TEMPAUTH))
+        after[at:at] = features
+
+        if Role.CACHE not in roles and roles & {Role.TEMPAUTH, Role.S3TOKEN}:
+            before.append(_added(Role.CACHE))
+        return before + [fs[s3]] + after
+
+    def _swift3_place(self, fs: list[Filter]) -> int:
+        """Where swift3 goes when it is missing: where another S3 layer
+        was, else before the auth and feature filters."""
+        for i, f in enumerate(self.filters):
+            if f.role is Role.OTHER_S3:
+                return sum(1 for g in self.filters[:i]
+                           if g.role is not Role.OTHER_S3)
+        return min([i for i, f in enumerate(fs) if _must_follow(f)],
+                   default=len(fs))
+
+
+def _delays(f: Filter) -> bool:
+    return config_true_value(f.conf.get('delay_auth_decision'))
+
+
+def _must_follow(f: Filter) -> bool:
+    """Filters the rules want after swift3."""
+    if f.role is Role.AUTHTOKEN:
+        return not _delays(f)
+    return f.role in (Role.S3TOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH) + \
+        _FEATURES
+
+
+def _must_precede(f: Filter) -> bool:
+    return f.role in (Role.GATEKEEPER, Role.CACHE)
+
+
+def _after_last(filters: Sequence[Filter], roles: Iterable[Role]) -> int:
+    roles = set(roles)
+    return 1 + max((i for i, f in enumerate(filters) if f.role in roles),
+                   default=-1)
+
+
+def _sort_keystone_family(filters: list[Filter]) -> None:
+    """s3token, then authtoken (unless it lets S3 requests by with
+    delay_auth_decision), then keystoneauth, on the places they hold."""
+    places = [i for i, f in enumerate(filters)
+              if f.role in _KEYSTONE_RANK and not (
+                  f.role is Role.AUTHTOKEN and _delays(f))]
+    ordered = sorted((filters[i] for i in places),
+                     key=lambda f: _KEYSTONE_RANK[f.role])
+    for i, f in zip(places, ordered):
+        filters[i] = f
 
 
 def _explicit(f: Filter) -> Filter:
@@ -529,12 +713,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(main.__doc__)
         return 2
     try:
-        problems = check_pipeline(args[0], *args[1:2])
+        problems, suggestion = check_and_suggest(args[0], *args[1:2])
     except (OSError, LookupError, ValueError) as exc:
         print(f'cannot check {args[0]}: {exc}', file=sys.stderr)
         return 2
     for problem in problems:
         print(problem)
+    if suggestion is not None:
+        print(f'fix: {suggestion}')
     if not problems:
         print('pipeline OK')
     return 1 if any(p.severity is Severity.ERROR for p in problems) else 0

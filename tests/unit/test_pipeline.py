@@ -20,6 +20,7 @@ from swift3compat.pipeline import (
     enforce,
     main,
     read_pipeline,
+    suggest,
     with_swift_required_filters,
 )
 
@@ -88,9 +89,14 @@ def warnings(line: str, confs: dict | None = None) -> list[str]:
             if p.severity is Severity.WARNING]
 
 
-def suggestion(message: str) -> str:
-    """The ``pipeline = ...`` a message proposes."""
-    return message[message.index('pipeline = '):].split(' (')[0]
+def fix_of(p: Pipeline) -> str | None:
+    """The one corrected pipeline the check proposes, as text."""
+    found = suggest(p)
+    return None if found is None else str(found)
+
+
+def fix(line: str, confs: dict | None = None) -> str | None:
+    return fix_of(pipeline(line, confs))
 
 
 # -- pipelines that are right ----------------------------------------------
@@ -147,10 +153,18 @@ def test_the_sample_config_pipelines_are_clean():
 def test_s3token_before_swift3_names_the_fix():
     line = SEED.replace('swift3 s3token', 's3token swift3')
     [message] = errors(line)
-    assert message.startswith(
+    assert message == (
         's3token must come after swift3 and before keystone (keystoneauth) '
-        'in [pipeline:main]; move it: ')
-    assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
+        'in [pipeline:main]; move it there')
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server'
+
+
+def test_s3token_before_swift3_and_keystone_right_after():
+    """The issue's example: never ``... s3token swift3 keystoneauth``."""
+    line = SEED.replace('swift3 s3token authtoken keystone',
+                        's3token swift3 keystone')
+    assert fix(line) == 'pipeline = ' + SEED.replace(' authtoken', '') + \
+        ' proxy-server'
 
 
 def test_keystoneauth_between_swift3_and_s3token():
@@ -158,20 +172,17 @@ def test_keystoneauth_between_swift3_and_s3token():
     [message] = errors(line)
     assert message.startswith('s3token must come after swift3 and before '
                               'keystone (keystoneauth)')
-    assert suggestion(message) == 'pipeline = ' + SEED.replace(
-        's3token authtoken keystone', 's3token keystone authtoken') + \
-        ' proxy-server'
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server'
 
 
 def test_authtoken_between_swift3_and_s3token():
     line = SEED.replace('s3token authtoken', 'authtoken s3token')
     [message] = errors(line)
-    assert message.startswith(
+    assert message == (
         'authtoken comes before s3token in [pipeline:main] and rejects S3 '
-        'requests, which carry no X-Auth-Token; move it after s3token: ')
-    assert message.endswith(
+        'requests, which carry no X-Auth-Token; move it after s3token '
         '(or set delay_auth_decision = true in [filter:authtoken])')
-    assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server'
 
 
 def test_authtoken_before_swift3():
@@ -179,7 +190,7 @@ def test_authtoken_before_swift3():
                         'cache authtoken swift3 s3token')
     [message] = errors(line)
     assert message.startswith('authtoken comes before s3token')
-    assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server'
 
 
 def test_authtoken_before_swift3_with_delay_auth_decision_is_accepted():
@@ -196,7 +207,7 @@ def test_authtoken_before_swift3_with_tempauth():
     line = TEMPAUTH.replace('cache swift3', 'cache authtoken swift3')
     [message] = errors(line)
     assert message.startswith('authtoken comes before swift3')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH.replace(
+    assert fix(line) == 'pipeline = ' + TEMPAUTH.replace(
         'swift3', 'swift3 authtoken') + ' proxy-server'
 
 
@@ -205,37 +216,42 @@ def test_keystoneauth_before_swift3_is_named_once():
                         'cache keystone swift3 s3token authtoken')
     [message] = errors(line)
     assert message.startswith('keystone (keystoneauth) must come after swift3')
-    assert suggestion(message) == 'pipeline = ' + SEED + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server'
 
 
 def test_tempauth_before_swift3():
     line = TEMPAUTH.replace('swift3 tempauth', 'tempauth swift3')
     [message] = errors(line)
     assert message.startswith('tempauth must come after swift3')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
 
 
 def test_s3token_without_keystoneauth():
-    [message] = errors(SEED.replace(' keystone', ''))
+    line = SEED.replace(' keystone', '')
+    [message] = errors(line)
     assert message.startswith('s3token needs keystoneauth after it')
-    assert suggestion(message) == 'pipeline = ' + SEED.replace(
-        'keystone', 'keystoneauth') + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + SEED.replace(
+        'keystone', 'keystoneauth') + ' proxy-server (with sections: ' \
+        '[filter:keystoneauth] use = egg:swift#keystoneauth)'
 
 
 def test_keystoneauth_without_s3token():
-    messages = errors(SEED.replace(' s3token', ''))
-    assert messages == [
+    line = SEED.replace(' s3token', '')
+    assert errors(line) == [
         'keystone (keystoneauth) cannot check S3 signatures: add '
         '[filter:s3token] use = egg:swift3compat#s3token between swift3 and '
-        'it in [pipeline:main]: pipeline = ' + SEED + ' proxy-server']
+        'it in [pipeline:main]']
+    assert fix(line) == 'pipeline = ' + SEED + ' proxy-server (with ' \
+        'sections: [filter:s3token] use = egg:swift3compat#s3token)'
 
 
 def test_no_auth_after_swift3():
-    [message] = errors(TEMPAUTH.replace(' tempauth', ''))
+    line = TEMPAUTH.replace(' tempauth', '')
+    [message] = errors(line)
     assert message.startswith('no auth filter follows swift3 in '
                               '[pipeline:main]')
     assert 'auth_pipeline_check = false' in message
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line).startswith('pipeline = ' + TEMPAUTH + ' proxy-server')
 
 
 def test_tempauth_and_keystone_side_by_side_are_accepted():
@@ -250,7 +266,7 @@ def test_gatekeeper_after_swift3():
     [message] = errors(line)
     assert message.startswith('gatekeeper must come before swift3')
     assert 'system metadata' in message
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
 
 
 def test_slo_before_swift3_is_an_error():
@@ -259,15 +275,28 @@ def test_slo_before_swift3_is_an_error():
     [message] = errors(line)
     assert message.startswith('slo must come after swift3')
     assert 'multipart uploads' in message
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH.replace(
+    assert fix(line) == 'pipeline = ' + TEMPAUTH.replace(
         'tempauth copy slo', 'tempauth slo copy') + ' proxy-server'
 
 
-def test_missing_slo_is_a_warning():
-    assert errors(TEMPAUTH.replace(' slo', '')) == []
-    [message] = warnings(TEMPAUTH.replace(' slo', ''))
-    assert message.startswith('slo is not in [pipeline:main]: multipart '
-                              'uploads will not work')
+def test_missing_slo_is_an_error_with_multipart_uploads():
+    line = TEMPAUTH.replace(' slo', '')
+    [message] = errors(line)
+    assert message == (
+        'slo is not in [pipeline:main]: multipart uploads will not work; add '
+        '[filter:slo] use = egg:swift#slo after the auth filters (or set '
+        'allow_multipart_uploads = false in [filter:swift3])')
+    assert fix(line) == 'pipeline = ' + TEMPAUTH.replace(
+        'copy slo', 'slo copy') + ' proxy-server (with ' \
+        'sections: [filter:slo] use = egg:swift#slo)'
+
+
+def test_missing_slo_without_multipart_uploads_is_a_warning():
+    confs = {**_VERSIONING, 'swift3': {'allow_multipart_uploads': 'false'}}
+    line = TEMPAUTH.replace(' slo', '')
+    assert errors(line, confs) == []
+    [message] = warnings(line, confs)
+    assert message.startswith('slo is not in [pipeline:main]')
 
 
 def test_dlo_before_swift3_is_only_a_warning():
@@ -283,6 +312,7 @@ def test_versioning_needs_allow_object_versioning():
     assert message.startswith('bucket versioning is unavailable: set '
                               'allow_object_versioning = true in '
                               '[filter:versioned_writes]')
+    assert fix(TEMPAUTH, confs={}) is None   # no order fixes a config option
     [message] = warnings(TEMPAUTH.replace(' symlink', ''), confs={})
     assert message.endswith('[filter:versioned_writes], and add symlink '
                             '(egg:swift#symlink) to [pipeline:main]')
@@ -291,47 +321,78 @@ def test_versioning_needs_allow_object_versioning():
 
 
 def test_missing_cache_with_tempauth():
-    [message] = warnings(TEMPAUTH.replace(' cache', ''))
+    line = TEMPAUTH.replace(' cache', '')
+    [message] = warnings(line)
     assert message.startswith('cache (egg:swift#memcache) is not in '
                               '[pipeline:main], and tempauth keep')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server (with ' \
+        'sections: [filter:cache] use = egg:swift#memcache)'
 
 
-def test_cache_after_swift3():
+def test_cache_after_swift3_is_an_error():
     line = TEMPAUTH.replace(' cache', '').replace('swift3', 'swift3 cache')
-    [message] = warnings(line)
-    assert message.startswith('cache should come before swift3')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    [message] = errors(line)
+    assert message.startswith('cache must come before swift3')
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+
+
+def test_every_problem_is_fixed_by_the_one_suggestion():
+    """Four errors, one pipeline fixing all of them."""
+    line = ('catch_errors healthcheck proxy-logging slo tempauth swift3 '
+            'gatekeeper cache copy dlo versioned_writes symlink proxy-logging')
+    assert len(errors(line)) == 4
+    assert fix(line) == 'pipeline = ' + TEMPAUTH.replace(
+        'tempauth copy slo', 'tempauth slo copy') + ' proxy-server'
 
 
 # -- identity ----------------------------------------------------------------
 
 def test_missing_swift3():
-    [problem] = check(TEMPAUTH.replace(' swift3', ''))
+    line = TEMPAUTH.replace(' swift3', '')
+    [problem] = check(line)
     assert problem.severity is Severity.ERROR
-    assert suggestion(problem.message) == 'pipeline = ' + TEMPAUTH + \
-        ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server (with ' \
+        'sections: [filter:swift3] use = egg:swift3compat#swift3)'
+
+
+def test_s3api_instead_of_swift3_is_replaced_in_place():
+    line = TEMPAUTH.replace('swift3', 's3api')
+    assert len(errors(line)) == 2
+    assert fix(line).startswith('pipeline = ' + TEMPAUTH + ' proxy-server')
 
 
 def test_swift3_twice():
-    [message] = errors(TEMPAUTH.replace('tempauth', 'tempauth swift3'))
+    line = TEMPAUTH.replace('tempauth', 'tempauth swift3')
+    [message] = errors(line)
     assert message.startswith('swift3 appears 2 times')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
 
 
 def test_s3api_beside_swift3():
-    [message] = errors(TEMPAUTH.replace('swift3', 'swift3 s3api'))
+    line = TEMPAUTH.replace('swift3', 'swift3 s3api')
+    [message] = errors(line)
     assert message.startswith('s3api (swift.common.middleware.s3api.s3api) '
                               'is another S3 layer')
-    assert suggestion(message) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
+    assert fix(line) == 'pipeline = ' + TEMPAUTH + ' proxy-server'
 
 
 def test_errors_come_before_warnings():
-    line = TEMPAUTH.replace(' slo', '').replace('swift3 tempauth',
+    line = TEMPAUTH.replace(' dlo', '').replace('swift3 tempauth',
                                                 'tempauth swift3')
     severities = [p.severity for p in check(line)]
     assert severities == [Severity.ERROR, Severity.WARNING]
     assert str(check(line)[0]).startswith('error: tempauth must come')
+
+
+def test_inserted_filters_stay_unwritten_when_moving_auth_fixes_them():
+    """keystoneauth before swift3: Swift inserts copy, dlo and
+    versioned_writes after it; once it moves, so do they."""
+    line = ('catch_errors proxy-logging cache keystone swift3 s3token slo '
+            'symlink proxy-logging')
+    seen = with_swift_required_filters(pipeline(line))
+    assert fix_of(seen) == ('pipeline = catch_errors proxy-logging cache '
+                            'swift3 s3token keystone slo symlink '
+                            'proxy-logging proxy-server')
 
 
 # -- Swift's own pipeline changes -------------------------------------------
@@ -469,23 +530,27 @@ def test_enforce_refuses_a_misordered_pipeline(tmp_path, caplog):
     text = str(raised.value)
     assert text.startswith(f'swift3: invalid proxy pipeline in {conf}:\n'
                            '  - s3token must come after swift3')
-    assert 'pipeline = catch_errors gatekeeper cache swift3 s3token ' \
-           'keystone slo proxy-server' in text
+    assert '\nfix them all with:\n  pipeline = catch_errors gatekeeper ' \
+           'cache swift3 s3token keystone slo proxy-server\n' in text
     assert text.endswith('(set auth_pipeline_check = false in '
                          '[filter:swift3] to skip this check)')
 
 
 def test_enforce_logs_warnings_and_starts(tmp_path, caplog):
     conf = _write(tmp_path / 'proxy-server.conf',
-                  'catch_errors gatekeeper cache swift3 tempauth '
-                  'versioned_writes symlink')
+                  'catch_errors gatekeeper cache dlo swift3 tempauth slo '
+                  'versioned_writes symlink', '[filter:dlo]\n'
+                  'use = egg:swift#dlo\n')
     with caplog.at_level(logging.WARNING, logger='swift3'):
         enforce({'__file__': str(conf)}, logging.getLogger('swift3'))
     assert [r.getMessage() for r in caplog.records] == [
-        ('swift3 pipeline check: slo is not in [pipeline:main]: multipart '
-        'uploads will not work; add [filter:slo] use = egg:swift#slo after '
-        'the auth filters: pipeline = catch_errors gatekeeper cache swift3 '
-        'tempauth slo versioned_writes symlink proxy-server')]
+        ("swift3 pipeline check: dlo must come after swift3 in "
+         "[pipeline:main], or swift3's subrequests bypass it and GETs of DLO "
+         "manifests written with the Swift API break; move it after the auth "
+         "filters"),
+        ('swift3 pipeline check: suggested pipeline = catch_errors '
+         'gatekeeper cache swift3 tempauth dlo slo versioned_writes symlink '
+         'proxy-server')]
 
 
 def test_enforce_without_a_conf_file_checks_nothing(caplog):
