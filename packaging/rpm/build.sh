@@ -4,7 +4,8 @@
 #
 #   packaging/rpm/build.sh [TOPDIR]        (default: build/rpm; `make rpm`)
 #
-# Prints the path of the binary RPM on its last line. Works on RPM-based
+# Prints the paths of the source RPM, the binary RPM and the -dev binary RPM
+# on its last three lines. Works on RPM-based
 # hosts and on Debian (apt-get install rpm), where the spec's fallback Python
 # macros are used and build dependencies are not checked (no RPM database).
 # PYTHON names the interpreter that builds the sdist and the package
@@ -52,3 +53,4 @@ rpmbuild -ba "${defines[@]}" "${nodeps[@]}" "$spec" >"$topdir/rpmbuild.log" 2>&1
 }
 ls "$topdir"/SRPMS/*.src.rpm
 ls "$topdir"/RPMS/noarch/python3-swift3compat-"$version"-*.noarch.rpm
+ls "$topdir"/RPMS/noarch/python3-swift3compat-dev-"$version"-*.noarch.rpm

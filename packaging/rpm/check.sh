@@ -1,15 +1,22 @@
 #!/bin/bash
-# Check a built python3-swift3compat RPM:
+# Check a built python3-swift3compat RPM (and its -dev subpackage):
 #  1. its file list (rpm -qlp): the package, the egg-info with entry_points.txt
 #     naming the swift3 and s3token filters, the sample config under
-#     /usr/share/swift3compat and as %doc, the LICENSE as %license;
-#  2. its header: noarch, Requires: openstack-swift-proxy;
+#     /usr/share/swift3compat and as %doc, the LICENSE as %license, the
+#     swift3compat-lifecycle script and its systemd service and timer, and
+#     none of the developer tools (swift3compat_dev, swift3compat-saio);
+#  2. its header: noarch, Requires: openstack-swift-proxy, and no Requires
+#     outside the allowed set: /usr/bin/python3, /bin/sh (scriptlets),
+#     python3-*, openstack-swift-proxy, rpmlib(...) -- never the build
+#     host's interpreter, python(abi) or python3.Xdist(...);
 #  3. its payload, extracted with rpm2cpio | cpio into a scratch root: the
-#     package imports from there, and paste.deploy resolves
-#     egg:swift3compat#swift3 and egg:swift3compat#s3token to the factories
-#     in the extracted tree.
+#     scripts' shebang is #!/usr/bin/python3, the package imports from there,
+#     and paste.deploy resolves egg:swift3compat#swift3 and
+#     egg:swift3compat#s3token to the factories in the extracted tree;
+#  4. the -dev RPM (next to it, or the second argument): swift3compat_dev and
+#     swift3compat-saio, Requires in the allowed set plus memcached.
 #
-#   packaging/rpm/check.sh [RPM]     (default: the one `make rpm` built)
+#   packaging/rpm/check.sh [RPM [DEV_RPM]]  (default: the ones `make rpm` built)
 #
 # Prints one "ok:" or "FAIL:" line per check; exits 1 if any check failed.
 # PYTHON names the interpreter for the import checks (default: python3).
@@ -22,6 +29,7 @@ if [ -z "$rpm_file" ] || [ ! -f "$rpm_file" ]; then
     exit 2
 fi
 rpm_file=$(cd "$(dirname "$rpm_file")" && pwd)/$(basename "$rpm_file")
+dev_file=${2:-$(dirname "$rpm_file")/$(basename "$rpm_file" | sed 's/^python3-swift3compat-/python3-swift3compat-dev-/')}
 python=${PYTHON:-python3}
 failures=0
 ok() { echo "ok: $*"; }
@@ -37,6 +45,27 @@ has_file "^$sitelib/swift3compat/pipeline\.py$" 'module swift3compat.pipeline'
 has_file "^$sitelib/swift3compat-[^/]+\.egg-info/PKG-INFO$" 'egg-info PKG-INFO'
 has_file "^$sitelib/swift3compat-[^/]+\.egg-info/entry_points\.txt$" 'egg-info entry_points.txt'
 has_file '^/usr/share/swift3compat/proxy-server\.conf-sample$' 'sample config in /usr/share/swift3compat'
+has_file '^/usr/bin/swift3compat-lifecycle$' 'script swift3compat-lifecycle'
+has_file '^/usr/lib/systemd/system/swift3compat-lifecycle\.service$' 'systemd unit swift3compat-lifecycle.service'
+has_file '^/usr/lib/systemd/system/swift3compat-lifecycle\.timer$' 'systemd unit swift3compat-lifecycle.timer'
+if grep -qE "^$sitelib/swift3compat_dev(/|$)|^/usr/bin/swift3compat-saio$" <<<"$files"; then
+    fail 'developer tools (swift3compat_dev, swift3compat-saio) in the main package'
+else
+    ok 'no developer tools in the main package'
+fi
+
+# Requires: only what an EL9 host resolves (no build-host path, no python(abi))
+allowed='^(/usr/bin/python3|/bin/sh|python3-[A-Za-z0-9._+-]+( [<>=]+ [^ ]+)?|openstack-swift-proxy|rpmlib\(.*\)( <= .*)?)$'
+check_requires() {  # check_requires RPM WHAT EXTRA_ALLOWED_REGEX
+    local bad
+    bad=$(rpm -qp --requires "$1" | grep -vE "$allowed" | grep -vE "${3:-^$}" || true)
+    if [ -z "$bad" ]; then
+        ok "$2 Requires are all in the allowed set"
+    else
+        fail "$2 Requires outside the allowed set: $(tr '\n' ' ' <<<"$bad")"
+    fi
+}
+check_requires "$rpm_file" 'main package'
 
 if rpm -qp --docfiles "$rpm_file" | grep -qE '/proxy-server\.conf-sample$'; then
     ok 'sample config is %doc'
@@ -59,6 +88,15 @@ fi
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/swift3compat-rpm.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 (cd "$scratch" && rpm2cpio "$rpm_file" | cpio -idm --quiet) || fail 'rpm2cpio | cpio'
+for script in "$scratch"/usr/bin/*; do
+    [ -f "$script" ] || continue
+    shebang=$(head -n 1 "$script")
+    if [ "$shebang" = '#!/usr/bin/python3' ]; then
+        ok "shebang of ${script#"$scratch"} is #!/usr/bin/python3"
+    else
+        fail "shebang of ${script#"$scratch"} is $shebang"
+    fi
+done
 entry_points=$(ls "$scratch"/usr/lib/python3*/site-packages/swift3compat-*.egg-info/entry_points.txt 2>/dev/null | head -n 1)
 for ep in 'swift3 = swift3compat.middleware:filter_factory' \
           's3token = swift3compat.s3token:filter_factory'; do
@@ -113,6 +151,34 @@ for name in ('swift3', 's3token'):
 sys.exit(1 if failures else 0)
 PY
 ) || failures=$((failures + 1))
+
+# the -dev subpackage
+if [ -f "$dev_file" ]; then
+    dev_files=$(rpm -qlp "$dev_file")
+    for pattern in "^$sitelib/swift3compat_dev/__init__\.py$" \
+                   "^$sitelib/swift3compat_dev/saio\.py$" \
+                   '^/usr/bin/swift3compat-saio$'; do
+        if grep -qE "$pattern" <<<"$dev_files"; then
+            ok "dev package has $pattern"
+        else
+            fail "dev package lacks $pattern"
+        fi
+    done
+    if grep -qE "^$sitelib/swift3compat/" <<<"$dev_files"; then
+        fail 'dev package holds swift3compat itself'
+    else
+        ok 'dev package holds only the developer tools'
+    fi
+    version_release=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$rpm_file")
+    if rpm -qp --requires "$dev_file" | grep -qxF "python3-swift3compat = $version_release"; then
+        ok "dev package Requires: python3-swift3compat = $version_release"
+    else
+        fail "dev package does not require python3-swift3compat = $version_release"
+    fi
+    check_requires "$dev_file" 'dev package' '^memcached$'
+else
+    fail "no dev package $dev_file"
+fi
 
 if [ "$failures" -gt 0 ]; then
     echo "check.sh: $rpm_file: $failures check(s) failed"
