@@ -22,7 +22,11 @@ credentials of two users in two projects (``alice``, ``bob``), as
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
+import json
 import os
+import shutil
 from dataclasses import dataclass
 import signal
 import sys
@@ -34,7 +38,7 @@ import swift
 
 from swift3compat_dev.cluster import (TEMPAUTH_USERS, Cluster, ClusterError, ProxySpec,
                                       wildcard_localhost_resolves)
-from swift3compat_dev.servers import log_tail
+from swift3compat_dev.servers import ensure_port_free, log_tail
 
 S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
 DEFAULT_DATA_DIR = os.path.join('~', '.swift3compat-saio')
@@ -63,20 +67,49 @@ class _Stop(Exception):
     """Raised by the SIGINT/SIGTERM handler to unwind into the cleanup."""
 
 
+class UsageError(Exception):
+    """Bad input: printed as one line that names the fix, no traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (not usage + error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f'{self.prog}: {message} (see {self.prog} --help)\n')
+
+
+def _number(low: int, high: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'{text!r} is not a number') from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f'{value} is not {what}: pick one from {low} to {high}')
+        return value
+    parse.__name__ = what
+    return parse
+
+
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog='swift3compat-saio',
         description='Run Swift with the swift3 S3 filter on this machine.')
     parser.add_argument('--host', default='127.0.0.1',
                         help='address the proxy listens on (default: %(default)s)')
-    parser.add_argument('--port', type=int, default=8080,
+    parser.add_argument('--port', type=_number(1, 65535, 'a port'), default=8080,
                         help='port the proxy listens on (default: %(default)s)')
     parser.add_argument('--data-dir', default=DEFAULT_DATA_DIR,
                         help='configuration, rings, objects and logs '
                              '(default: %(default)s)')
-    parser.add_argument('--workers', type=int, default=1,
+    parser.add_argument('--workers', type=_number(0, 64, 'a worker count'),
+                        default=1,
                         help='worker processes per server (default: %(default)s)')
-    parser.add_argument('--backend-port', type=int, default=6200,
+    parser.add_argument('--backend-port',
+                        type=_number(1, 65533, 'a port for three servers'),
+                        default=6200,
                         help='first of the three ports of the object, container and '
                              'account servers (default: %(default)s)')
     parser.add_argument('--keystone', action='store_true',
@@ -166,14 +199,120 @@ def start_keystone(data_dir: str, spec: ProxySpec):
     return keystone, spec, Credentials(alice.ec2.access, alice.ec2.secret, others)
 
 
+# -- checks before anything starts ------------------------------------------
+
+def prepare_data_dir(path: str) -> bool:
+    """Create ``path`` if needed; True when this run creates it (or finds it
+    empty), i.e. a failed start may remove it."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f'--data-dir {path} is a file, not a directory; '
+                         'pick another --data-dir')
+    fresh = not os.path.exists(path) or not os.listdir(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, '.write-test')
+        with open(probe, 'w'):
+            pass
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f'cannot write in --data-dir {path}: '
+                         f'{err.strerror}; pick a writable --data-dir') from None
+    return fresh
+
+
+def lock_data_dir(path: str):
+    """Hold ``<path>/saio.pid`` locked while this all-in-one runs: a second one
+    on the same data dir would share its ports and files."""
+    lock = open(os.path.join(path, 'saio.pid'), 'a+')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        if err.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        lock.seek(0)
+        pid = lock.read().strip() or '?'
+        lock.close()
+        raise UsageError(f'another swift3compat-saio is running on this data '
+                         f'dir, pid {pid}; stop it or pick another '
+                         '--data-dir') from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f'{os.getpid()}\n')
+    lock.flush()
+    return lock
+
+
+def check_backend_ports(path: str, ports: dict[str, int]) -> None:
+    """A data dir's rings name its backend ports: they cannot change."""
+    try:
+        with open(os.path.join(path, 'cluster.json')) as f:
+            built = json.load(f)['ports']
+    except (OSError, ValueError, KeyError):
+        return
+    if built != ports:
+        first = min(built.values())
+        raise UsageError(
+            f'this data dir was built for backend ports '
+            f'{"-".join(str(p) for p in (first, first + 2))}; start with '
+            f'--backend-port {first} or use a new --data-dir')
+
+
+def _in_use(err: ClusterError) -> bool:
+    return getattr(err.__cause__, 'errno', None) == errno.EADDRINUSE
+
+
+def check_ports_free(host: str, port: int, ports: dict[str, int]) -> None:
+    try:
+        ensure_port_free(host, port, 'proxy')
+    except ClusterError as err:
+        if not _in_use(err):
+            raise UsageError(f'cannot listen on {host}:{port} '
+                             f'({err.__cause__}); pick another --host or '
+                             '--port') from None
+        raise UsageError(f'port {port} on {host} is in use; stop what listens '
+                         'there or pick another --port') from None
+    for name, backend in ports.items():
+        try:
+            ensure_port_free('127.0.0.1', backend, name)
+        except ClusterError as err:
+            what = 'is in use; stop what listens there' if _in_use(err) \
+                else f'cannot be used ({err.__cause__})'
+            raise UsageError(
+                f'port {backend} on 127.0.0.1 ({name} server) {what} or pick '
+                'another --backend-port (it takes three ports from '
+                'there)') from None
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
     ports = {name: args.backend_port + offset
              for name, offset in (('object', 0), ('container', 1), ('account', 2))}
+    fresh = not os.path.exists(args.data_dir)
+    lock = None
+    try:
+        fresh = prepare_data_dir(args.data_dir)
+        lock = lock_data_dir(args.data_dir)
+        check_backend_ports(args.data_dir, ports)
+        check_ports_free(args.host, args.port, ports)
+    except UsageError as err:
+        print(f'swift3compat-saio: {err}', file=sys.stderr, flush=True)
+        if lock is not None:
+            if fresh:   # nothing was built yet: leave nothing behind
+                shutil.rmtree(args.data_dir, ignore_errors=True)
+            lock.close()
+        return 2
+    try:
+        return run(args, ports, fresh)
+    finally:
+        lock.close()
+
+
+def run(args: argparse.Namespace, ports: dict[str, int], fresh: bool) -> int:
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
     cluster = Cluster(args.data_dir, ports=ports, workers=args.workers)
     keystone = None
+    ready = False
     try:
         print(f'swift3compat-saio: starting Swift {swift.__version__} in '
               f'{args.data_dir} (logs in {cluster.log_dir})', flush=True)
@@ -194,11 +333,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                               virtual_hosts, creds))
         print(f'swift3compat-saio: ready on http://{host_port} '
               f'(listening on {args.host}); Ctrl-C stops it.', flush=True)
+        ready = True
         watch(cluster)
     except _Stop as stop:
         print(f'swift3compat-saio: {stop}, stopping', flush=True)
         return 0
-    except ClusterError as err:
+    except (ClusterError, OSError) as err:
         print(f'swift3compat-saio: {err}', file=sys.stderr, flush=True)
         return 1
     finally:
@@ -207,6 +347,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         cluster.stop()
         if keystone is not None:
             keystone.stop()
+        if fresh and not ready:
+            # a first start that failed leaves nothing half-built behind
+            shutil.rmtree(args.data_dir, ignore_errors=True)
+            print(f'swift3compat-saio: removed {args.data_dir} (its first '
+                  'start did not finish)', file=sys.stderr, flush=True)
 
 
 if __name__ == '__main__':

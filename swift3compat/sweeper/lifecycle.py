@@ -50,8 +50,11 @@ for versioned buckets::
 """
 from __future__ import annotations
 
+import configparser
 import hashlib
 import json
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Mapping, Optional, Tuple
@@ -102,6 +105,44 @@ def check_option_names(conf_path: str) -> None:
     config.check_names(config.section_names(conf_path, SECTION),
                        {o.name for o in OPTIONS}, SECTION,
                        allowed=config.DAEMON_NAMES)
+
+
+def swift3_conf(conf_path: str) -> Dict[str, str]:
+    """The proxy's swift3 filter section (the sweeper shares its
+    lifecycle_day_seconds and lifecycle_registry_account)."""
+    try:
+        return readconf(conf_path, 'filter:swift3')
+    except ValueError:
+        raise config.ConfigError(
+            f'no swift3 filter ([filter:swift3]) in {conf_path}: the sweeper '
+            'reads lifecycle_day_seconds and lifecycle_registry_account '
+            'there; pass the proxy config') from None
+
+
+def check_config(conf_path: str) -> None:
+    """Everything the sweeper reads, checked before it starts, so that a
+    bad config is one line (ConfigError), never a traceback."""
+    if not os.path.exists(conf_path):
+        raise config.ConfigError(
+            f'{conf_path} does not exist; pass the proxy config, e.g. '
+            '/etc/swift/proxy-server.conf')
+    try:
+        conf = readconf(conf_path, SECTION)
+    except configparser.Error as err:
+        raise config.ConfigError(
+            f'cannot parse {conf_path}: '
+            f'{str(err).splitlines()[0]}') from None
+    except ValueError:
+        raise config.ConfigError(
+            f'no [{SECTION}] section in {conf_path}; add one (an empty '
+            'section takes the defaults; see proxy-server.conf-sample)'
+        ) from None
+    except OSError as err:
+        raise config.ConfigError(
+            f'cannot read {conf_path}: {err}') from None
+    check_option_names(conf_path)
+    load_options(conf)
+    config.load(swift3_conf(conf_path))
 
 
 def load_options(conf: Mapping[str, str]) -> config.Config:
@@ -189,8 +230,7 @@ class Sweeper(Daemon):
         self.logger = logger or get_logger(conf, log_route=SECTION)
         check_option_names(conf['__file__'])
         self.options = load_options(conf)
-        s3_conf = readconf(conf['__file__'], 'filter:swift3')
-        self.s3 = config.load(s3_conf)
+        self.s3 = config.load(swift3_conf(conf['__file__']))
         self.day = self.s3.lifecycle_day_seconds
         self.registry = self.s3.lifecycle_registry_account
         set_swift_dir(conf.get('swift_dir', '/etc/swift'))
@@ -513,6 +553,13 @@ class BucketSweep:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """``swift3compat-lifecycle CONF [--once] [-v]``."""
+    args = sys.argv[1:] if argv is None else argv
+    paths = [a for a in args if not a.startswith('-')]
+    try:
+        if paths:
+            check_config(paths[0])
+    except config.ConfigError as err:
+        sys.exit(f'swift3compat-lifecycle: {err}')
     conf_file, options = parse_options(once=True, test_args=argv)
     run_daemon(Sweeper, conf_file, section_name=SECTION, **options)
 
