@@ -40,7 +40,7 @@ import subprocess  # dev tool runs pip and keystone-manage with fixed argv  # no
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable, Optional
 
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
@@ -59,20 +59,50 @@ def venv_path() -> str:
     return os.environ.get('SWIFT3COMPAT_KEYSTONE_VENV') or DEFAULT_VENV
 
 
-def ensure_venv(venv: str | None = None) -> tuple[str, float]:
-    """Create the Keystone virtualenv unless it already holds REQUIREMENTS.
+class Progress:
+    """``[k/n] what`` lines for a first start that takes a while; ``say``
+    receives each line (nothing is printed without it)."""
+
+    def __init__(self, say: Optional[Callable[[str], None]] = None) -> None:
+        self.say = say
+        self.total = 0
+        self.done = 0
+
+    def plan(self, steps: int) -> None:
+        self.total += steps
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        if self.say is not None:
+            self.say(f'[{self.done}/{self.total}] {what}')
+
+
+def venv_ready(venv: str | None = None) -> bool:
+    marker = os.path.join(venv or venv_path(), 'swift3compat-requirements.txt')
+    return os.path.exists(marker) and \
+        open(marker).read() == '\n'.join(REQUIREMENTS) + '\n'
+
+
+def ensure_venv(venv: str | None = None,
+                progress: Optional[Progress] = None) -> tuple[str, float]:
+    """Create the Keystone virtualenv unless it already holds REQUIREMENTS
+    (two steps of ``progress``).
 
     Returns (venv path, seconds spent installing; 0 when it was there).
     """
     venv = venv or venv_path()
     marker = os.path.join(venv, 'swift3compat-requirements.txt')
     wanted = '\n'.join(REQUIREMENTS) + '\n'
-    if os.path.exists(marker) and open(marker).read() == wanted:
+    if venv_ready(venv):
         return venv, 0.0
+    progress = progress or Progress()
     started = time.monotonic()
     shutil.rmtree(venv, ignore_errors=True)
     os.makedirs(os.path.dirname(venv), exist_ok=True)
+    progress.step(f'creating the Keystone virtualenv {venv}')
     subprocess.run([sys.executable, '-m', 'venv', venv], check=True)  # fixed argv, no shell  # nosec B603
+    progress.step(f'installing {", ".join(REQUIREMENTS)} from PyPI into it '
+                  '(about a minute, only the first time)')
     result = subprocess.run(  # fixed argv, no shell  # nosec B603
         [os.path.join(venv, 'bin', 'pip'), 'install', '--quiet',
          '--disable-pip-version-check', *REQUIREMENTS],
@@ -137,9 +167,17 @@ class LocalKeystone:
     def url(self) -> str:
         return f'http://{LOOPBACK}:{self.port}/v3'
 
-    def setup(self) -> None:
-        """Install, bootstrap and provision, unless ``data_dir`` already was."""
-        _, self.install_seconds = ensure_venv(self.venv)
+    def setup(self, say: Optional[Callable[[str], None]] = None) -> None:
+        """Install, bootstrap and provision, unless ``data_dir`` already was.
+
+        ``say`` receives a ``[k/n] what`` line for each step it takes.
+        """
+        progress = Progress(say)
+        if not venv_ready(self.venv):
+            progress.plan(2)
+        if not os.path.exists(self.state_path):
+            progress.plan(4)
+        _, self.install_seconds = ensure_venv(self.venv, progress)
         if os.path.exists(self.state_path):
             self._load_state()
             return
@@ -149,15 +187,21 @@ class LocalKeystone:
         self.admin_password = secrets.token_urlsafe(16)
         self.service_password = secrets.token_urlsafe(16)
         self._write_conf()
+        progress.step('creating the Keystone database (SQLite, keystone-manage '
+                      'db_sync)')
         self._manage('db_sync')
+        progress.step('creating the fernet token and credential keys')
         self._manage('fernet_setup', '--keystone-user', _user(), '--keystone-group',
                      _group())
         self._manage('credential_setup', '--keystone-user', _user(),
                      '--keystone-group', _group())
+        progress.step('bootstrapping Keystone (admin user, region, endpoints)')
         self._manage('bootstrap', '--bootstrap-password', self.admin_password,
                      '--bootstrap-admin-url', self.url, '--bootstrap-public-url', self.url,
                      '--bootstrap-internal-url', self.url,
                      '--bootstrap-region-id', REGION)
+        progress.step('starting Keystone and creating the swift service user, '
+                      'alice and bob, and their EC2 credentials')
         self.start()
         try:
             self._provision()

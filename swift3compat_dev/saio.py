@@ -8,12 +8,13 @@ The first run builds a one-replica cluster in the data dir (see
 memcached, the account (6202), container (6201) and object (6200) servers on
 127.0.0.1 and a proxy on ``--host:--port`` whose pipeline has ``swift3`` with
 ``storage_domain = localhost`` and ``s3_acl = true`` in front of tempauth, prints
-ready-to-use s3cmd, awscli and boto3 settings, and runs until Ctrl-C or SIGTERM,
+ready-to-use s3cmd, awscli, boto3 and rclone settings, and runs until Ctrl-C or SIGTERM,
 which stop every server. Logs are in ``<data-dir>/log/``. For trying things, not
 for production: one device, one replica, tempauth users with well-known keys.
 
 With ``--keystone`` it also installs (first run: into
-``~/.cache/swift3compat/keystone-venv``, about half a minute) and starts a
+``~/.cache/swift3compat/keystone-venv``, about a minute, with a ``[k/n]``
+line for each step) and starts a
 local Keystone on SQLite, replaces tempauth with ``s3token authtoken
 keystoneauth`` -- the classic Keystone pipeline -- and prints the EC2
 credentials of two users in two projects (``alice``, ``bob``), as
@@ -139,8 +140,25 @@ def s3cfg(host_port: str, virtual_hosts: bool,
             f'bucket_location = {REGION}\n')
 
 
+RCLONE_REMOTE = 'saio'
+
+
+def rclone_conf(url: str, creds: Credentials = TEMPAUTH_CREDENTIALS) -> str:
+    """An rclone remote ``saio:`` for the all-in-one (path style: it works
+    whether or not <bucket>.localhost resolves)."""
+    return (f'[{RCLONE_REMOTE}]\n'
+            'type = s3\n'
+            'provider = Other\n'
+            f'access_key_id = {creds.access}\n'
+            f'secret_access_key = {creds.secret}\n'
+            f'endpoint = {url}\n'
+            f'region = {REGION}\n'
+            'force_path_style = true\n')
+
+
 def client_settings(url: str, host_port: str, s3cfg_path: str, virtual_hosts: bool,
-                    creds: Credentials = TEMPAUTH_CREDENTIALS) -> str:
+                    creds: Credentials = TEMPAUTH_CREDENTIALS,
+                    rclone_path: str = 'rclone.conf') -> str:
     """What to paste into a shell or a script to use the all-in-one."""
     style = ('virtual-hosted style (<bucket>.localhost)' if virtual_hosts else
              'path style (<bucket>.localhost does not resolve here, or --host is not local)')
@@ -159,6 +177,8 @@ s3 = boto3.client('s3', endpoint_url='{url}', region_name='{REGION}',
                   aws_access_key_id='{creds.access}',
                   aws_secret_access_key='{creds.secret}')
 
+==> rclone; saved as {rclone_path}, use: rclone --config {rclone_path} lsd {RCLONE_REMOTE}:
+{rclone_conf(url, creds)}
 ==> {creds.others}
 '''
 
@@ -181,9 +201,9 @@ def start_keystone(data_dir: str, spec: ProxySpec):
     """Start a local Keystone; swap tempauth for s3token + keystoneauth."""
     from swift3compat_dev.local_keystone import LocalKeystone
     keystone = LocalKeystone(os.path.join(data_dir, 'keystone'))
-    print('swift3compat-saio: preparing Keystone (the first run installs it)',
-          flush=True)
-    keystone.setup()
+    print('swift3compat-saio: preparing Keystone', flush=True)
+    keystone.setup(say=lambda line: print(f'swift3compat-saio: Keystone {line}',
+                                          flush=True))
     keystone.start()
     spec = spec.replacing('tempauth', ('s3token', 'authtoken', 'keystoneauth'), {
         's3token': keystone.s3token_options(),
@@ -329,8 +349,11 @@ def run(args: argparse.Namespace, ports: dict[str, int], fresh: bool) -> int:
         s3cfg_path = os.path.join(args.data_dir, 's3cfg')
         with open(s3cfg_path, 'w') as f:
             f.write(s3cfg(host_port, virtual_hosts, creds))
+        rclone_path = os.path.join(args.data_dir, 'rclone.conf')
+        with open(rclone_path, 'w') as f:
+            f.write(rclone_conf(f'http://{host_port}', creds))
         print(client_settings(f'http://{host_port}', host_port, s3cfg_path,
-                              virtual_hosts, creds))
+                              virtual_hosts, creds, rclone_path))
         print(f'swift3compat-saio: ready on http://{host_port} '
               f'(listening on {args.host}); Ctrl-C stops it.', flush=True)
         ready = True
