@@ -5,7 +5,7 @@ wrote (but a second swift3 and other S3 layers, which it explains).
 Pipelines are random subsets and orders of the filters swift3 cares about,
 Swift's usual filters and unknown ones, with and without
 ``delay_auth_decision`` and multipart uploads; the check sees them as the
-proxy runs them (with the filters Swift inserts by itself).
+proxy runs them (with the filters Swift inserts by itself, when the app is Swift's proxy).
 """
 from __future__ import annotations
 
@@ -58,6 +58,9 @@ def pipelines(draw) -> Pipeline:
         names.insert(draw(st.integers(0, len(names))), 'swift3')
     delay = draw(st.booleans())
     multipart = draw(st.booleans())
+    # Swift's proxy app inserts its required filters; another app does not
+    app = draw(st.sampled_from(['swift.proxy.server:app_factory',
+                                'example.app:app_factory']))
     filters = []
     for name in names:
         entry_point, module = KNOWN.get(name, (name, 'example.' + name))
@@ -70,7 +73,7 @@ def pipelines(draw) -> Pipeline:
             conf = {'allow_object_versioning': 'true'}
         filters.append(Filter(name=name, factory=f'{module}:filter_factory',
                               entry_point_name=entry_point, conf=conf))
-    return with_swift_required_filters(Pipeline(filters))
+    return with_swift_required_filters(Pipeline(filters, app_factory=app))
 
 
 def errors(pipeline: Pipeline) -> list[str]:
