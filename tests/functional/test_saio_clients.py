@@ -8,7 +8,7 @@ import subprocess
 
 from tests.saio_helpers import client, start, stop
 
-from swift3compat.servers import free_port
+from swift3compat_dev.servers import free_port
 
 
 def printed_block(output: str, title: str) -> str:
