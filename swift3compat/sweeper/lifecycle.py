@@ -34,10 +34,12 @@ Running it (as the ``swift`` user, like Swift's own daemons)::
     swift3compat-lifecycle /etc/swift/proxy-server.conf --once   # cron job
     swift3compat-lifecycle /etc/swift/proxy-server.conf           # daemon
 
-It reads two sections of that file: ``[filter:swift3]`` (the same
-``lifecycle_day_seconds`` and ``lifecycle_registry_account`` as the proxy)
-and ``[swift3compat-lifecycle]`` (``OPTIONS`` below, and Swift's daemon
-options ``user``, ``log_name``, ``log_level``, ...).  It talks to Swift
+It reads two sections of that file: the swift3 filter's (the same
+``lifecycle_day_seconds`` and ``lifecycle_registry_account`` as the proxy;
+found by what it loads, ``use = egg:swift3compat#swift3``, whatever its name,
+e.g. ``[filter:s3api]``: see ``swift3compat.proxy_conf``) and
+``[swift3compat-lifecycle]`` (``OPTIONS`` below, and Swift's daemon options
+``user``, ``log_name``, ``log_level``, ...).  It talks to Swift
 through ``swift.common.internal_client`` with the file named by
 ``internal_client_conf_path``: a proxy pipeline without auth (the usual
 ``/etc/swift/internal-client.conf``), which must contain
@@ -64,7 +66,7 @@ from swift.common.internal_client import InternalClient
 from swift.common.utils import (Timestamp, drain_and_close, get_logger,
                                 parse_options, readconf, set_swift_dir)
 
-from swift3compat import config
+from swift3compat import config, proxy_conf
 from swift3compat.model import lifecycle
 from swift3compat.swift import bucket_config, sysmeta
 from swift3compat.swift import tags as tagging
@@ -96,6 +98,11 @@ OPTIONS: List[config.Option] = [
                   'Objects between two saves of a bucket\'s progress.'),
     config.Option('request_tries', config.integer(1), '3',
                   'Attempts of each internal request.'),
+    config.Option(proxy_conf.OPTION, config.text, '',
+                  'Name of the swift3 filter section of this file (e.g. '
+                  's3api for [filter:s3api]); empty: the section that loads '
+                  'egg:swift3compat#swift3, which must be the only one or the '
+                  'only one in [pipeline:main].'),
 ]
 
 
@@ -107,16 +114,13 @@ def check_option_names(conf_path: str) -> None:
                        allowed=config.DAEMON_NAMES)
 
 
-def swift3_conf(conf_path: str) -> Dict[str, str]:
-    """The proxy's swift3 filter section (the sweeper shares its
-    lifecycle_day_seconds and lifecycle_registry_account)."""
-    try:
-        return readconf(conf_path, 'filter:swift3')
-    except ValueError:
-        raise config.ConfigError(
-            f'no swift3 filter ([filter:swift3]) in {conf_path}: the sweeper '
-            'reads lifecycle_day_seconds and lifecycle_registry_account '
-            'there; pass the proxy config') from None
+def swift3_conf(conf_path: str, chosen: str = '') -> Tuple[str, Dict[str, str]]:
+    """The proxy's swift3 filter (the sweeper shares its
+    lifecycle_day_seconds and lifecycle_registry_account): its section name
+    and the conf paste hands its factory.  Found by what it loads, whatever
+    the section is called (``swift3compat.sweeper.proxy_conf``); ``chosen``
+    is ``swift3_filter`` of the sweeper's section."""
+    return proxy_conf.find_swift3_filter(conf_path, chosen, SECTION)
 
 
 def check_config(conf_path: str) -> None:
@@ -141,8 +145,8 @@ def check_config(conf_path: str) -> None:
         raise config.ConfigError(
             f'cannot read {conf_path}: {err}') from None
     check_option_names(conf_path)
-    load_options(conf)
-    config.load(swift3_conf(conf_path))
+    options = load_options(conf)
+    config.load(swift3_conf(conf_path, getattr(options, proxy_conf.OPTION))[1])
 
 
 def load_options(conf: Mapping[str, str]) -> config.Config:
@@ -230,7 +234,9 @@ class Sweeper(Daemon):
         self.logger = logger or get_logger(conf, log_route=SECTION)
         check_option_names(conf['__file__'])
         self.options = load_options(conf)
-        self.s3 = config.load(swift3_conf(conf['__file__']))
+        self.s3_section, s3_conf = swift3_conf(
+            conf['__file__'], getattr(self.options, proxy_conf.OPTION))
+        self.s3 = config.load(s3_conf)
         self.day = self.s3.lifecycle_day_seconds
         self.registry = self.s3.lifecycle_registry_account
         set_swift_dir(conf.get('swift_dir', '/etc/swift'))
