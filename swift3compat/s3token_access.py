@@ -48,6 +48,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import eventlet
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
@@ -55,6 +56,9 @@ from keystoneauth1.identity import v3
 #: Upper bound of one Keystone call of the start-up check (seconds); the
 #: check stops at the first call that does not answer.
 CHECK_TIMEOUT = 5.0
+#: Upper bound of the whole start-up check (seconds; name resolution
+#: included, as the proxy runs it with eventlet's green sockets and DNS).
+START_DEADLINE = 15.0
 #: Seconds between two checks while Keystone could not be asked.
 RECHECK_INTERVAL = 60.0
 
@@ -281,7 +285,11 @@ def run(key: str, new_session: Callable[[], ksa_session.Session],
     """Check and log the outcome; remembered under ``key`` so that the
     proxy's second loading of the pipeline (and its forked workers) do not
     check again."""
-    result = check(new_session(), auth_uri, needs_secrets)
+    return _record(key, check(new_session(), auth_uri, needs_secrets),
+                   logger)
+
+
+def _record(key: str, result: Verdict, logger: Any) -> Verdict:
     _VERDICTS[key] = result
     if result.state == OK:
         logger.info('s3token: %s', result.note)
@@ -297,10 +305,16 @@ def run(key: str, new_session: Callable[[], ksa_session.Session],
 
 def at_start(key: str, new_session: Callable[[], ksa_session.Session],
              auth_uri: str, needs_secrets: bool, logger: Any) -> None:
-    """The start-up check (blocking, at most a few calls of CHECK_TIMEOUT);
+    """The start-up check: blocking, for at most START_DEADLINE seconds;
     skipped when this configuration was already checked in this process."""
-    if key not in _VERDICTS:
-        run(key, new_session, auth_uri, needs_secrets, logger)
+    if key in _VERDICTS:
+        return
+    result = None
+    with eventlet.Timeout(START_DEADLINE, False):
+        result = check(new_session(), auth_uri, needs_secrets)
+    if result is None:
+        result = Verdict(UNKNOWN, note=f'no answer within {START_DEADLINE:g} s')
+    _record(key, result, logger)
 
 
 def recheck_if_due(key: str, new_session: Callable[[], ksa_session.Session],

@@ -168,3 +168,17 @@ def test_read_fix_system_scope() -> None:
     assert s3token_access.read_fix(who) == (
         'give it the reader role on the system (openstack role add --system all '
         '--user s3 --user-domain Ops reader)')
+
+
+def test_start_up_check_has_a_deadline(keystone: FakeKeystone, log: LogCapture,
+                                       monkeypatch: Any) -> None:
+    """The proxy runs the check with green sockets: a hung call ends at the deadline."""
+    import eventlet
+
+    def hangs(*args: Any) -> None:
+        eventlet.sleep(30)
+    monkeypatch.setattr(s3token_access, 'check', hangs)
+    monkeypatch.setattr(s3token_access, 'START_DEADLINE', 0.2)
+    args = start(keystone)
+    assert s3token_access.verdict(args[0]).state == 'unknown'
+    assert any('no answer within 0.2 s' in x for x in log.lines)
