@@ -65,8 +65,8 @@ RECHECK_INTERVAL = 60.0
 OK, PROBLEM, UNKNOWN = 'ok', 'problem', 'unknown'
 
 LOSS = ('nothing is cached: every S3 request asks Keystone, cached keys are '
-         'not served while Keystone is down and aws-chunked chunk signatures '
-         'are not checked')
+        'not served while Keystone is down and aws-chunked chunk signatures '
+        'are not checked')
 
 
 @dataclass
