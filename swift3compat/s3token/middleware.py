@@ -58,7 +58,8 @@ from swift.common.swob import Response, str_to_wsgi
 from swift.common.utils import cache_from_env, generate_trans_id, get_logger
 from swift.common.wsgi import ConfigFileError
 
-from swift3compat import config, errors, s3token_access
+from swift3compat import config, errors
+from swift3compat.s3token import access as service_access
 from swift3compat.s3token.secret_cache import CachedCredential, SecretCache
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -520,7 +521,7 @@ class S3Token:
                               type(err).__name__, err)
             raise AuthFailure('ServiceUnavailable',
                               'Keystone unreachable') from None
-        s3token_access.recheck_if_due(*self._access_check)
+        service_access.recheck_if_due(*self._access_check)
         try:
             return resp.status_code, resp.json()
         except ValueError:
@@ -529,15 +530,15 @@ class S3Token:
     def _read_failure(self, status: int) -> str:
         """The warning when an EC2 secret cannot be read, with the fix."""
         message = f'cannot read EC2 secrets (HTTP {status}): ' \
-            f'{s3token_access.LOSS}'
+            f'{service_access.LOSS}'
         if status != 403:
             return message
-        known = s3token_access.verdict(self._access_check[0])
+        known = service_access.verdict(self._access_check[0])
         if known is not None and known.read_fix:
             return f'{message}; fix: {known.read_fix}'
         try:
             access = self._session.auth.get_access(self._session)
-            fix = s3token_access.read_fix(s3token_access.Who.of(access))
+            fix = service_access.read_fix(service_access.Who.of(access))
         except Exception:  # only the message's detail is lost
             fix = ('give the service user the admin role on its project, or '
                    'the reader role on the system with system_scope = all')
@@ -590,12 +591,12 @@ def _purge(environ: dict, prefixes: tuple[str, ...],
 
 def _access_check_args(conf: Mapping[str, str], values: dict[str, Any],
                        logger: Any) -> tuple:
-    """Arguments of ``s3token_access.at_start``/``recheck_if_due``: the
+    """Arguments of ``service_access.at_start``/``recheck_if_due``: the
     check runs with its own short-lived session (never the filter's, whose
     connections forked workers inherit)."""
     check_values = dict(values, http_timeout=min(
-        values['http_timeout'], s3token_access.CHECK_TIMEOUT))
-    return (s3token_access.fingerprint(conf),
+        values['http_timeout'], service_access.CHECK_TIMEOUT))
+    return (service_access.fingerprint(conf),
             lambda: load_service_session(conf, check_values),
             values['auth_uri'].rstrip('/'),
             bool(values['secret_cache_duration']), logger)
@@ -606,13 +607,13 @@ def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
 
     Checks at once (bounded; Keystone being down does not stop the proxy)
     that the service user may do what s3token needs, and logs the fix
-    otherwise (``s3token_access``).
+    otherwise (``s3token.access``).
     """
     warnings = check_option_names(local_conf, global_conf)
     conf = dict(global_conf, **local_conf)
     values = parse_options(conf)
     load_service_session(conf, values)      # option errors stop the proxy
-    s3token_access.at_start(*_access_check_args(
+    service_access.at_start(*_access_check_args(
         conf, values, get_logger(dict(conf), log_route='s3token')))
 
     def s3token_filter(app: WSGIApp) -> S3Token:

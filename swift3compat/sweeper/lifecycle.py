@@ -37,7 +37,7 @@ Running it (as the ``swift`` user, like Swift's own daemons)::
 It reads two sections of that file: the swift3 filter's (the same
 ``lifecycle_day_seconds`` and ``lifecycle_registry_account`` as the proxy;
 found by what it loads, ``use = egg:swift3compat#swift3``, whatever its name,
-e.g. ``[filter:s3api]``: see ``swift3compat.proxy_conf``) and
+e.g. ``[filter:s3api]``: see ``swift3compat.sweeper.proxy_conf``) and
 ``[swift3compat-lifecycle]`` (``OPTIONS`` below, and Swift's daemon options
 ``user``, ``log_name``, ``log_level``, ...).  It talks to Swift
 through ``swift.common.internal_client`` with the file named by
@@ -66,7 +66,7 @@ from swift.common.internal_client import InternalClient
 from swift.common.utils import (Timestamp, drain_and_close, get_logger,
                                 parse_options, readconf, set_swift_dir)
 
-from swift3compat import config, proxy_conf
+from swift3compat import config
 from swift3compat.model import lifecycle
 from swift3compat.swift import bucket_config, sysmeta
 from swift3compat.swift import tags as tagging
@@ -74,6 +74,7 @@ from swift3compat.swift import uploads as multipart
 from swift3compat.swift.expiry import (
     DELETE_AT, REGISTRY_CONTAINER, BucketRules, created_at)
 from swift3compat.swift.versions import DELETE_MARKER_CONTENT_TYPE
+from swift3compat.sweeper import proxy_conf
 
 SECTION = 'swift3compat-lifecycle'
 STATE_SYSMETA = sysmeta.SWEEP_STATE

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec, render_ini
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec, render_ini
 
 from tests.keystone.ks_helpers import KEYSTONEAUTH, make_client
 from tests.keystone.test_doc_keystone import admin_env, openstack

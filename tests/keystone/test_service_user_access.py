@@ -3,7 +3,7 @@ real Keystone (30.0.0), and what s3token's start-up check makes of it.
 
 s3token needs ``POST /v3/s3tokens`` (``identity:s3tokens_validate``) and, for its
 secret cache, another user's EC2 secret (``identity:ec2_get_credential``).  The
-table in ``swift3compat/s3token_access.py`` and doc/migration.md say what is
+table in ``swift3compat/s3token/access.py`` and doc/migration.md say what is
 measured here.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
 
-from swift3compat import s3token_access
-from swift3compat.cluster import Cluster, ProxySpec
-from swift3compat.local_keystone import _get, _post, _put
+from swift3compat.s3token import access as s3token_access
+from swift3compat_dev.cluster import Cluster, ProxySpec
+from swift3compat_dev.local_keystone import _get, _post, _put
 
 from tests.keystone.ks_helpers import FRONT_OPTIONS, KEYSTONEAUTH, make_client
 

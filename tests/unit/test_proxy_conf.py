@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-from swift3compat import config, proxy_conf, sweeper
+from swift3compat import config
+from swift3compat.sweeper import lifecycle as sweeper
+from swift3compat.sweeper import proxy_conf
 
 PIPELINE = 'catch_errors gatekeeper cache {s3} tempauth copy slo proxy-server'
 HEAD = """[DEFAULT]

@@ -1,4 +1,4 @@
-"""The start-up check of the s3token service user (swift3compat.s3token_access),
+"""The start-up check of the s3token service user (swift3compat.s3token.access),
 against the fake Keystone of test_s3token; the real policy is checked in
 tests/keystone/test_service_user_access.py."""
 from __future__ import annotations
@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from swift3compat import s3token, s3token_access
-from swift3compat.s3token_access import Who, _Probe
+from swift3compat import s3token as entry_point
+from swift3compat.s3token import access as s3token_access
+from swift3compat.s3token import middleware as s3token
+from swift3compat.s3token.access import Who, _Probe
 from tests.unit.test_s3token import (ALICE, FakeKeystone, FakeMemcache, LogCapture,
                                      Signer, _closed_port, base_conf, make_filter,
                                      s3_request)
@@ -61,7 +63,7 @@ def test_allowed_user_is_checked_once(keystone: FakeKeystone, log: LogCapture) -
 
 
 def test_filter_factory_checks_at_start(keystone: FakeKeystone) -> None:
-    s3token.filter_factory({}, **base_conf(keystone))
+    entry_point.filter_factory({}, **base_conf(keystone))
     assert keystone.count('s3tokens') == 1 and keystone.count('ec2-list') == 1
 
 

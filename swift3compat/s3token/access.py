@@ -5,7 +5,8 @@ starts.
 /v3/s3tokens`` (policy ``identity:s3tokens_validate``), and (2) read users' EC2
 secrets for the secret cache, ``GET /v3/users/{id}/credentials/OS-EC2/{access}``
 (``identity:ec2_get_credential``).  With Keystone's default policy
-(measured against Keystone 30.0.0 by ``tests/keystone/test_service_user_access.py``):
+(measured against Keystone 30.0.0 by
+``tests/keystone/test_service_user_access.py``):
 
 ====================================  ===========  ===============
 service user's token                  s3tokens     other users'
