@@ -288,8 +288,9 @@ def load(conf: Mapping[str, str]) -> Config:
         try:
             values[option.name] = option.parse(str(raw))
         except ValueError as exc:
-            raise ConfigError('[filter:swift3] %s = %r is invalid: %s (%s)'
-                              % (option.name, raw, exc, option.doc)) from None
+            raise ConfigError('[%s] %s = %r is invalid: %s (%s)'
+                              % (filter_section(conf, 'swift3'), option.name,
+                                 raw, exc, option.doc)) from None
     return Config(values, conf)
 
 

@@ -130,9 +130,9 @@ def find_swift3_filter(conf_path: str, chosen: str = '',
     unloadable = f'; these sections could not be loaded: {", ".join(broken)}' \
         if broken else ''
     raise ConfigError(
-        f'no [filter:*] section of {conf_path} loads the swift3 filter: add '
-        f'{_USE} to the section of the S3 filter in the proxy pipeline (or '
-        f'name it in {setting}){unloadable}')
+        f'no swift3 filter in {conf_path}: no [filter:*] section loads '
+        f'swift3compat; add {_USE} to the section of the S3 filter in the '
+        f'proxy pipeline{unloadable}')
 
 
 def _candidates(swift3: list[FilterSection]) -> str:

@@ -90,7 +90,7 @@ use = egg:swift#s3api
     with pytest.raises(config.ConfigError) as err:
         proxy_conf.find_swift3_filter(path, '', 'swift3compat-lifecycle')
     message = str(err.value)
-    assert 'no [filter:*] section of' in message
+    assert message.startswith('no swift3 filter in ')
     assert 'use = egg:swift3compat#swift3' in message
 
 
@@ -192,5 +192,16 @@ use = egg:swift#s3api
                            '--once'], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
-    assert proc.stderr.startswith('swift3compat-lifecycle: no [filter:*] '
-                                  'section of'), proc.stderr
+    assert proc.stderr.startswith('swift3compat-lifecycle: no swift3 filter '
+                                  'in '), proc.stderr
+
+
+def test_bad_values_name_the_section_they_are_in(tmp_path):
+    path = write(tmp_path, sections="""
+[filter:s3api]
+use = egg:swift3compat#swift3
+s3_acl = flase
+""")
+    with pytest.raises(config.ConfigError) as err:
+        config.load(proxy_conf.find_swift3_filter(path)[1])
+    assert str(err.value).startswith("[filter:s3api] s3_acl = 'flase' is invalid")
