@@ -12,7 +12,8 @@ instead of silently meaning something else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional,
+                    Tuple)
 
 
 class ConfigError(ValueError):
@@ -160,6 +161,9 @@ class Config:
 
     def __repr__(self) -> str:
         return 'Config(%r)' % {o.name: getattr(self, o.name) for o in OPTIONS}
+
+    if TYPE_CHECKING:       # the options are attributes set from OPTIONS
+        def __getattr__(self, name: str) -> Any: ...
 
 
 def load(conf: Mapping[str, str]) -> Config:
