@@ -15,8 +15,8 @@ import configparser
 import difflib
 import os
 from dataclasses import dataclass
-from typing import (Any, Callable, Collection, Dict, Iterable, List, Mapping,
-                    Optional, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Collection, Dict, Iterable,
+                    List, Mapping, Optional, Tuple)
 
 
 class ConfigError(ValueError):
@@ -264,6 +264,9 @@ class Config:
 
     def __repr__(self) -> str:
         return 'Config(%r)' % {o.name: getattr(self, o.name) for o in OPTIONS}
+
+    if TYPE_CHECKING:       # the options are attributes set from OPTIONS
+        def __getattr__(self, name: str) -> Any: ...
 
 
 def check_filter_names(local_conf: Mapping[str, str]) -> List[str]:

@@ -40,10 +40,12 @@ from swift.common.utils import close_if_possible, get_logger
 from swift3compat import __version__, config, errors, pipeline
 from swift3compat.api import routes
 from swift3compat.authz import access
+from swift3compat.authz.principal import principal_of
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
+from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
@@ -135,29 +137,33 @@ class Swift3Middleware:
             raise errors.AccessDenied()
         backend = Backend(self.backend_app, req, signed)
         env['swift3compat.backend'] = backend   # for CORS response headers
-        req.auth = signed
         if signed is not None and post_object.ENV_KEY not in env:
-            self._verify_payload(req, signed, backend)
+            self._verify_payload(req, signed)
         try:
-            handler = routes.route(req)
+            row = routes.lookup(req)
         except (errors.NotImplemented, errors.MethodNotAllowed):
             # Authenticate before telling anyone what is not implemented.
             if signed is None:
                 raise errors.AccessDenied() from None
             backend.request('HEAD', ok=(403, 404))
             raise
-        env['swift3compat.operation'] = handler.__name__
+        env['swift3compat.operation'] = row.handler.__name__
         if self.conf.s3_acl:
-            access.enforce(req, backend, routes.subresource(req),
-                           self.logger)
-        resp = handler(req, backend)
-        return resp
+            # Decided before the handler runs: the handler's backend is
+            # built with the decision (the guard) and who asks.
+            principal = principal_of(req, backend)
+            guard = access.Guard(req, backend, principal, self.logger)
+            backend = Backend(self.backend_app, req, signed, guard=guard,
+                              principal=principal, session=backend)
+            env['swift3compat.backend'] = backend
+            guard.check_route(row.permission, row.action_of(req))
+        return row.handler(req, backend)
 
-    def _verify_payload(self, req: S3Request, signed: signature.SignedRequest,
-                        backend: Backend) -> None:
+    def _verify_payload(self, req: S3Request,
+                        signed: signature.SignedRequest) -> None:
         payload = signed.payload_hash
         if signed.version == 4 and chunked.applies(req, signed):
-            chunked.install(req, signed, backend)
+            chunked.install(req, signed)
             return
         if signed.version != 4 or payload is None or \
                 payload == 'UNSIGNED-PAYLOAD':
@@ -173,7 +179,6 @@ class Swift3Middleware:
         reader = VerifiedInput(req.environ['wsgi.input'], payload,
                                req.content_length)
         req.environ['wsgi.input'] = reader
-        backend.body_reader = reader
 
     # -- errors ----------------------------------------------------------------
     def error_response(self, err: errors.S3Error,

@@ -25,7 +25,7 @@ from typing import Dict, Optional
 from swift.common.utils import Timestamp
 
 from swift3compat import errors
-from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard,
+from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard, guard_of,
                                        require_owner_only)
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
@@ -38,9 +38,10 @@ _POST_ATTEMPTS = 3
 
 
 def _guard(backend: Backend) -> Guard:
-    if backend.guard is None:      # not an assert: python -O would drop it
-        raise RuntimeError('s3_acl routes run after enforce()')
-    return backend.guard
+    guard = guard_of(backend)
+    if guard is None:      # not an assert: python -O would drop it
+        raise RuntimeError('s3_acl routes run with a guard')
+    return guard
 
 
 # -- GET ?acl ----------------------------------------------------------------------
@@ -48,7 +49,7 @@ def get_acl(req: S3Request, backend: Backend) -> S3Response:
     if not req.conf.s3_acl:
         backend.request('HEAD', req.bucket, req.key)
         return xml_response(acl.private(acl.Owner(
-            req.user_id or backend.account)).to_xml())
+            backend.caller_id or backend.account)).to_xml())
     guard = _guard(backend)
     if req.key is None:
         return xml_response(guard.bucket_acl().to_xml())
@@ -79,7 +80,7 @@ def put_acl(req: S3Request, backend: Backend) -> S3Response:
     body = _read_policy(req)
     if not req.conf.s3_acl:
         backend.request('HEAD', req.bucket, req.key)
-        owner = acl.Owner(req.user_id or backend.account)
+        owner = acl.Owner(backend.caller_id or backend.account)
         require_owner_only(_wanted(req, body, owner, owner))
         return S3Response(200)
     guard = _guard(backend)

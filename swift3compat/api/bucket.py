@@ -58,7 +58,7 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
         raise
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
-    return S3Response(200, {'Location': '/' + req.bucket})
+    return S3Response(200, {'Location': '/%s' % req.bucket})
 
 
 def _recreate(req: S3Request, backend: Backend) -> S3Response:
@@ -70,7 +70,7 @@ def _recreate(req: S3Request, backend: Backend) -> S3Response:
     acl_headers = access.bucket_create_headers(req, backend)
     if acl_headers:
         backend.request('POST', req.bucket, headers=acl_headers)
-    return S3Response(200, {'Location': '/' + req.bucket})
+    return S3Response(200, {'Location': '/%s' % req.bucket})
 
 
 def head_bucket(req: S3Request, backend: Backend) -> S3Response:

@@ -130,7 +130,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     lifecycle_headers, expiration = tags.new_object_headers(
         req, backend, length, tags.put_headers(req))
     headers.update(lifecycle_headers)
-    body, echoed = checksums.upload_input(req, backend, length)
+    body, echoed = checksums.upload_input(req, length)
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
                            wsgi_input=body, content_length=length)
     out = {'ETag': resp.headers['Etag']

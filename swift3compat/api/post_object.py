@@ -57,7 +57,8 @@ from swift3compat.auth.signature import SignedRequest
 from swift3compat.http import xml
 from swift3compat.http.request import MAX_KEY_BYTES, S3Request
 from swift3compat.http.response import S3Response
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
+from swift3compat.swift.backend import Backend
 
 MAX_PRE_DATA = 64 * 1024
 # What reading the fields may take from the client at most: the MIME parser
@@ -160,7 +161,7 @@ def read_form(req: S3Request) -> Form:
 
 
 def _read_value(part) -> str:
-    chunks = []
+    chunks: List[bytes] = []
     while True:
         chunk = part.read(4 * _MIME_CHUNK)
         if not chunk:

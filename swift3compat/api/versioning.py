@@ -181,7 +181,7 @@ def list_object_versions(req: S3Request, backend: Backend) -> S3Response:
                    if not (key_marker and e.get('subdir') == key_marker)]
     truncated = len(entries) > page
     entries = entries[:page]
-    owner = req.user_id or backend.account
+    owner = backend.caller_id or backend.account
     found, prefixes = [], []
     for entry in entries:
         if 'subdir' in entry:

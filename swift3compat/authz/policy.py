@@ -19,7 +19,6 @@ from swift3compat.http.request import S3Request
 from swift3compat.model import policy
 from swift3compat.model.acl import Principal
 from swift3compat.swift import bucket_config
-from swift3compat.swift.backend import Backend
 
 
 NAME = 'policy'
@@ -62,35 +61,25 @@ def context(req: S3Request, principal: Principal, action: str, bucket: str,
         prefix=prefix)
 
 
-def request_action(req: S3Request, subresource: str) -> str:
-    """The S3 action of the routed request."""
-    return policy.action_for(req.level, subresource, req.method,
-                             version='versionId' in req.query)
-
-
-def verdict(req: S3Request, backend: Backend, principal: Principal,
-            caller_account: Optional[str], subresource: str, *,
-            bucket: Optional[str] = None, key: Optional[str] = None,
-            action: Optional[str] = None) -> Optional[str]:
+def verdict(req: S3Request, principal: Principal,
+            caller_account: Optional[str], action: str, owner: str,
+            sysmeta: Mapping[str, str], *, bucket: str,
+            key: Optional[str] = None) -> Optional[str]:
     """The bucket policy's verdict on a request: ``policy.DENY``,
     ``policy.ALLOW`` or None (no statement applies; the ACLs decide).
 
-    Called by the authorization path once the bucket's account is known
-    (``backend.accounts`` / ``backend.account``), for the routed request
-    (defaults) or for another object it touches (``bucket``, ``key``,
-    ``action``: the source of a copy, each key of DeleteObjects).
-    ``caller_account`` is the account the caller authenticated in (None:
-    anonymous).  The policy comes from Swift's cached container info.
+    Called by the guard once ``bucket`` is located: ``owner`` is the
+    account holding it and ``sysmeta`` its container sysmeta (Swift's cached
+    container info), for the routed request (its ``action`` from the route
+    table) or for another object it touches (``key``, ``action``: the
+    source of a copy, each key of DeleteObjects).  ``caller_account`` is
+    the account the caller authenticated in (None: anonymous).
     """
-    bucket = bucket or req.bucket
     if key is None and bucket == req.bucket:
         key = req.key if req.key is not None else _form_key(req)
-    action = action or request_action(req, subresource)
-    owner = backend.accounts.get(bucket, backend.account)
-    is_owner = owner is not None and owner in principal.ids
+    is_owner = owner in principal.ids
     if is_owner and action in policy.POLICY_ACTIONS:
         return None
-    sysmeta = bucket_config.info_sysmeta(backend, bucket)
     try:
         document = bucket_policy(sysmeta, bucket)
     except errors.MalformedPolicy:

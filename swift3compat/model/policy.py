@@ -95,52 +95,6 @@ ALL_ACTIONS = BUCKET_ACTIONS | OBJECT_ACTIONS
 POLICY_ACTIONS = frozenset(['s3:GetBucketPolicy', 's3:PutBucketPolicy',
                             's3:DeleteBucketPolicy'])
 
-# (level, sub-resource, method) -> action; a second name is the action of
-# the same request on a specific ?versionId.
-_ROUTE_ACTIONS: Dict[Tuple[str, str, str], Tuple[str, ...]] = {
-    ('service', '', 'GET'): ('ListAllMyBuckets',),
-    ('bucket', '', 'GET'): ('ListBucket',),
-    ('bucket', '', 'HEAD'): ('ListBucket',),
-    ('bucket', '', 'PUT'): ('CreateBucket',),
-    ('bucket', '', 'DELETE'): ('DeleteBucket',),
-    ('bucket', '', 'POST'): ('PutObject',),   # browser form upload
-    ('bucket', 'delete', 'POST'): ('DeleteObject',),
-    ('bucket', 'location', 'GET'): ('GetBucketLocation',),
-    ('bucket', 'versions', 'GET'): ('ListBucketVersions',),
-    ('bucket', 'uploads', 'GET'): ('ListBucketMultipartUploads',),
-    ('bucket', 'policyStatus', 'GET'): ('GetBucketPolicyStatus',),
-    ('bucket', 'policy', 'DELETE'): ('DeleteBucketPolicy',),
-    ('bucket', 'website', 'DELETE'): ('DeleteBucketWebsite',),
-    ('bucket', 'ownershipControls', 'DELETE'): (
-        'DeleteBucketOwnershipControls',),
-    ('object', '', 'GET'): ('GetObject', 'GetObjectVersion'),
-    ('object', '', 'HEAD'): ('GetObject', 'GetObjectVersion'),
-    ('object', '', 'PUT'): ('PutObject',),
-    ('object', '', 'DELETE'): ('DeleteObject', 'DeleteObjectVersion'),
-    ('object', 'acl', 'GET'): ('GetObjectAcl', 'GetObjectVersionAcl'),
-    ('object', 'acl', 'PUT'): ('PutObjectAcl', 'PutObjectVersionAcl'),
-    ('object', 'tagging', 'GET'): ('GetObjectTagging',
-                                   'GetObjectVersionTagging'),
-    ('object', 'tagging', 'PUT'): ('PutObjectTagging',
-                                   'PutObjectVersionTagging'),
-    ('object', 'tagging', 'DELETE'): ('DeleteObjectTagging',
-                                      'DeleteObjectVersionTagging'),
-    ('object', 'uploads', 'POST'): ('PutObject',),
-    ('object', 'uploadId', 'PUT'): ('PutObject',),
-    ('object', 'uploadId', 'POST'): ('PutObject',),
-    ('object', 'uploadId', 'DELETE'): ('AbortMultipartUpload',),
-    ('object', 'uploadId', 'GET'): ('ListMultipartUploadParts',),
-    ('object', 'restore', 'POST'): ('RestoreObject',),
-    ('object', 'select', 'POST'): ('GetObject',),
-    ('object', 'retention', 'GET'): ('GetObjectRetention',),
-    ('object', 'retention', 'PUT'): ('PutObjectRetention',),
-    ('object', 'legal-hold', 'GET'): ('GetObjectLegalHold',),
-    ('object', 'legal-hold', 'PUT'): ('PutObjectLegalHold',),
-    ('object', 'attributes', 'GET'): ('GetObjectAttributes',
-                                      'GetObjectVersionAttributes'),
-    ('object', 'torrent', 'GET'): ('GetObjectTorrent',
-                                   'GetObjectVersionTorrent'),
-}
 # Bucket configuration sub-resources: GET -> Get<name>, PUT and DELETE ->
 # Put<name> (AWS has no separate delete action for most of them).
 _BUCKET_CONFIGS: Dict[str, str] = {
@@ -161,20 +115,14 @@ _BUCKET_CONFIGS: Dict[str, str] = {
 }
 
 
-def action_for(level: str, subresource: str, method: str,
-               version: bool = False) -> str:
-    """The S3 action a routed request performs (``s3:GetObject``, ...).
-
-    Requests without a known action get a name no S3 action has, which
-    only ``*`` and ``s3:*`` match: a blanket Deny still applies to them.
-    """
-    names = _ROUTE_ACTIONS.get((level, subresource, method))
-    if names is not None:
-        return 's3:' + names[1 if version and len(names) > 1 else 0]
-    if level == 'bucket' and subresource in _BUCKET_CONFIGS:
-        verb = 'Get' if method in ('GET', 'HEAD') else 'Put'
-        return 's3:' + verb + _BUCKET_CONFIGS[subresource]
-    return 's3:Unlisted%s%s' % (method.title(), subresource)
+def bucket_config_action(subresource: str, method: str) -> Optional[str]:
+    """AWS's action for a bucket configuration sub-resource
+    (``s3:GetBucketCORS``, ``s3:PutBucketCORS``), or None."""
+    name = _BUCKET_CONFIGS.get(subresource)
+    if name is None:
+        return None
+    verb = 'Get' if method in ('GET', 'HEAD') else 'Put'
+    return 's3:' + verb + name
 
 
 def resource_arn(bucket: str, key: Optional[str] = None) -> str:

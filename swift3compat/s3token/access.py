@@ -197,7 +197,8 @@ def _system_probe(session: ksa_session.Session, access: Any,
                       system_scope='all'),
         verify=session.verify, cert=session.cert, timeout=session.timeout)
     try:
-        system_access = system.auth.get_access(system)
+        plugin: Any = system.auth   # a v3 identity plugin, set just above
+        system_access = plugin.get_access(system)
         if not getattr(system_access, 'system_scoped', False):
             return None
         return _probe(system, auth_uri)
@@ -233,7 +234,8 @@ def check(session: ksa_session.Session, auth_uri: str,
 
 def _check(session: ksa_session.Session, auth_uri: str,
            needs_secrets: bool) -> Verdict:
-    access = session.auth.get_access(session)
+    plugin: Any = session.auth   # the service user's identity plugin
+    access = plugin.get_access(session)
     who = Who.of(access)
     probe = _probe(session, auth_uri)
     if probe.validate is None or (needs_secrets and probe.read is None):

@@ -7,7 +7,7 @@ import base64
 import email.errors
 import email.header
 import json
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, cast
 from urllib.parse import unquote
 
 from swift.common import constraints
@@ -212,5 +212,5 @@ COPY_CONDITIONS = {
 
 
 def copy_source_conditions(req: S3Request) -> Dict[str, str]:
-    return {h: req.header(a) for a, h in COPY_CONDITIONS.items()
+    return {h: cast(str, req.header(a)) for a, h in COPY_CONDITIONS.items()
             if req.header(a) is not None}

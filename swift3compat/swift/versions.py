@@ -6,13 +6,17 @@ S3 way of deleting a key or a version, and the response headers
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import unquote
 
+from swift.common.middleware.versioned_writes.object_versioning import \
+    build_versions_container_name
 from swift.common.registry import get_swift_info
 from swift.common.utils import Timestamp
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
+from swift3compat.swift import sysmeta
 from swift3compat.swift.backend import Backend
 
 # Swift's delete-marker content type (swift/common/middleware/
@@ -161,6 +165,21 @@ def _restore_latest(backend: Backend, bucket: str, key: str) -> None:
     backend.request('PUT', bucket, key,
                     query={'version-id': entries[0]['version_id']},
                     body=b'', ok=(404,))
+
+
+def versions_container(backend: Backend, bucket: str) -> str:
+    """The (reserved) name of the container where Swift's object
+    versioning keeps the bucket's versions."""
+    info = backend.container_info(bucket)
+    return versions_container_of(info.get('sysmeta') or {}, bucket)
+
+
+def versions_container_of(container_sysmeta: Mapping[str, str],
+                          bucket: str) -> str:
+    """``versions_container`` from the bucket's container info sysmeta."""
+    return unquote(container_sysmeta.get(
+        sysmeta.VERSIONS_CONTAINER_INFO, '')) or \
+        build_versions_container_name(bucket)
 
 
 def available() -> bool:

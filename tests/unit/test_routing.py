@@ -75,6 +75,7 @@ class FakeBackend:
         self.calls: List[Tuple[str, Any, Any, Dict[str, Any]]] = []
         self.response = response or FakeResponse()
         self.account = 'AUTH_test'
+        self.caller_id = None       # no s3_acl: nobody but the account
 
     def request(self, method: str, container: Optional[str] = None,
                 obj_name: Optional[str] = None, **kwargs: Any

@@ -68,15 +68,10 @@ def upload_part(req: S3Request, backend: Backend) -> S3Response:
     md5 = content_md5_hex(req.header('content-md5'))
     if md5:
         headers['ETag'] = md5
-    previous = backend.body_reader
-    backend.body_reader = body
-    try:
-        resp = backend.request('PUT', upload.container,
-                               uploads.part_name(upload.upload_id, number),
-                               headers=headers, wsgi_input=body,
-                               content_length=length)
-    finally:
-        backend.body_reader = previous
+    resp = backend.request('PUT', upload.container,
+                           uploads.part_name(upload.upload_id, number),
+                           headers=headers, wsgi_input=body,
+                           content_length=length)
     out = {'ETag': uploads.quoted(resp.headers['Etag'])}
     for algorithm in filter(None, (echoed, upload.algorithm)):
         out[algorithm.header] = checksums.b64(body.results[algorithm.name])
@@ -157,15 +152,10 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     source = _IterInput(data.app_iter)
     try:
         body, _echoed = _part_input(req, upload, source, length)
-        previous = backend.body_reader
-        backend.body_reader = body
-        try:
-            resp = backend.request('PUT', upload.container,
-                                   uploads.part_name(upload.upload_id, number),
-                                   headers={'Content-Type': uploads.PART_TYPE},
-                                   wsgi_input=body, content_length=length)
-        finally:
-            backend.body_reader = previous
+        resp = backend.request('PUT', upload.container,
+                               uploads.part_name(upload.upload_id, number),
+                               headers={'Content-Type': uploads.PART_TYPE},
+                               wsgi_input=body, content_length=length)
     finally:
         source.close()
     parts = [xml.elem('LastModified',
