@@ -87,20 +87,22 @@ def install_flush_signal() -> bool:
 
 class _Counted:
     """A response body that counts the bytes sent and makes the access log
-    record when the server closes it."""
+    record when the server closes it.  Its own iterator (not a generator):
+    Swift's ``reiterate`` (proxy-logging) closes the iterator it was given."""
 
     def __init__(self, body: Iterable[bytes], on_close) -> None:
         self.body = body
+        self.chunks = iter(body)
         self.on_close = on_close
         self.sent = 0
-        self.first_byte: Optional[float] = None
 
-    def __iter__(self):
-        for chunk in self.body:
-            if self.first_byte is None:
-                self.first_byte = time.time()
-            self.sent += len(chunk)
-            yield chunk
+    def __iter__(self) -> '_Counted':
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self.chunks)
+        self.sent += len(chunk)
+        return chunk
 
     def close(self) -> None:
         try:
