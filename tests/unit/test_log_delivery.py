@@ -136,3 +136,12 @@ def test_a_forked_process_starts_empty(monkeypatch):
 def test_options_are_checked(name):
     with pytest.raises(config.ConfigError):
         config.load({name: '0'})
+
+
+def test_buffers_are_written_at_exit():
+    import weakref
+    logs, app, _ = make()
+    logs.append(TARGET, 'last words\n')
+    log_delivery._flush_at_exit(weakref.ref(logs))
+    assert app.puts[0][1] == b'last words\n'
+    assert logs.buffers == {}
