@@ -152,7 +152,7 @@ def test_records_across_two_proxies(proxies, clients, awscli, make_bucket_name,
     local = tmp_path / 'cp.txt'
     local.write_bytes(b'copied by aws s3 cp\n')
     cli = awscli(proxy=proxies[0])
-    cli.run('s3', 'cp', str(local), 's3://%s/cp.txt' % src, '--debug')
+    cli.run('s3', 'cp', str(local), 's3://%s/cp.txt' % src)
     # a presigned GET through proxy two
     a.put_object(Bucket=src, Key='pre sign.txt', Body=b'presigned')
     url = b.generate_presigned_url('get_object', Params={
@@ -359,6 +359,47 @@ def test_flush_now_with_sigusr2(slow_proxy, s3_client_factory,
         s3, target, 'logs/', [rid],
         poke=lambda: os.kill(slow_proxy.pid, signal.SIGUSR2))
     assert records[rid]['operation'] == 'REST.PUT.OBJECT'
+
+
+@pytest.mark.parametrize('s3_acl', ['true', 'false'])
+def test_multipart_and_copy(s3_acl, proxy_factory, s3_client_factory,
+                            make_bucket_name):
+    proxy = proxy_factory(storage_domain='localhost', s3_acl=s3_acl,
+                          access_log_flush_interval='1')
+    s3 = s3_client_factory(proxy=proxy)
+    src, target = make_bucket_name('mpu'), make_bucket_name('mpulogs')
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=target)
+    _enable(s3, src, target)
+    upload = s3.create_multipart_upload(Bucket=src, Key='mpu')
+    ids = {'create': _request_id(upload)}
+    part = s3.upload_part(Bucket=src, Key='mpu', UploadId=upload['UploadId'],
+                          PartNumber=1, Body=b'p' * 10)
+    part_id = _request_id(part)
+    ids['complete'] = _request_id(s3.complete_multipart_upload(
+        Bucket=src, Key='mpu', UploadId=upload['UploadId'],
+        MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': part['ETag']}]}))
+    ids['copy'] = _request_id(s3.copy_object(
+        Bucket=src, Key='copy', CopySource={'Bucket': src, 'Key': 'mpu'}))
+    ids['head'] = _request_id(s3.head_object(Bucket=src, Key='copy'))
+    expected = {
+        'create': 'REST.POST.UPLOADS', 'complete': 'REST.POST.UPLOAD',
+        'copy': 'REST.COPY.OBJECT', 'head': 'REST.HEAD.OBJECT'}
+    if s3_acl == 'true':
+        # without s3_acl an UploadPart never loads the bucket's container
+        # info (doc/access-logging.md: not logged)
+        ids['part'] = part_id
+        expected['part'] = 'REST.PUT.PART'
+    records = _wait_records(s3, target, 'logs/', ids.values())
+    assert {name: records[rid]['operation']
+            for name, rid in ids.items()} == expected
+    for rid in ids.values():
+        assert records[rid]['requester'] == 'AUTH_test'
+        assert records[rid]['bucket_owner'] == 'AUTH_test'
+    if 'part' in ids:
+        assert records[part_id]['object_size'] == '10'
+    head = records[ids['head']]
+    assert head['bytes_sent'] == '-' and head['object_size'] == '10'
 
 
 # -- configurations ------------------------------------------------------------
