@@ -148,7 +148,13 @@ class AccessLogs:
         has logging; else ``body`` itself."""
         if not self.conf.access_log_delivery:
             return body
-        found = self.target_of(env)
+        try:
+            found = self.target_of(env)
+        except Exception:
+            # never fail the logged request
+            self.logger.exception('swift3compat: access log configuration '
+                                  'of %s', request_id)
+            return body
         if found is None:
             return body
         config, source = found
