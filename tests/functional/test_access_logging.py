@@ -402,6 +402,27 @@ def test_multipart_and_copy(s3_acl, proxy_factory, s3_client_factory,
     assert head['bytes_sent'] == '-' and head['object_size'] == '10'
 
 
+def test_buckets_without_logging_cost_no_backend_request(
+        swift_cluster, proxies, proxy_factory, s3_client_factory,
+        make_bucket_name):
+    """With delivery on, a bucket without logging costs exactly the backend
+    requests it costs with delivery off (the configuration comes from the
+    container info the request loaded anyway)."""
+    from tests.functional.test_acl_cost import cost
+    off = proxy_factory(**DEFAULT_S3_OPTIONS, access_log_delivery='false')
+    clients = {'on': s3_client_factory(proxy=proxies[0]),
+               'off': s3_client_factory(proxy=off)}
+    bucket = make_bucket_name('cost')
+    clients['on'].create_bucket(Bucket=bucket)
+    clients['on'].put_object(Bucket=bucket, Key='k', Body=b'data')
+    for call in (lambda c: c.get_object(Bucket=bucket, Key='k'),
+                 lambda c: c.head_object(Bucket=bucket, Key='k'),
+                 lambda c: c.put_object(Bucket=bucket, Key='k', Body=b'd'),
+                 lambda c: c.list_objects_v2(Bucket=bucket)):
+        assert cost(swift_cluster, call, clients['on']) == \
+            cost(swift_cluster, call, clients['off'])
+
+
 # -- configurations ------------------------------------------------------------
 def test_target_must_exist(clients, make_bucket_name):
     a = clients['a']
