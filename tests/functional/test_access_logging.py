@@ -423,6 +423,36 @@ def test_buckets_without_logging_cost_no_backend_request(
             cost(swift_cluster, call, clients['off'])
 
 
+def test_graceful_shutdown_writes_the_buffers(swift_cluster, s3_client_factory,
+                                              make_bucket_name):
+    """A worker that exits normally (SIGHUP: graceful shutdown) writes what
+    it holds, however long its interval."""
+    from swift3compat_dev.cluster import ProxySpec
+    proxy = swift_cluster.add_proxy(ProxySpec(
+        name='proxy-logs-graceful', workers=1,
+        s3_options={**DEFAULT_S3_OPTIONS,
+                    'access_log_flush_interval': '3600'}))
+    s3 = s3_client_factory(proxy=proxy)
+    src, target = make_bucket_name('bye'), make_bucket_name('byelogs')
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=target)
+    _enable(s3, src, target)
+    first = _request_id(s3.put_object(Bucket=src, Key='k', Body=b'v'))
+    assert s3.list_objects_v2(Bucket=target).get('KeyCount') == 0
+    # flush now: SIGUSR2 to the parent and its worker (the parent holds no
+    # records and keeps running)
+    pids = proxy.pids()
+    assert len(pids) == 2
+    for pid in pids:
+        os.kill(pid, signal.SIGUSR2)
+    _wait_records(s3, target, 'logs/', [first])
+    second = _request_id(s3.put_object(Bucket=src, Key='k2', Body=b'v'))
+    os.kill(proxy.pid, signal.SIGHUP)
+    reader = s3_client_factory()          # another proxy reads the logs
+    records = _wait_records(reader, target, 'logs/', [first, second])
+    assert records[second]['operation'] == 'REST.PUT.OBJECT'
+
+
 # -- configurations ------------------------------------------------------------
 def test_target_must_exist(clients, make_bucket_name):
     a = clients['a']
