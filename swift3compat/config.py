@@ -144,6 +144,23 @@ OPTIONS: List[Option] = [
            'Length of a lifecycle "day" in seconds (debug option: shorten '
            'it only to test lifecycle rules; the sweeper reads it from here '
            'too).'),
+    Option('access_log_delivery', boolean, 'true',
+           'Deliver S3 server access logs (PutBucketLogging) as log objects '
+           'into the target buckets (doc/access-logging.md); false: no '
+           'record is made.'),
+    Option('access_log_flush_interval', integer(1, 86400), '300',
+           'Seconds between the writes of buffered access log records: each '
+           'proxy worker writes its own log objects; a crash loses at most '
+           'this much.'),
+    Option('access_log_flush_bytes', integer(1024, 64 * 1024 * 1024),
+           '1048576',
+           'A target whose buffered records reach this many bytes is '
+           'written at once (the largest log object).'),
+    Option('access_log_buffer_bytes', integer(1024, 1024 * 1024 * 1024),
+           '16777216',
+           'Most bytes of access log records one proxy worker holds; '
+           'records beyond are dropped (statsd access_log.dropped) rather '
+           'than slowing requests.'),
     Option('auth_pipeline_check', boolean, 'true',
            'Refuse to start when the proxy pipeline is in an order that '
            'cannot work.'),

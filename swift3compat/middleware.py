@@ -29,6 +29,7 @@ that carry no S3 signature pass through untouched.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from typing import Any, Dict, Iterable
 
@@ -47,6 +48,7 @@ from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.http.body import BodyError
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
+from swift3compat.swift.log_delivery import AccessLogs
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -67,6 +69,8 @@ class Swift3Middleware:
         self.conf = conf
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)
+        self.access_logs = AccessLogs(app, conf, self.logger,
+                                      routes.log_operation)
 
     # -- dispatch ------------------------------------------------------------
     def is_s3(self, env: Dict[str, Any]) -> bool:
@@ -90,18 +94,23 @@ class Swift3Middleware:
     def __call__(self, env: Dict[str, Any], start_response) -> Iterable[bytes]:
         if not self.is_s3(env):
             return self.app(env, start_response)
+        started = time.time()
         request_id = env.get('swift.trans_id') or 'tx' + uuid.uuid4().hex
+        error_code = None
         try:
             resp = self.handle(env)
         except BodyError as err:
             resp = self.error_response(err.s3_error, request_id)
+            error_code = err.s3_error.code
         except errors.S3Error as err:
             resp = self.error_response(err, request_id)
             self.logger.increment('errors.%s' % err.code)
+            error_code = err.code
         except Exception:
             self.logger.exception('Unhandled error in S3 request %s',
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
+            error_code = 'InternalError'
         if 'HTTP_ORIGIN' in env:
             resp.headers.update(cors_handlers.response_headers(env,
                                                                self.logger))
@@ -114,10 +123,15 @@ class Swift3Middleware:
         start_response(resp.status_line, headers)
         if env['REQUEST_METHOD'] == 'HEAD':
             close_if_possible(resp.body)
-            return [b'']
-        if isinstance(resp.body, bytes):
-            return [resp.body]
-        return resp.body
+            body: Iterable[bytes] = [b'']
+        elif isinstance(resp.body, bytes):
+            body = [resp.body]
+        else:
+            body = resp.body
+        # server access logs (PutBucketLogging): one record per request
+        return self.access_logs.wrap(env, resp.status, headers, body,
+                                     error_code, request_id,
+                                     _host_id(request_id), started)
 
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)

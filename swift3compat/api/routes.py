@@ -34,6 +34,7 @@ from swift3compat.api.multipart import complete, create, listing, part
 from swift3compat.authz.access import (BUCKET, NATIVE, NONE, OBJECT, OWNER,
                                        Permission)
 from swift3compat.http import xml
+from swift3compat.model import access_log
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.model.acl import READ, READ_ACP, WRITE, WRITE_ACP
@@ -78,6 +79,27 @@ SUBRESOURCES: Tuple[str, ...] = (
     'uploads', 'versioning', 'versions', 'website', 'renameObject',
     'uploadId')
 
+
+# The resource of the access log's operation field (REST.<METHOD>.<RESOURCE>,
+# model/access_log.py), by (level, sub-resource) or (level, sub-resource,
+# method); a sub-resource not named here logs as its upper-cased name.
+LOG_RESOURCES: Dict[Tuple[str, ...], str] = {
+    ('service', ''): 'SERVICE', ('bucket', ''): 'BUCKET',
+    ('object', ''): 'OBJECT', ('bucket', '', 'POST'): 'OBJECT',
+    ('bucket', 'logging'): 'LOGGING_STATUS', ('bucket', 'policy'): 'BUCKETPOLICY',
+    ('bucket', 'policyStatus'): 'BUCKETPOLICYSTATUS',
+    ('bucket', 'versions'): 'BUCKETVERSIONS',
+    ('bucket', 'delete'): 'MULTI_OBJECT_DELETE',
+    ('bucket', 'requestPayment'): 'REQUEST_PAYMENT',
+    ('bucket', 'object-lock'): 'OBJECT_LOCK_CONFIGURATION',
+    ('bucket', 'ownershipControls'): 'OWNERSHIP_CONTROLS',
+    ('bucket', 'publicAccessBlock'): 'PUBLIC_ACCESS_BLOCK',
+    ('bucket', 'uploads'): 'UPLOADS', ('object', 'uploads'): 'UPLOADS',
+    ('object', 'uploadId', 'PUT'): 'PART', ('object', 'uploadId'): 'UPLOAD',
+    ('object', 'tagging'): 'OBJECT_TAGGING',
+    ('object', 'attributes'): 'OBJECT_ATTRIBUTES',
+    ('object', 'legal-hold'): 'LEGAL_HOLD', ('object', 'retention'): 'RETENTION',
+}
 
 def unset(code: str) -> Handler:
     """GET of a supported configuration that is not set: AWS's 404."""
@@ -345,6 +367,20 @@ def subresource(req: S3Request) -> str:
             return name
     return ''
 
+
+def log_operation(req: S3Request) -> str:
+    """The access log's operation (REST.GET.OBJECT, REST.COPY.OBJECT, ...)
+    of the request, from its route key and ``LOG_RESOURCES``."""
+    sub = subresource(req)
+    method = req.method
+    resource = LOG_RESOURCES.get((req.level, sub, method)) or \
+        LOG_RESOURCES.get((req.level, sub))
+    if method == 'PUT' and req.level == 'object' and sub in ('', 'uploadId') \
+            and req.header('x-amz-copy-source') is not None:
+        method = 'COPY'
+    return access_log.operation(req.level, sub, method,
+                                {(req.level, sub): resource} if resource
+                                else None)
 
 def route(req: S3Request) -> Handler:
     """The handler of ``req`` (see ``lookup``)."""

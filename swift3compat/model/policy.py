@@ -50,6 +50,11 @@ DENY = 'Deny'
 MAX_POLICY_SIZE = 20 * 1024
 VERSIONS = ('2012-10-17', '2008-10-17')
 ARN_PREFIX = 'arn:aws:s3:::'
+# Service principals ({"Service": "logging.s3.amazonaws.com"}): the only
+# service here is server access log delivery (swift/log_delivery.py).
+LOGGING_SERVICE = 'logging.s3.amazonaws.com'
+SERVICES = frozenset([LOGGING_SERVICE])
+SERVICE_PREFIX = 'service:'
 _IAM_ROOT = re.compile(r'^arn:aws:iam::([^:*?]+):root$')
 
 # -- the S3 actions -------------------------------------------------------------
@@ -143,6 +148,8 @@ class Context:
     source_ip: Optional[str] = None
     secure_transport: bool = False
     prefix: Optional[str] = None      # s3:prefix of listings, else None
+    source_account: Optional[str] = None   # log delivery: the source's
+    source_arn: Optional[str] = None       # account and bucket ARN
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,10 @@ def _context_value(ctx: Context, key: str) -> Optional[Any]:
         return ctx.secure_transport
     if key == 's3:prefix':
         return ctx.prefix
+    if key == 'aws:sourceaccount':
+        return ctx.source_account
+    if key == 'aws:sourcearn':
+        return ctx.source_arn
     return None
 
 
@@ -239,15 +250,20 @@ _OPERATORS: Dict[str, Callable[[Any, Any], bool]] = {
     'IpAddress': _in_network,
     'NotIpAddress': _in_network,
     'Bool': lambda value, v: value == v,
+    'ArnEquals': lambda value, v: value == v,
+    'ArnLike': lambda value, v: bool(wildcard(v).match(value)),
 }
 _NEGATED = frozenset(['StringNotEquals', 'StringNotEqualsIgnoreCase',
                       'StringNotLike', 'NotIpAddress'])
 _STRING_OPERATORS = frozenset(o for o in _OPERATORS if o.startswith('String'))
+_ARN_OPERATORS = frozenset(['ArnEquals', 'ArnLike'])
 # Condition key (lower case) -> the operators that make sense for it.
 _KEYS: Dict[str, FrozenSet[str]] = {
     'aws:sourceip': frozenset(['IpAddress', 'NotIpAddress']),
     'aws:securetransport': frozenset(['Bool']),
     's3:prefix': _STRING_OPERATORS,
+    'aws:sourceaccount': _STRING_OPERATORS,
+    'aws:sourcearn': _STRING_OPERATORS | _ARN_OPERATORS,
 }
 
 
@@ -313,6 +329,12 @@ def _principals(statement: Mapping[str, Any]) -> FrozenSet[str]:
         raise _malformed('Invalid principal in policy')
     ids = set()
     for kind, names in value.items():
+        if kind == 'Service':
+            for name in _strings(names, 'Principal'):
+                if name not in SERVICES:
+                    raise _malformed('Invalid principal in policy')
+                ids.add(SERVICE_PREFIX + name)
+            continue
         if kind not in ('AWS', 'CanonicalUser'):
             raise _malformed('Invalid principal in policy')
         for name in _strings(names, 'Principal'):
