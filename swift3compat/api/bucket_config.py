@@ -27,6 +27,7 @@ import json
 from typing import Dict, Mapping, Optional
 
 from swift3compat import errors
+from swift3compat.authz.access import Guard
 from swift3compat.authz.policy import bucket_policy
 from swift3compat.http import xml
 from swift3compat.model import policy as policy_model
@@ -251,7 +252,7 @@ def _check_target(req: S3Request, backend: Backend, target: str,
     policy (principal ``logging.s3.amazonaws.com``, ``s3:PutObject``) or by
     ACL (``LogDelivery`` group WRITE)."""
     guard = backend.guard
-    if guard is None:
+    if not isinstance(guard, Guard):
         # without s3_acl the target is looked up in the bucket owner's
         # account: same owner, nothing can be granted
         if not backend.container_exists(target):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import quote, unquote_plus
 
 DASH = '-'
@@ -86,7 +86,7 @@ QUOTED = frozenset(['request_uri', 'referer', 'user_agent'])
 
 
 def operation(level: str, subresource: str, method: str,
-              names: Optional[dict] = None) -> str:
+              names: Optional[Mapping[Tuple[str, ...], str]] = None) -> str:
     """``REST.<METHOD>.<RESOURCE>``: the resource from ``names`` (the route
     table's ``LOG_RESOURCES``), else the level (OBJECT, BUCKET, SERVICE)."""
     resource = (names or {}).get((level, subresource, method)) or \
@@ -122,11 +122,11 @@ _UNSAFE = re.compile(r'[\x00-\x20\x7f"\\]')
 _UNSAFE_QUOTED = re.compile(r'[\x00-\x1f\x7f"\\]')
 
 
-def _escape(regex, value: str) -> str:
+def _escape(regex: 're.Pattern[str]', value: str) -> str:
     return regex.sub(lambda m: '%%%02X' % ord(m.group(0)), value)
 
 
-def plain(value) -> str:
+def plain(value: object) -> str:
     """An unquoted field: '-' when empty, no space, quote or control
     character (percent-encoded)."""
     if value is None or value == '':
@@ -137,7 +137,7 @@ def plain(value) -> str:
     return _escape(_UNSAFE, text)
 
 
-def quoted(value) -> str:
+def quoted(value: object) -> str:
     """A double-quoted field: ``"-"`` when empty; no double quote, backslash
     or control character inside (percent-encoded)."""
     if value is None or value == '':
@@ -205,7 +205,7 @@ def format_record(record: Record) -> str:
 _TOKEN = re.compile(r'\[[^\]]*\]|"[^"]*"|\S+')
 
 
-def parse_line(line: str) -> dict:
+def parse_line(line: str) -> Dict[str, str]:
     """The fields of one record by name (quotes and brackets kept off);
     ValueError when the line does not have exactly the fields above."""
     tokens = _TOKEN.findall(line.rstrip('\n'))
@@ -233,7 +233,7 @@ EVENT_TIME = 'EventTime'
 DELIVERY_TIME = 'DeliveryTime'
 
 
-def object_key(prefix: str, key_format: Optional[dict], unique: str,
+def object_key(prefix: str, key_format: Optional[Mapping[str, Any]], unique: str,
                delivery_time: float, event_time: float,
                source_account: str, region: str, source_bucket: str) -> str:
     """The key of a log object.
