@@ -21,10 +21,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import pwd
+
 import pytest
 import requests
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec
+from swift3compat.cluster import Cluster, Proxy, ProxySpec, render_ini
 from tests.functional.conftest import *  # noqa: F401,F403 (fixtures)
 from tests.functional.conftest import DEFAULT_S3_OPTIONS
 from tests.security.s3raw import Creds, RawS3
@@ -124,6 +126,31 @@ class SwiftNative:
 def swift_native(proxy_a: Proxy) -> SwiftNative:
     url = f'http://127.0.0.1:{proxy_a.port}'
     return SwiftNative(url + '/v1/AUTH_test', url + '/auth/v1.0')
+
+
+@pytest.fixture(scope='session')
+def internal_client(swift_cluster: Cluster, tmp_path_factory):
+    """An InternalClient on the cluster (no auth), as the sweeper uses."""
+    from swift.common.internal_client import InternalClient
+    from swift.common.utils import set_swift_dir
+    path = tmp_path_factory.mktemp('internal') / 'internal-client.conf'
+    path.write_text(render_ini([
+        ('DEFAULT', {'swift_dir': swift_cluster.etc_dir,
+                     'user': pwd.getpwuid(os.geteuid()).pw_name,
+                     'log_custom_handlers': 'swift3compat.cluster.drop_syslog_handlers'}),
+        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
+                                       'versioned_writes symlink proxy-server'}),
+        ('app:proxy-server', {'use': 'egg:swift#proxy', 'account_autocreate': 'true'}),
+        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
+        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
+        ('filter:cache', {'use': 'egg:swift#memcache',
+                          'memcache_servers': swift_cluster.memcache_servers}),
+        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
+                                     'allow_object_versioning': 'true'}),
+        ('filter:symlink', {'use': 'egg:swift#symlink'}),
+    ]))
+    set_swift_dir(swift_cluster.etc_dir)
+    return InternalClient(str(path), 'multiproxy-tests', 1)
 
 
 class Memcached:
