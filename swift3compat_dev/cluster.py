@@ -42,6 +42,7 @@ run at exit). No server outlives its creator. Start clusters from the main threa
 from __future__ import annotations
 
 import atexit
+import configparser
 import json
 import logging
 import logging.handlers
@@ -344,7 +345,10 @@ class Cluster:
             ('swift-hash', {'swift_hash_path_suffix': secrets.token_hex(16)}),
             ('storage-policy:0', {'name': 'Policy-0', 'default': 'yes'}),
             # S3 clients send long headers (presigned URLs, Keystone tokens)
-            ('swift-constraints', {'max_header_size': '16384'}),
+            ('swift-constraints', {'max_header_size': '16384',
+                                   # multipart markers name the 1024-byte key
+                                   # and the upload id: u/<key>\x01<id>
+                                   'max_object_name_length': '1100'}),
         ]))
 
     def _build_ring(self, kind: str) -> None:
@@ -515,7 +519,15 @@ def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: boo
 
 def serve(conf_path: str, section: str) -> int:
     """Run one Swift WSGI server in the foreground, logging to stderr."""
+    from swift.common import constraints, utils
     from swift.common.wsgi import run_wsgi
+    # Swift reads [swift-constraints] once, at import, from /etc/swift:
+    # read them from this cluster's swift.conf before the app is loaded.
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(conf_path)
+    swift_dir = parser.defaults().get('swift_dir')
+    if swift_dir and utils.set_swift_dir(swift_dir):
+        constraints.reload_constraints()
     return run_wsgi(conf_path, section, verbose=True)
 
 
