@@ -14,7 +14,7 @@ its objects are kept::
     etc/<server>-server.conf rewritten at every start
     node/d1/                 the one device (its filesystem needs user xattrs)
     d1.<fstype>.img          its loopback XFS or ext4 image, when ``filesystem`` asks
-                             for one (``swift3compat.loopfs``; needs root)
+                             for one (``swift3compat_dev.loopfs``; needs root)
     log/<server>.log         each server's stderr, where its Swift logger writes
 
 Typical use::

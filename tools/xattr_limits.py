@@ -4,7 +4,7 @@ Swift pickles an object's metadata into the xattr ``user.swift.metadata`` of its
 .data (PUT) or .meta (POST) file, plus a 32-byte checksum xattr; when the
 filesystem refuses the write (ENOSPC), the object server answers 507 and the
 proxy error-limits the device. This tool measures, on loopback images
-(``swift3compat.loopfs``; needs root):
+(``swift3compat_dev.loopfs``; needs root):
 
 1. ``raw``: the largest ``user.swift.metadata`` value a file takes (bisection
    with setxattr, the checksum xattr set too, as Swift does);
@@ -238,7 +238,7 @@ def s3_scenarios(cluster: Any, proxy: Any) -> list[dict[str, Any]]:
 
 
 def measure(fstype: str, workdir: str) -> dict[str, Any]:
-    from swift3compat.cluster import Cluster, ProxySpec
+    from swift3compat_dev.cluster import Cluster, ProxySpec
     cluster = Cluster(os.path.join(workdir, fstype), filesystem=fstype)
     out: dict[str, Any] = {'filesystem': fstype}
     try:

@@ -160,7 +160,7 @@ def _alive(pid: int) -> bool:
 def test_device_on_xfs_when_it_can_be(swift_cluster):
     """As Swift's SAIO: the device is a loopback XFS image when root and
     xfsprogs allow it (issue 13), else a plain directory, and says which."""
-    from swift3compat.loopfs import loop_mount_possible, mounted_source
+    from swift3compat_dev.loopfs import loop_mount_possible, mounted_source
     device = os.path.join(swift_cluster.devices_dir, 'd1')
     if loop_mount_possible('xfs') is None:
         assert swift_cluster.fs_type == 'xfs'

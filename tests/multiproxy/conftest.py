@@ -26,7 +26,7 @@ import pwd
 import pytest
 import requests
 
-from swift3compat.cluster import Cluster, Proxy, ProxySpec, render_ini
+from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec, render_ini
 from tests.functional.conftest import *  # noqa: F401,F403 (fixtures)
 from tests.functional.conftest import DEFAULT_S3_OPTIONS
 from tests.security.s3raw import Creds, RawS3
@@ -142,7 +142,7 @@ def internal_client(swift_cluster: Cluster, tmp_path_factory):
     path.write_text(render_ini([
         ('DEFAULT', {'swift_dir': swift_cluster.etc_dir,
                      'user': pwd.getpwuid(os.geteuid()).pw_name,
-                     'log_custom_handlers': 'swift3compat.cluster.drop_syslog_handlers'}),
+                     'log_custom_handlers': 'swift3compat_dev.cluster.drop_syslog_handlers'}),
         ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
                                        'versioned_writes symlink proxy-server'}),
         ('app:proxy-server', {'use': 'egg:swift#proxy', 'account_autocreate': 'true'}),

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from swift3compat.cluster import Cluster, ProxySpec
+from swift3compat_dev.cluster import Cluster, ProxySpec
 from tests.functional.test_post_object import post, v2_form
 from tests.multiproxy.conftest import OPTIONS, raw_of
 from tests.multiproxy.helpers import complete, complete_body, completed_etag, \
@@ -97,7 +97,7 @@ def _multipart(raw, bucket):
 
 
 def _post_object(raw, bucket):
-    from swift3compat.cluster import TEMPAUTH_USERS
+    from swift3compat_dev.cluster import TEMPAUTH_USERS
     user = [u for u in TEMPAUTH_USERS if u.access_key == 'test:tester'][0]
     fields = v2_form(user, bucket, KEY, [{'key': KEY}] + [
         {name: value} for name, value in META.items()], **META)

@@ -64,7 +64,7 @@ def orphans(native, bucket: str) -> tuple[list[str], int]:
 @pytest.fixture
 def collect_garbage(internal_client, bucket) -> Callable[[], object]:
     """Run the segment collector on the test's bucket, without grace period."""
-    from swift3compat.segment_gc import SegmentCollector
+    from swift3compat.sweeper.segments import SegmentCollector
 
     def run():
         return SegmentCollector(internal_client, '.swift3compat', grace=0) \

@@ -6,7 +6,8 @@ import pickle
 import pytest
 from swift.obj.diskfile import PICKLE_PROTOCOL, _encode_metadata
 
-from swift3compat import errors, metadata_budget
+from swift3compat import errors
+from swift3compat.swift import metadata_budget
 
 
 def _swift_pickled(path: str, headers: dict) -> int:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from swift3compat.upload_claims import CLAIM_STALE, RENEW_EVERY, CompleteClaim
+from swift3compat.swift.upload_claims import CLAIM_STALE, RENEW_EVERY, CompleteClaim
 
 
 class FakeContainer:

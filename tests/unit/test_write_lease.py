@@ -7,7 +7,7 @@ import pytest
 from swift.common.memcached import MemcacheConnectionError
 
 from swift3compat import errors
-from swift3compat.write_lease import (LEASE_TTL, RENEW_EVERY, LeasedInput,
+from swift3compat.swift.locks import (LEASE_TTL, RENEW_EVERY, LeasedInput,
                                       LeaseLost, WriteLease)
 
 

@@ -27,7 +27,7 @@ seconds (the winner renews it while SLO checks segments) counts as dead, so
 a crashed proxy blocks the upload for two minutes at most. The winner deletes
 parts left out of its list only after its manifest is durable and only if
 one more listing still shows its claim alone; otherwise the collector
-(``swift3compat.segment_gc``) removes them after its grace period.
+(``swift3compat.sweeper.segments``) removes them after its grace period.
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ from swift.common.utils import Timestamp
 
 SEGMENTS = '+segments'
 REGISTRY_CONTAINER = 'segments'
-CLAIM_STALE = 120                   # swift3compat.upload_claims.CLAIM_STALE
+CLAIM_STALE = 120                   # swift3compat.swift.upload_claims.CLAIM_STALE
 DEFAULT_GRACE = 24 * 3600
 _LISTING_LIMIT = 1000
 
@@ -227,7 +227,7 @@ class SegmentCollector:
 
     # -- all buckets --------------------------------------------------------------------------
     def registered(self) -> Iterator[Tuple[str, str]]:
-        from swift3compat.sweeper import owned
+        from swift3compat.sweeper.lifecycle import owned
         for entry in self._listing(self.registry_account, REGISTRY_CONTAINER):
             account, _, bucket = entry['name'].partition('/')
             if bucket and owned(entry['name'], self.processes, self.process):
