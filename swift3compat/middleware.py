@@ -91,6 +91,7 @@ class Swift3Middleware:
         if not self.is_s3(env):
             return self.app(env, start_response)
         request_id = env.get('swift.trans_id') or 'tx' + uuid.uuid4().hex
+        env['swift3compat.logger'] = self.logger    # refusals are logged/counted
         try:
             resp = self.handle(env)
         except BodyError as err:
