@@ -155,7 +155,9 @@ def internal_client(swift_cluster: Cluster, tmp_path_factory):
         ('filter:symlink', {'use': 'egg:swift#symlink'}),
     ]))
     set_swift_dir(swift_cluster.etc_dir)
-    return InternalClient(str(path), 'multiproxy-tests', 1)
+    client = InternalClient(str(path), 'multiproxy-tests', 1)
+    client.conf_path = str(path)
+    return client
 
 
 class Memcached:
