@@ -253,7 +253,8 @@ class _Completion:
                 self.won = True
                 self._prepare()
                 return None
-            eventlet.sleep(random.uniform(0.05, 0.5))  # nosec B311 (jitter)
+            # jitter, not a secret
+            eventlet.sleep(random.uniform(0.05, 0.5))  # nosec B311
         raise errors.SlowDown()
 
     def _write_manifest(self):
