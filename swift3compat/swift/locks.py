@@ -225,8 +225,14 @@ def conditional_write(req: S3Request, backend: Backend
     if if_none is not None and if_none.strip() != '*':
         raise errors.NotImplemented('If-None-Match only supports *',
                                     Header='If-None-Match')
+    refused: Optional[errors.S3Error] = None
     if if_none is not None or req.header('if-match') is not None:
-        hold_write_lock(req)
+        try:
+            hold_write_lock(req)
+        except errors.SlowDown as err:
+            # A write whose condition fails is refused (412) with or without
+            # the lease; only one that would go ahead needs it.
+            refused = err
     current = backend.request('HEAD', req.bucket, req.key,
                               query={'multipart-manifest': 'get'},
                               ok=(404,))
@@ -243,6 +249,8 @@ def conditional_write(req: S3Request, backend: Backend
             raise errors.PreconditionFailed(Condition='If-Match')
     if if_none is not None and exists:
         raise errors.PreconditionFailed(Condition='If-None-Match')
+    if refused is not None:
+        raise refused
     return current.headers if exists else None
 
 
