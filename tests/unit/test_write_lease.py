@@ -130,3 +130,28 @@ def test_release_leaves_another_holder_alone(cache, clock):
     lease.release()
     with pytest.raises(errors.ConditionalRequestConflict):
         WriteLease(cache, 'b', 'k', clock=clock).acquire()
+
+
+class SpyLogger:
+    def __init__(self) -> None:
+        self.counted: list = []
+        self.warned: list = []
+
+    def increment(self, name):
+        self.counted.append(name)
+
+    def warning(self, *args):
+        self.warned.append(args)
+
+
+@pytest.mark.parametrize('cache_state,reason', [('none', 'no_memcache'),
+                                                ('down', 'memcache_error')])
+def test_refusals_are_logged_and_counted(cache, clock, cache_state, reason):
+    logger = SpyLogger()
+    cache.down = cache_state == 'down'
+    lease = WriteLease(None if cache_state == 'none' else cache, 'b', 'k',
+                       logger=logger, clock=clock)
+    with pytest.raises(errors.SlowDown):
+        lease.acquire()
+    assert logger.counted == ['conditional_write.refused.%s' % reason]
+    assert logger.warned
