@@ -260,6 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from swift.common.utils import readconf, set_swift_dir
 
     from swift3compat import config
+    from swift3compat.sweeper.lifecycle import swift3_conf
     parser = argparse.ArgumentParser(description='Collect orphaned multipart '
                                      'segments (or --report them per account).')
     parser.add_argument('conf', help='proxy-server.conf with [filter:swift3] and '
@@ -272,7 +273,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--process', type=int, default=0)
     args = parser.parse_args(argv)
     section = readconf(args.conf, 'swift3compat-lifecycle')
-    s3 = config.load(readconf(args.conf, 'filter:swift3'))
+    _name, swift3 = swift3_conf(args.conf, section.get('swift3_filter', ''))
+    s3 = config.load(swift3)
     set_swift_dir(section.get('swift_dir', '/etc/swift'))
     client = InternalClient(section.get('internal_client_conf_path',
                                         '/etc/swift/internal-client.conf'),
