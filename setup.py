@@ -53,6 +53,7 @@ setup(
         'console_scripts': [
             'swift3compat-saio = swift3compat_dev.saio:main',
             'swift3compat-lifecycle = swift3compat.sweeper:main',
+            'swift3compat-segments = swift3compat.sweeper.segments:main',
         ],
     },
     classifiers=[

@@ -112,6 +112,14 @@ OPTIONS: List[Option] = [
     Option('max_meta_size', integer(1, 65536), '2048',
            'Largest total size of x-amz-meta-* names and values '
            '(MetadataTooLarge); AWS allows 2 KB.'),
+    Option('max_stored_metadata_size', integer(1024, 1024 * 1024), '3584',
+           'Largest metadata an object may store, in bytes as the object '
+           'server pickles it into one xattr: the object name, user metadata, '
+           'tags, ACL, content headers (MetadataTooLarge past it). 3584 is '
+           'safe on ext4, whose xattrs hold about 4 KB; on XFS raise it up to '
+           '65536 to take AWS\'s maxima (2 KB metadata, 10 tags, 1024-byte '
+           'keys) together. Past the disk\'s limit the object server answers '
+           '507 and the proxy stops using the device.'),
     Option('listing_dlo_sizes', boolean, 'true',
            'Report the real size and ETag of Dynamic Large Objects in '
            'listings: Swift lists a DLO manifest as an empty object, so every '

@@ -97,6 +97,7 @@ class Swift3Middleware:
         started = time.time()
         request_id = env.get('swift.trans_id') or 'tx' + uuid.uuid4().hex
         error_code = None
+        env['swift3compat.logger'] = self.logger    # refusals are logged/counted
         try:
             resp = self.handle(env)
         except BodyError as err:

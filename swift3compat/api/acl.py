@@ -65,7 +65,8 @@ def get_acl(req: S3Request, backend: Backend) -> S3Response:
 # -- PUT ?acl ----------------------------------------------------------------------
 def _read_policy(req: S3Request) -> bytes:
     return xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size, required=False)
+                         xml.body_limit('AccessControlPolicy', req.conf),
+                         required=False)
 
 
 def _wanted(req: S3Request, body: bytes, owner: acl.Owner,

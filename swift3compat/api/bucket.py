@@ -26,7 +26,8 @@ def _region(req: S3Request) -> Dict[str, str]:
 # -- create / head / delete --------------------------------------------------
 def _location_constraint(req: S3Request, backend: Backend) -> None:
     body = xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size, required=False)
+                         xml.body_limit('CreateBucketConfiguration', req.conf),
+                         required=False)
     if not body.strip():
         return
     root = xml.parse(body, 'CreateBucketConfiguration')

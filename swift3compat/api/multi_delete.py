@@ -61,7 +61,7 @@ def _deleted_version(version: Optional[str], headers: Dict[str, str]
 
 def delete_objects(req: S3Request, backend: Backend) -> S3Response:
     body = xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size)
+                         xml.body_limit('Delete', req.conf))
     _check_integrity(req, body)
     quiet, keys = _parse(req, body)
     # Bucket must exist (and this authenticates the request once).

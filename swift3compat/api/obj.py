@@ -131,8 +131,20 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
         req, backend, length, tags.put_headers(req))
     headers.update(lifecycle_headers)
     body, echoed = checksums.upload_input(req, length)
-    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
-                           wsgi_input=body, content_length=length)
+    lease = locks.write_lease(req)
+    try:
+        resp = backend.request(
+            'PUT', req.bucket, req.key, headers=headers,
+            wsgi_input=body if lease is None else locks.LeasedInput(body, lease, length),
+            content_length=length)
+    except Exception:
+        if lease is not None and lease.lost:
+            # the write was aborted before Swift committed it
+            raise errors.SlowDown() from None
+        raise
+    finally:
+        if lease is not None:
+            lease.release()
     out = {'ETag': resp.headers['Etag']
            if resp.headers['Etag'].startswith('"')
            else '"%s"' % resp.headers['Etag'],
@@ -191,9 +203,12 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
     headers.update(lifecycle_headers)
     if src_bucket in backend.accounts:
         headers['X-Copy-From-Account'] = backend.accounts[src_bucket]
+    # what Swift's copy keeps of the source counts against the budget too
+    kept = {k: v for k, v in src.headers.items()
+            if directive == 'COPY' or k.lower().startswith('x-object-sysmeta-')}
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
                            body=b'', query={'version-id': version}
-                           if version else None)
+                           if version else None, kept_metadata=kept)
     etag = resp.headers['Etag'].strip('"')
     body = xml.document('CopyObjectResult', [
         xml.elem('LastModified',

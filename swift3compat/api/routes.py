@@ -129,7 +129,7 @@ def only_default(root: str, is_default: Callable[[Any], bool],
     def handler(req: S3Request, backend: Backend) -> S3Response:
         body = xml.read_body(req.environ['wsgi.input'],
                              req.content_length,
-                             req.conf.max_xml_body_size)
+                             xml.body_limit(root, req.conf))
         backend.request('HEAD', req.bucket)
         if not is_default(xml.parse(body, root)):
             raise errors.NotImplemented('%s is not implemented' % feature)

@@ -36,7 +36,7 @@ from swift.proxy.controllers.base import get_container_info
 from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
 from swift3compat.http.request import S3Request
-from swift3compat.swift import sysmeta
+from swift3compat.swift import metadata_budget, sysmeta
 
 SWIFT_SOURCE = 'S3C'
 
@@ -207,7 +207,8 @@ class Backend:
                 body: Optional[bytes] = None,
                 wsgi_input=None, content_length: Optional[int] = None,
                 ok: Iterable[int] = (), account: Optional[str] = None,
-                authorize: Optional[Callable] = None) -> SwobResponse:
+                authorize: Optional[Callable] = None,
+                kept_metadata: Optional[Dict[str, str]] = None) -> SwobResponse:
         """Run one subrequest; map failures to S3 errors.
 
         Statuses listed in ``ok`` are returned to the caller instead of
@@ -215,7 +216,19 @@ class Backend:
         ``wsgi_input`` that failed (its ``error``: a bad chunk signature,
         checksum or payload hash) raises that error, whatever Swift said.
         ``account`` and ``authorize`` are for the guard's own reads.
+
+        An object PUT or POST is first held to the stored-metadata budget
+        (``metadata_budget``): what Swift will pickle into the object's
+        xattr, with ``kept_metadata`` (what a copy keeps of its source), may
+        not exceed ``max_stored_metadata_size`` (MetadataTooLarge), so that
+        no request can make the object server fail the write (507) and the
+        proxy error-limit the device.
         """
+        if obj is not None and method in ('PUT', 'POST'):
+            metadata_budget.check(self.path(container, obj, account),
+                                  headers or {},
+                                  self.req.conf.max_stored_metadata_size,
+                                  kept=kept_metadata)
         if self.guard is not None:
             self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,

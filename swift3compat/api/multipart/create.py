@@ -19,6 +19,7 @@ def _ensure_segments_container(backend: Backend, bucket: str) -> str:
         if policy:
             headers['X-Storage-Policy'] = policy
         backend.request('PUT', container, headers=headers, ok=(202,))
+        uploads.register_segments_container(backend, bucket)
     return container
 
 
