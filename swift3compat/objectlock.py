@@ -28,9 +28,9 @@ object version, whoever sends it:
 New objects written through the Swift API into a bucket with a default
 retention get it, as S3 writes do.
 
-The lock state is read from the version's system metadata (which only
-``swift3`` writes; the gatekeeper strips it from clients) with a HEAD that
-asks every replica (``X-Newest``), and "now" is this proxy's clock.
+The lock state is read from the version's (transient) system metadata,
+which only ``swift3`` writes (the gatekeeper strips it from clients), with a
+HEAD that asks every replica (``X-Newest``); "now" is this proxy's clock.
 
 Requests that the ``swift3`` filter built (``swift.source`` ``S3C``, an
 environment key no client can set) have had the S3 decision already:
@@ -72,14 +72,15 @@ from swift.proxy.controllers.base import (get_account_info,
 
 from swift3compat import config
 from swift3compat.model import object_lock as model
+from swift3compat.swift import sysmeta
 
-# Stored names (see swift3compat.swift.sysmeta).
-RETENTION_SYSMETA = 'X-Object-Sysmeta-S3c-Lock-Retention'
-LEGAL_HOLD_SYSMETA = 'X-Object-Sysmeta-S3c-Lock-Legal-Hold'
-BUCKET_LOCK_SYSMETA = 'X-Container-Sysmeta-S3c-Object-Lock'
-BUCKET_LOCK_INFO = 's3c-object-lock'       # key in container info sysmeta
-ACCOUNT_LOCK_SYSMETA = 'X-Account-Sysmeta-S3c-Object-Lock'
-ACCOUNT_LOCK_INFO = 's3c-object-lock'      # key in account info sysmeta
+# Stored names (the registry: swift3compat.swift.sysmeta).
+RETENTION_SYSMETA = sysmeta.LOCK_RETENTION
+LEGAL_HOLD_SYSMETA = sysmeta.LOCK_LEGAL_HOLD
+BUCKET_LOCK_SYSMETA = sysmeta.OBJECT_LOCK
+BUCKET_LOCK_INFO = sysmeta.OBJECT_LOCK_INFO
+ACCOUNT_LOCK_SYSMETA = sysmeta.ACCOUNT_OBJECT_LOCK
+ACCOUNT_LOCK_INFO = sysmeta.ACCOUNT_OBJECT_LOCK_INFO
 # The environment key swift3 sets on a delete/overwrite it has decided.
 CHECKED = 'swift3compat.object_lock'
 S3_SOURCE = 'S3C'
@@ -120,8 +121,7 @@ class ObjectLockMiddleware:
                 s3_conf = readconf(conf['__file__'], 'filter:swift3')
             except (ValueError, IOError, OSError):
                 s3_conf = {}
-        self.day_seconds = getattr(config.load(s3_conf),
-                                   'object_lock_day_seconds', 86400)
+        self.day_seconds = config.load(s3_conf).object_lock_day_seconds
 
     # -- WSGI ---------------------------------------------------------------
     def __call__(self, env: Dict[str, Any], start_response: Callable):

@@ -53,8 +53,10 @@ def _account_capacity(backend: Backend) -> Optional[Tuple[int, int]]:
 def system_xml(req: S3Request, capacity: bool) -> bytes:
     flag = 'true' if capacity else 'false'
     return xml.document('SystemInfo', [
-        xml.elem('ProtocolVersion', '"1.0"'),
-        xml.elem('ModelName', '"swift3compat %s"' % __version__),
+        # Quoted values, as the SOSAPI document shows them.
+        '<ProtocolVersion>"1.0"</ProtocolVersion>',
+        '<ModelName>"swift3compat %s"</ModelName>' % xml.escape_text(
+            __version__),
         '<ProtocolCapabilities>%s%s%s</ProtocolCapabilities>' % (
             xml.elem('CapacityInfo', flag),
             xml.elem('UploadSessions', 'false'),

@@ -51,7 +51,7 @@ class FakeSwift:
                 env, start_response)
         if req.method == 'PUT':
             self.objects[key] = {k: v for k, v in req.headers.items()
-                                 if k.startswith('X-Object-Sysmeta')}
+                                 if k.startswith('X-Object-')}
             return Response(status=201)(env, start_response)
         return Response(status=204)(env, start_response)
 
