@@ -16,6 +16,7 @@ from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import checksums, locks, objects, sysmeta, uploads
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -135,6 +136,10 @@ def complete_multipart_upload(req: S3Request, backend: Backend
     current = locks.conditional_write(req, backend)
     etag = uploads.s3_etag(parts)
     headers = _final_headers(upload)
+    headers.update(object_lock.complete_headers(req, backend,
+                                                upload.headers))
+    version_headers = object_lock.stamp_version(backend, req.bucket,
+                                                headers)
     headers.update(_object_checksum(req, upload, parts))
     headers.update({uploads.UPLOAD_ID_SYSMETA: upload_id, uploads.ETAG_SYSMETA: etag,
                     uploads.OVERRIDE_ETAG: '; s3_etag=%s' % etag})
@@ -158,7 +163,9 @@ def complete_multipart_upload(req: S3Request, backend: Backend
             b'', usedforsecurity=False).hexdigest() + headers[uploads.OVERRIDE_ETAG]
         backend.request('PUT', req.bucket, req.key, headers=headers, body=b'')
         finish()
-        return _complete_result(req, etag, headers)
+        result = _complete_result(req, etag, headers)
+        result.headers.update(version_headers)
+        return result
     # SLO checks every segment (a minute for 10,000 under load): it answers
     # at once and sends whitespace while it works, and so do we, as AWS
     # does; a failure then comes as an Error document in the 200 response.
@@ -167,7 +174,8 @@ def complete_multipart_upload(req: S3Request, backend: Backend
                            query={'multipart-manifest': 'put',
                                   'heartbeat': 'on'},
                            body=json.dumps(manifest).encode('ascii'))
-    return S3Response(200, {'Content-Type': 'application/xml'},
+    return S3Response(200, {'Content-Type': 'application/xml',
+                            **version_headers},
                       _heartbeats(req, resp, upload_id, finish,
                                   lambda: _complete_result(req, etag,
                                                            headers).body))
