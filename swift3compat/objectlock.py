@@ -56,6 +56,8 @@ no options of its own: it reads ``object_lock_day_seconds`` from
 """
 from __future__ import annotations
 
+import configparser
+import os
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs
@@ -64,8 +66,7 @@ from swift.common.middleware.versioned_writes.object_versioning import (
     build_versions_object_name)
 from swift.common.request_helpers import get_reserved_name
 from swift.common.swob import HTTPForbidden, Request, wsgi_quote
-from swift.common.utils import (config_true_value, get_logger, readconf,
-                                split_path)
+from swift.common.utils import config_true_value, get_logger, split_path
 from swift.common.wsgi import make_pre_authed_request
 from swift.proxy.controllers.base import (get_account_info,
                                           get_container_info)
@@ -115,12 +116,7 @@ class ObjectLockMiddleware:
         self.app = app
         self.logger = get_logger(conf, log_route='objectlock')
         self.clock = clock
-        s3_conf: Dict[str, str] = {}
-        if conf.get('__file__'):
-            try:
-                s3_conf = readconf(conf['__file__'], 'filter:swift3')
-            except (ValueError, IOError, OSError):
-                s3_conf = {}
+        s3_conf = swift3_section(conf.get('__file__'))
         self.day_seconds = config.load(s3_conf).object_lock_day_seconds
 
     # -- WSGI ---------------------------------------------------------------
@@ -347,9 +343,33 @@ def versions_object_path(account: str, bucket: str, key: str,
                                build_versions_object_name(key, version))
 
 
+def swift3_section(conf_path: Optional[str]) -> Dict[str, str]:
+    """``[filter:swift3]`` of the proxy config (a file or a ``.conf.d``
+    directory), or nothing: an internal client's or the expirer's config
+    has none (Swift's ``readconf`` would exit the process)."""
+    if not conf_path:
+        return {}
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        if os.path.isdir(conf_path):
+            from swift.common.utils.config import read_conf_dir
+            read_conf_dir(parser, conf_path)
+        else:
+            parser.read(conf_path)
+    except (OSError, configparser.Error):
+        return {}
+    if not parser.has_section('filter:swift3'):
+        return {}
+    return dict(parser.items('filter:swift3'))
+
+
 def filter_factory(global_conf: Dict[str, str], **local_conf: str
                    ) -> Callable[[WSGIApp], ObjectLockMiddleware]:
-    """Paste entry point: ``use = egg:swift3compat#objectlock``."""
+    """Paste entry point: ``use = egg:swift3compat#objectlock``.  The
+    filter has no options of its own: any name in its section is refused
+    (a typo must not pass silently)."""
+    config.check_names(local_conf, (),
+                       config.filter_section(local_conf, 'objectlock'))
     conf = dict(global_conf, **local_conf)
 
     def objectlock_filter(app: WSGIApp) -> ObjectLockMiddleware:

@@ -245,3 +245,29 @@ def test_reads_and_other_buckets_untouched(app, swift):
                 ).status_int == 204
     assert [c for c in swift.calls if c[0] == 'HEAD' and
             c[1] == '/v1/a/plain/o'] == []
+
+
+# -- configuration -----------------------------------------------------------------------
+def test_day_seconds_from_the_swift3_section(tmp_path, swift):
+    conf = tmp_path / 'proxy-server.conf'
+    conf.write_text('[DEFAULT]\n[filter:swift3]\nuse = egg:swift3compat#swift3\n'
+                    'object_lock_day_seconds = 7\n[filter:objectlock]\n'
+                    'use = egg:swift3compat#objectlock\n')
+    app = objectlock.filter_factory({'__file__': str(conf)})(swift)
+    assert app.day_seconds == 7
+
+
+def test_configs_without_swift3_keep_the_default(tmp_path, swift):
+    # e.g. internal-client.conf or object-expirer.conf
+    conf = tmp_path / 'internal-client.conf'
+    conf.write_text('[DEFAULT]\n[filter:objectlock]\n'
+                    'use = egg:swift3compat#objectlock\n')
+    app = objectlock.filter_factory({'__file__': str(conf)})(swift)
+    assert app.day_seconds == 86400
+    assert objectlock.filter_factory({})(swift).day_seconds == 86400
+
+
+def test_options_of_its_own_are_refused():
+    from swift3compat import config
+    with pytest.raises(config.UnknownOptionError):
+        objectlock.filter_factory({}, object_lock_day_secs='5')
