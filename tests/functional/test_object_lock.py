@@ -9,13 +9,10 @@ the test shows the version becomes deletable once it has passed.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
-from typing import Any, Callable
 
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.functional.object_lock_support import (

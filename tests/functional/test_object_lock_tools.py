@@ -16,7 +16,7 @@ import pwd
 import shutil
 import subprocess
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from botocore.exceptions import ClientError
