@@ -358,3 +358,82 @@ def test_rclone_retention_and_legal_hold(s3, proxy, bucket, tmp_path,
                              LegalHold={'Status': 'OFF'})
     for v in versions:
         s3.delete_object(Bucket=bucket, Key=v['Key'], VersionId=v['VersionId'])
+
+
+# -- internal clients with objectlock in their pipeline -------------------------------------
+def test_internal_client_into_the_versions_container(s3, swift_cluster, bucket,
+                                                     tmp_path):
+    """A tool on an internal client (no auth; it may name Swift's reserved
+    versions container) is held to the lock when the operator puts
+    objectlock in its pipeline, also with the expirer's X-If-Delete-At."""
+    from swift.common.internal_client import InternalClient
+    from swift.common.utils import set_swift_dir
+    from swift3compat import objectlock
+
+    until = datetime.datetime.now(datetime.timezone.utc) + \
+        datetime.timedelta(seconds=8)
+    version = s3.put_object(Bucket=bucket, Key='k', Body=b'x',
+                            ObjectLockMode='COMPLIANCE',
+                            ObjectLockRetainUntilDate=until)['VersionId']
+    default = {'swift_dir': swift_cluster.etc_dir,
+               'user': pwd.getpwuid(os.geteuid()).pw_name,
+               'log_custom_handlers':
+                   'swift3compat_dev.cluster.drop_syslog_handlers'}
+    conf = tmp_path / 'internal-client.conf'
+    conf.write_text(render_ini([
+        ('DEFAULT', default),
+        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
+                                       'objectlock versioned_writes symlink '
+                                       'proxy-server'}),
+        ('app:proxy-server', {'use': 'egg:swift#proxy',
+                              'account_autocreate': 'true'}),
+        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
+        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
+        ('filter:cache', {'use': 'egg:swift#memcache',
+                          'memcache_servers': swift_cluster.memcache_servers}),
+        ('filter:objectlock', {'use': 'egg:swift3compat#objectlock'}),
+        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
+                                     'allow_object_versioning': 'true'}),
+        ('filter:symlink', {'use': 'egg:swift#symlink'}),
+    ]))
+    set_swift_dir(swift_cluster.etc_dir)
+    client = InternalClient(str(conf), 'test', 1)
+    path = objectlock.versions_object_path('AUTH_test', bucket, 'k', version)
+    reserved = {'X-Backend-Allow-Reserved-Names': 'true'}
+    head = client.make_request('HEAD', path, reserved, (2,))
+    for method, headers in (
+            ('DELETE', {}),
+            ('DELETE', {'X-If-Delete-At': '1'}),
+            ('POST', {'X-Delete-At': '1'}),
+            ('PUT', {'Content-Length': '0'})):
+        resp = client.make_request(method, path, dict(reserved, **headers),
+                                   (2, 4))
+        assert resp.status_int == 403, (method, resp.status_int)
+    resp = client.make_request('DELETE', '/v1/AUTH_test/%s/k' % bucket, {},
+                               (2, 4), params={'version-id': version})
+    assert resp.status_int == 403
+    assert s3.get_object(Bucket=bucket, Key='k', VersionId=version)[
+        'Body'].read() == b'x'
+    assert head.headers['Etag'] == client.make_request(
+        'HEAD', path, reserved, (2,)).headers['Etag']
+    wait_past(until)
+    client.make_request('DELETE', path, reserved, (2,))
+
+
+def test_the_pipeline_check_refuses_object_lock_without_objectlock(
+        swift_cluster, tmp_path):
+    """The proxy's own start-up check on a real paste configuration."""
+    from swift3compat import pipeline
+    from swift3compat_dev.cluster import PIPELINES, ProxySpec
+
+    spec = ProxySpec(name='unstarted', s3_options={'object_lock': 'true'})
+    conf = tmp_path / 'proxy-server.conf'
+    conf.write_text(swift_cluster.proxy_conf(spec, 1))
+    problems, suggestion = pipeline.check_and_suggest(str(conf))
+    messages = [p.message for p in problems
+                if p.severity is pipeline.Severity.ERROR]
+    assert len(messages) == 1 and 'objectlock' in messages[0]
+    names = list(PIPELINES['swift3compat'])
+    names.insert(names.index('tempauth') + 1, 'objectlock')
+    assert suggestion.line.endswith(' '.join(names) + ' proxy-server')
+    assert 'egg:swift3compat#objectlock' in str(suggestion)
