@@ -56,8 +56,6 @@ no options of its own: it reads ``object_lock_day_seconds`` from
 """
 from __future__ import annotations
 
-import configparser
-import os
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs
@@ -344,23 +342,18 @@ def versions_object_path(account: str, bucket: str, key: str,
 
 
 def swift3_section(conf_path: Optional[str]) -> Dict[str, str]:
-    """``[filter:swift3]`` of the proxy config (a file or a ``.conf.d``
-    directory), or nothing: an internal client's or the expirer's config
-    has none (Swift's ``readconf`` would exit the process)."""
+    """The conf of the proxy's swift3 filter, found by what it loads
+    (``swift3compat.sweeper.proxy_conf``), or nothing when no section loads
+    it: an internal client's or the expirer's config has none."""
     if not conf_path:
         return {}
-    parser = configparser.RawConfigParser(strict=False)
-    try:
-        if os.path.isdir(conf_path):
-            from swift.common.utils.config import read_conf_dir
-            read_conf_dir(parser, conf_path)
-        else:
-            parser.read(conf_path)
-    except (OSError, configparser.Error):
+    from swift3compat.pipeline import Role
+    from swift3compat.sweeper import proxy_conf
+    sections = proxy_conf.filter_sections(conf_path)
+    if not any(s.role is Role.SWIFT3 for s in sections):
         return {}
-    if not parser.has_section('filter:swift3'):
-        return {}
-    return dict(parser.items('filter:swift3'))
+    return proxy_conf.find_swift3_filter(conf_path, '',
+                                         'filter:objectlock')[1]
 
 
 def filter_factory(global_conf: Dict[str, str], **local_conf: str

@@ -271,3 +271,14 @@ def test_options_of_its_own_are_refused():
     from swift3compat import config
     with pytest.raises(config.UnknownOptionError):
         objectlock.filter_factory({}, object_lock_day_secs='5')
+
+
+def test_swift3_found_by_what_it_loads(tmp_path, swift):
+    conf = tmp_path / 'proxy-server.conf'
+    conf.write_text('[DEFAULT]\n[pipeline:main]\npipeline = s3api objectlock '
+                    'app\n[app:app]\nuse = egg:swift#proxy\n'
+                    '[filter:s3api]\nuse = egg:swift3compat#swift3\n'
+                    'object_lock_day_seconds = 9\n[filter:objectlock]\n'
+                    'use = egg:swift3compat#objectlock\n')
+    app = objectlock.filter_factory({'__file__': str(conf)})(swift)
+    assert app.day_seconds == 9
