@@ -480,14 +480,3 @@ def check_retention_change(current: Lock, wanted: Optional[Retention],
         return
     if old.mode == COMPLIANCE or not bypass:
         raise protected()
-
-
-def delete_allowed(current: Lock, now: float, bypass: bool) -> bool:
-    return current.deletion_block(now, bypass) is None
-
-
-def stored_headers(lock: Lock, names: Mapping[str, str]) -> dict:
-    """``{stored name: value}`` for a lock (``names``: 'retention' and
-    'legal_hold' → stored header names); '' values remove (copy, POST)."""
-    return {names['retention']: lock.stored_retention,
-            names['legal_hold']: lock.stored_legal_hold}

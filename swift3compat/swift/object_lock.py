@@ -166,10 +166,6 @@ def check_delete(req: S3Request, backend: Backend, key: str,
     raise model.protected()
 
 
-def mark_checked(env: Dict) -> None:
-    env[CHECKED_ENV] = True
-
-
 def post_changes(lock: model.Lock) -> Dict[str, Optional[str]]:
     """The object POST changes that store ``lock``; it also drops any
     X-Delete-At (the object expirer must not delete a locked version)."""
