@@ -22,7 +22,7 @@ import calendar
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Mapping, Optional, Tuple
+from typing import Optional, Tuple
 
 from swift3compat import errors
 
