@@ -169,6 +169,15 @@ OPTIONS: List[Option] = [
            'Most bytes of access log records one proxy worker holds; '
            'records beyond are dropped (statsd access_log.dropped) rather '
            'than slowing requests.'),
+    Option('object_lock', boolean, 'false',
+           'Serve S3 Object Lock: buckets created with Object Lock and '
+           'PutObjectLockConfiguration (needs object versioning and the '
+           'objectlock filter after the auth filter, which the pipeline '
+           'check requires). Locks stored before stay enforced when off.'),
+    Option('object_lock_day_seconds', integer(1, 86400), '86400',
+           'Length of an Object Lock "day" of default retentions in seconds '
+           '(a year is 365 of them; debug option: shorten it only to test '
+           'Object Lock; the objectlock filter reads it from here too).'),
     Option('auth_pipeline_check', boolean, 'true',
            'Refuse to start when the proxy pipeline is in an order that '
            'cannot work.'),

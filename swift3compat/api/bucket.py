@@ -12,6 +12,7 @@ from swift3compat.http import listing, xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import uploads
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -49,6 +50,7 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
         return _recreate(req, backend)
     headers = access.bucket_create_headers(req, backend)
+    headers.update(object_lock.bucket_create_headers(req))
     recorded = access.claim_bucket(req, backend)
     try:
         resp = backend.request('PUT', req.bucket, headers=headers,
@@ -59,6 +61,8 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
         raise
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
+    if object_lock.OBJECT_LOCK_HEADER in headers:
+        object_lock.mark_account(backend)
     return S3Response(200, {'Location': '/%s' % req.bucket})
 
 

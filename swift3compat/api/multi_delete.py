@@ -12,6 +12,7 @@ from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import checksums, versions
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -70,6 +71,7 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
     def delete_one(item):
         key, version = item
         try:
+            object_lock.check_delete(req, backend, key, version or None)
             return key, version, versions.delete_key(
                 backend, req.bucket, key, version or None), None
         except errors.S3Error as err:

@@ -13,6 +13,7 @@ from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, iso8601, xml_response
 from swift3compat.swift import checksums, locks, tags, uploads, versions
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.objects import (COPY_CONDITIONS, META_OVERFLOW,
                                         copy_source_conditions,
@@ -88,6 +89,7 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         req, resp.headers, ranged='Range' in get_headers))
     headers.update(tags.response_headers(req, backend, resp.headers,
                                          method))
+    headers.update(object_lock.response_headers(resp.headers))
     if method == 'HEAD':
         # Swift ignores Range on HEAD: a part's HEAD is answered here.
         return S3Response(206 if 'Content-Range' in part_headers
@@ -116,6 +118,8 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
         return copy_object(req, backend)
     headers = put_headers(req)
     headers.update(access.object_create_headers(req, backend))
+    headers.update(object_lock.new_version_headers(
+        req, backend, put_object=not object_lock.is_form_upload(req)))
     md5 = content_md5_hex(req.header('content-md5'))
     if md5:
         headers['ETag'] = md5
@@ -197,6 +201,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         headers.update(storage_class(req))
     headers.update(access.object_create_headers(req, backend))
     headers.update(uploads.copy_headers(src.headers))
+    headers.update(object_lock.new_version_headers(req, backend,
+                                                   copy=True))
     lifecycle_headers, expiration = tags.new_object_headers(
         req, backend, int(src.headers.get('Content-Length', 0)),
         tags.copy_headers(req, src.headers))
@@ -243,6 +249,7 @@ def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
 # -- DELETE ---------------------------------------------------------------------
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
     version = versions.requested_version(req)
+    object_lock.check_delete(req, backend, req.key, version)
     doomed = uploads.doomed_by_delete(req, backend, version)
     out = versions.delete_key(backend, req.bucket, req.key, version)
     if doomed is not None:

@@ -75,7 +75,9 @@ _EXEMPT = frozenset(['awsaccesskeyid', 'signature', 'file', 'policy',
 _HEADER_FIELDS = ('cache-control', 'content-disposition', 'content-encoding',
                   'expires', 'x-amz-storage-class',
                   'x-amz-server-side-encryption', 'x-amz-website-redirect-'
-                  'location')
+                  'location', 'x-amz-object-lock-mode',
+                  'x-amz-object-lock-retain-until-date',
+                  'x-amz-object-lock-legal-hold')
 _EXPIRATION = re.compile(
     r'(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z')
 
@@ -363,6 +365,7 @@ def _put_request(req: S3Request, form: Form, body: FileInput) -> S3Request:
     env = {k: v for k, v in req.environ.items()
            if not k.startswith('HTTP_') and
            k not in ('CONTENT_TYPE', 'CONTENT_LENGTH', 'QUERY_STRING')}
+    env['swift3compat.form_upload'] = True
     env.update({'REQUEST_METHOD': 'PUT', 'wsgi.input': body,
                 'HTTP_TRANSFER_ENCODING': 'chunked', 'QUERY_STRING': '',
                 'CONTENT_TYPE': form.fields.get('content-type') or

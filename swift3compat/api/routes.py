@@ -31,6 +31,7 @@ from swift3compat.api import (acl, attributes, bucket, bucket_config, cors,
                               post_object, service, tagging, versioning,
                               website)
 from swift3compat.api.multipart import complete, create, listing, part
+from swift3compat.api import object_lock, sosapi
 from swift3compat.authz.access import (BUCKET, NATIVE, NONE, OBJECT, OWNER,
                                        Permission)
 from swift3compat.http import xml
@@ -262,8 +263,23 @@ ROUTE_TABLE: Dict[Key, Route] = {
         website.delete_bucket_website,
         (BUCKET, OWNER), 's3:DeleteBucketWebsite'),
     ('bucket', 'object-lock', 'GET'): Route(
-        unset('ObjectLockConfigurationNotFoundError'),
+        object_lock.get_object_lock_configuration,
         (BUCKET, OWNER), 's3:GetBucketObjectLockConfiguration'),
+    ('bucket', 'object-lock', 'PUT'): Route(
+        object_lock.put_object_lock_configuration,
+        (BUCKET, OWNER), 's3:PutBucketObjectLockConfiguration'),
+    ('object', 'retention', 'GET'): Route(
+        object_lock.get_object_retention,
+        (BUCKET, OWNER), 's3:GetObjectRetention'),
+    ('object', 'retention', 'PUT'): Route(
+        object_lock.put_object_retention,
+        (BUCKET, OWNER), 's3:PutObjectRetention'),
+    ('object', 'legal-hold', 'GET'): Route(
+        object_lock.get_object_legal_hold,
+        (BUCKET, OWNER), 's3:GetObjectLegalHold'),
+    ('object', 'legal-hold', 'PUT'): Route(
+        object_lock.put_object_legal_hold,
+        (BUCKET, OWNER), 's3:PutObjectLegalHold'),
     ('bucket', 'ownershipControls', 'GET'): Route(
         bucket_config.get_ownership_controls,
         (BUCKET, OWNER), 's3:GetBucketOwnershipControls'),
@@ -382,6 +398,11 @@ def log_operation(req: S3Request) -> str:
                                 {(req.level, sub): resource} if resource
                                 else None)
 
+# Veeam SOSAPI's generated objects (api/sosapi.py): for whoever may list
+# the bucket.
+SOSAPI_ROUTE = Route(sosapi.get_or_head, (BUCKET, READ), 's3:ListBucket')
+
+
 def route(req: S3Request) -> Handler:
     """The handler of ``req`` (see ``lookup``)."""
     return lookup(req).handler
@@ -392,6 +413,9 @@ def lookup(req: S3Request) -> Route:
     one, MethodNotAllowed for the plain operation without one."""
     level = req.level
     sub = subresource(req)
+    if level == 'object' and not sub and req.method in ('GET', 'HEAD') \
+            and sosapi.is_sosapi(req.key):
+        return SOSAPI_ROUTE
     row = ROUTE_TABLE.get((level, sub, req.method))
     if row is not None:
         return row

@@ -69,6 +69,7 @@ from swift.common.utils import (Timestamp, drain_and_close, get_logger,
 from swift3compat import config
 from swift3compat.model import lifecycle
 from swift3compat.swift import bucket_config, sysmeta
+from swift3compat.swift import object_lock
 from swift3compat.swift import tags as tagging
 from swift3compat.swift import uploads as multipart
 from swift3compat.swift.expiry import (
@@ -194,6 +195,7 @@ class Stats:
     stamped: int = 0
     unregistered: int = 0
     skipped_changed: int = 0
+    skipped_locked: int = 0
     errors: int = 0
 
     def line(self) -> str:
@@ -341,6 +343,7 @@ class Sweeper(Daemon):
             state = State(rules=current, reconciled=state.reconciled)
         sweep = BucketSweep(self, name, account, bucket, rules, state,
                             stats, reconcile=state.reconciled != current)
+        sweep.lock_config = object_lock.config_of(sysmeta)
         if not rules.versioned:
             sweep.objects()
         elif rules.config is not None:
@@ -361,6 +364,10 @@ class Sweeper(Daemon):
 
 class BucketSweep:
     """One pass over one bucket."""
+
+    # The bucket's Object Lock configuration: versions it locks are
+    # skipped (and deleted by a later pass once unlocked).
+    lock_config = None
 
     def __init__(self, sweeper: Sweeper, name: str, account: str,
                  bucket: str, rules: BucketRules, state: State,
@@ -412,6 +419,9 @@ class BucketSweep:
         expiry = self.rules.expiry(key, size, created_at(head.headers), tags,
                                    self.day)
         if expiry is not None and expiry[0] <= self.now:
+            if self._locked(head.headers):
+                self.stats.skipped_locked += 1
+                return
             self._delete(key, head.headers)
             return
         changes = self.rules.stamp_changes(key, size, head.headers, tags,
@@ -480,6 +490,9 @@ class BucketSweep:
         for index, entry in enumerate(noncurrent):
             since = _listing_time(group[index])
             if self._noncurrent_expired(key, entry, index, since):
+                if self._version_locked(key, entry):
+                    self.stats.skipped_locked += 1
+                    continue
                 self._delete_version(key, entry)
                 self.stats.noncurrent_deleted += 1
                 remaining -= 1
@@ -530,6 +543,20 @@ class BucketSweep:
                     dict(tagging.object_tags(head.headers))):
                 return True
         return False
+
+    def _locked(self, headers) -> bool:
+        """Does Object Lock keep this version now (this node's clock)?"""
+        return object_lock.lock_of(headers).deletion_block(
+            object_lock.now()) is not None
+
+    def _version_locked(self, key: str, entry: dict) -> bool:
+        if self.lock_config is None or not entry.get('version_id'):
+            return False
+        head = self._request('HEAD', self.account, self.bucket, key,
+                             headers={'X-Newest': 'true'},
+                             params={'version-id': entry['version_id']},
+                             ok=(2, 404))
+        return head.status_int != 404 and self._locked(head.headers)
 
     def _delete_version(self, key: str, entry: dict) -> None:
         self._request('DELETE', self.account, self.bucket, key,

@@ -108,6 +108,9 @@ class Backend:
         self._account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
         self._auth_env: Dict[str, Any] = {}
+        # Environment keys every later subrequest carries (Object Lock:
+        # the objectlock filter's 'decided by swift3' mark).
+        self.extra_env: Dict[str, Any] = {}
         if session is not None and session.authenticated:
             self._account = session._account
             self._auth_env = dict(session._auth_env)
@@ -188,6 +191,7 @@ class Backend:
             if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
                 key = 'HTTP_' + key
             env[key] = value
+        env.update(self.extra_env)
         if self.authenticated:
             env.update(self._auth_env)
             authorize = authorize or self.authorize

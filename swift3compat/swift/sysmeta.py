@@ -49,10 +49,24 @@ OBJECT_ACL = OBJECT_TRANSIENT + 'Acl'
 TAG = OBJECT_TRANSIENT + 'Tag-'                 # + index: "key=value"
 EXPIRY = OBJECT_TRANSIENT + 'Expiry'            # our own X-Delete-At stamp
 SWEEP_STATE = OBJECT_TRANSIENT + 'Sweep'        # lifecycle registry entries
+# Object Lock of a version (swift.object_lock): '<MODE> <retain-until
+# ISO date>' and 'ON'/'OFF'.  Transient: only they can change by POST
+# (every POST of ours carries them again; objectlock refuses the
+# Swift API's POSTs to a locked version).
+LOCK_RETENTION = OBJECT_TRANSIENT + 'Lock-Retention'
+LOCK_LEGAL_HOLD = OBJECT_TRANSIENT + 'Lock-Legal-Hold'
 
 # -- container sysmeta ------------------------------------------------------------
 BUCKET_ACL = CONTAINER_SYSMETA + 'Acl'
 BUCKET_ACL_INFO = CONTAINER_INFO_PREFIX + 'acl'
+# A bucket's Object Lock configuration: 'Enabled[ <MODE> <n>d|y]'
+OBJECT_LOCK = CONTAINER_SYSMETA + 'Object-Lock'
+OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
+# -- account sysmeta ---------------------------------------------------
+# The account holds a bucket with Object Lock (objectlock refuses its
+# DELETE)
+ACCOUNT_OBJECT_LOCK = 'X-Account-Sysmeta-S3c-Object-Lock'
+ACCOUNT_OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
 # Bucket configurations: CONTAINER_SYSMETA + Name.title() (+ '-<i>' chunks),
 # see swift.bucket_config.
 

@@ -178,8 +178,7 @@ def test_specific_rows(method, path, query, expected):
 @pytest.mark.parametrize('method,path,query', [
     ('POST', '/bkt', 'lifecycle'), ('DELETE', '/bkt', 'encryption'),
     ('DELETE', '/bkt', 'replication'), ('POST', '/bkt/k', 'tagging'),
-    ('PUT', '/bkt', 'object-lock'), ('PUT', '/bkt/k', 'retention'),
-    ('PUT', '/bkt/k', 'legal-hold'), ('POST', '/bkt/k', 'restore'),
+    ('POST', '/bkt/k', 'restore'),
     ('POST', '/bkt/k', 'select&select-type=2'), ('GET', '/bkt/k', 'torrent'),
     ('GET', '/bkt', 'analytics&id=x'), ('DELETE', '/bkt', 'metrics&id=x'),
     ('GET', '/bkt', 'inventory'), ('PUT', '/bkt', 'intelligent-tiering'),

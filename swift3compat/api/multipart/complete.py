@@ -19,8 +19,8 @@ from swift3compat import errors
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import (checksums, locks, objects, sysmeta, upload_claims,
-                                uploads)
+from swift3compat.swift import (checksums, locks, object_lock, objects, sysmeta,
+                                upload_claims, uploads)
 from swift3compat.swift.backend import Backend
 
 
@@ -148,7 +148,8 @@ def complete_multipart_upload(req: S3Request, backend: Backend
     early = completion.start()
     if early is not None:
         return early
-    return S3Response(200, {'Content-Type': 'application/xml'},
+    return S3Response(200, {'Content-Type': 'application/xml',
+                            **completion.version_headers},
                       completion.stream())
 
 
@@ -168,6 +169,9 @@ class _Completion:
         self.parts: List[uploads.Part] = []
         self.current: Optional[HeaderKeyDict] = None
         self.headers: Dict[str, str] = {}
+        # x-amz-version-id, known before the answer starts when this
+        # Complete won the claim at once
+        self.version_headers: Dict[str, str] = {}
         self.etag = ''
 
     # -- before the 200 is sent: errors get their own status --------------
@@ -201,6 +205,10 @@ class _Completion:
         self.current = locks.conditional_write(req, self.backend)
         self.etag = uploads.s3_etag(self.parts)
         headers = _final_headers(upload)
+        headers.update(object_lock.complete_headers(req, self.backend,
+                                                    upload.headers))
+        self.version_headers = object_lock.stamp_version(
+            self.backend, req.bucket, headers)
         headers.update(_object_checksum(req, upload, self.parts))
         headers.update({uploads.UPLOAD_ID_SYSMETA: self.upload_id,
                         uploads.ETAG_SYSMETA: self.etag,

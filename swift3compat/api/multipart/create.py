@@ -7,6 +7,7 @@ from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import checksums, objects, tags, uploads
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -27,6 +28,7 @@ def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     _check_enabled(req)
     headers = objects.put_headers(req)
     headers.update(tags.put_headers(req))
+    headers.update(object_lock.upload_headers(req, backend))
     headers.update(access.object_create_headers(req, backend))
     name = req.header('x-amz-checksum-algorithm')
     algorithm = checksums.algorithm_named(name) if name else None
