@@ -196,6 +196,13 @@ class Guard:
         return policy.authorize(verdict, lambda: self.allows(
             bucket, resource_acl, permission))
 
+    def owner_or_granted(self, action: str, key: Optional[str]) -> bool:
+        """The route's bucket owner, or a caller the bucket policy grants
+        ``action`` on ``key`` (e.g. s3:BypassGovernanceRetention)."""
+        bucket = self.req.bucket or ''
+        return self.decide(bucket, self.bucket_acl(bucket), OWNER, key=key,
+                           action=action)
+
     def allows(self, bucket: str, resource_acl: ACL,
                permission: Optional[str]) -> bool:
         """The S3 ACL decision on ``bucket`` or one of its objects

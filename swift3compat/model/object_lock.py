@@ -22,7 +22,7 @@ import calendar
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from swift3compat import errors
 
@@ -109,7 +109,8 @@ def parse_date(text: str) -> float:
         raise ValueError('not a valid date-time: %r' % text)
     # validates the day of the month too
     time.strptime('%04d-%02d-%02d' % (year, month, day), '%Y-%m-%d')
-    epoch = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    epoch: float = calendar.timegm((year, month, day, hour, minute, second,
+                                    0, 0, 0))
     if fraction:
         epoch += int(fraction[:3].ljust(3, '0')) / 1000.0
     if zone not in ('Z', 'z'):
@@ -204,7 +205,7 @@ class Lock:
         r = self.retention
         return r.until if r is not None and r.active(now) else None
 
-    def response_headers(self) -> dict:
+    def response_headers(self) -> Dict[str, str]:
         """``x-amz-object-lock-*`` headers of GET/HEAD."""
         out = {}
         if self.retention is not None:
@@ -216,7 +217,7 @@ class Lock:
 
 
 # -- request headers (PUT, copy, POST form fields, CreateMultipartUpload) -----
-def lock_from_headers(get, now: float) -> Tuple[Lock, bool]:
+def lock_from_headers(get: Callable[[str], Optional[str]], now: float) -> Tuple[Lock, bool]:
     """The lock a write asks for with ``x-amz-object-lock-*`` (``get``:
     name → value or None, e.g. ``req.header``) and whether it asked for
     one at all.  AWS's InvalidArgument errors for bad values."""
@@ -229,7 +230,7 @@ def lock_from_headers(get, now: float) -> Tuple[Lock, bool]:
             'must both be supplied',
             ArgumentName=MODE_HEADER if mode is None else UNTIL_HEADER,
             ArgumentValue=None)
-    if mode is not None:
+    if mode is not None and until is not None:   # both or neither, above
         if mode not in MODES:
             raise errors.InvalidArgument('Unknown wormMode directive.',
                                          ArgumentName=MODE_HEADER,
@@ -255,7 +256,7 @@ def lock_from_headers(get, now: float) -> Tuple[Lock, bool]:
     return Lock(retention, legal_hold), asked
 
 
-def bypass_requested(get) -> bool:
+def bypass_requested(get: Callable[[str], Optional[str]]) -> bool:
     value = get(BYPASS_HEADER)
     return value is not None and value.strip().lower() == 'true'
 
@@ -306,7 +307,7 @@ def encode_config(cfg: LockConfig) -> str:
     if cfg.default is None:
         return ENABLED
     d = cfg.default
-    period = '%dd' % d.days if d.days is not None else '%dy' % d.years
+    period = '%dd' % d.days if d.days is not None else '%dy' % (d.years or 0)
     return '%s %s %s' % (ENABLED, d.mode, period)
 
 
@@ -327,8 +328,8 @@ def decode_config(text: Optional[str]) -> Optional[LockConfig]:
     return LockConfig(True, None)
 
 
-def _children(node) -> dict:
-    out: dict = {}
+def _children(node: Any) -> Dict[str, List[Any]]:
+    out: Dict[str, List[Any]] = {}
     for child in node:
         if not isinstance(child.tag, str):
             continue
@@ -340,23 +341,24 @@ def _local(tag: str) -> str:
     return tag.rpartition('}')[2]
 
 
-def _only(children: dict, name: str, required: bool = False):
+def _only(children: Dict[str, List[Any]], name: str,
+          required: bool = False) -> Any:
     nodes = children.get(name, [])
     if len(nodes) > 1 or (required and not nodes):
         raise errors.MalformedXML()
     return nodes[0] if nodes else None
 
 
-def _text(node) -> str:
-    return (node.text or '').strip()
+def _text(node: Any) -> str:
+    return str(node.text or '').strip()
 
 
-def _allowed_children(children: dict, names: Tuple[str, ...]) -> None:
+def _allowed_children(children: Dict[str, List[Any]], names: Tuple[str, ...]) -> None:
     if set(children) - set(names):
         raise errors.MalformedXML()
 
 
-def parse_config(root) -> LockConfig:
+def parse_config(root: Any) -> LockConfig:
     """``<ObjectLockConfiguration>`` (a parsed root element) → LockConfig.
     MalformedXML / InvalidRetentionPeriod as AWS."""
     if _local(root.tag) != 'ObjectLockConfiguration':
@@ -403,7 +405,7 @@ def config_xml(cfg: LockConfig) -> bytes:
     if cfg.default is not None:
         d = cfg.default
         period = '<Days>%d</Days>' % d.days if d.days is not None else \
-            '<Years>%d</Years>' % d.years
+            '<Years>%d</Years>' % (d.years or 0)
         parts.append('<Rule><DefaultRetention><Mode>%s</Mode>%s'
                      '</DefaultRetention></Rule>' % (d.mode, period))
     parts.append('</ObjectLockConfiguration>')
@@ -412,7 +414,7 @@ def config_xml(cfg: LockConfig) -> bytes:
 
 
 # -- ?retention and ?legal-hold documents -------------------------------------------
-def parse_retention(root, now: float) -> Optional[Retention]:
+def parse_retention(root: Any, now: float) -> Optional[Retention]:
     """``<Retention>`` → Retention; None for an empty document (remove
     the retention)."""
     if _local(root.tag) != 'Retention':
@@ -443,7 +445,7 @@ def retention_xml(retention: Retention) -> bytes:
                 XMLNS, retention.mode, retention.until_text)).encode()
 
 
-def parse_legal_hold(root) -> bool:
+def parse_legal_hold(root: Any) -> bool:
     """``<LegalHold><Status>ON|OFF</Status></LegalHold>`` → on?"""
     if _local(root.tag) != 'LegalHold':
         raise errors.MalformedXML()

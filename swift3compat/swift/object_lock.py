@@ -122,10 +122,8 @@ def bypass_allowed(req: S3Request, backend: Backend,
     guard = backend.guard
     if guard is None:
         return True
-    from swift3compat.authz.access import OWNER
-    return guard.decide(req.bucket, guard.bucket_acl(req.bucket), OWNER,
-                        key=key if key is not None else req.key,
-                        action='s3:BypassGovernanceRetention')
+    return guard.owner_or_granted('s3:BypassGovernanceRetention',
+                                  key if key is not None else req.key)
 
 
 def _head_version(req: S3Request, backend: Backend, key: str,
