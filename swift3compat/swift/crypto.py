@@ -63,6 +63,8 @@ SSE_KMS_KEY_ID = OBJECT_SYSMETA + 'Sse-Kms-Key-Id'
 SSE_CONTEXT = OBJECT_SYSMETA + 'Sse-Context'
 SSE_BUCKET_KEY = OBJECT_SYSMETA + 'Sse-Bucket-Key'
 SSE_CUSTOMER_MAC = OBJECT_SYSMETA + 'Sse-C-Key-Mac'
+# the opaque S3 ETag of SSE-C and SSE-KMS objects (AWS: not the MD5)
+SSE_ETAG = OBJECT_SYSMETA + 'Sse-Etag'
 SSE_HEADERS = (SSE, SSE_KMS_KEY_ID, SSE_CONTEXT, SSE_BUCKET_KEY,
                SSE_CUSTOMER_MAC)
 _ENV = {name: 'HTTP_' + name.upper().replace('-', '_') for name in SSE_HEADERS}
