@@ -48,8 +48,13 @@ import hmac
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from swift.common.middleware.crypto.crypto_utils import CRYPTO_KEY_CALLBACK
-from swift.common.swob import wsgi_to_str
+from swift.common.middleware.crypto.crypto_utils import (
+    CRYPTO_KEY_CALLBACK, Crypto, append_crypto_meta, dump_crypto_meta)
+from swift.common.middleware.crypto.encrypter import encrypt_header_val
+from swift.common.request_helpers import (get_object_transient_sysmeta,
+                                          is_user_meta,
+                                          strip_user_meta_prefix)
+from swift.common.swob import Request, wsgi_to_str
 from swift.common.utils import get_logger, split_path
 from swift.common.wsgi import WSGIContext
 
@@ -311,6 +316,38 @@ class SSEKeyMaster:
         self.app = app
         self.logger = get_logger(dict(conf), log_route='sse')
         self.provider = provider or keyprovider.from_conf(conf)
+        self.crypto = Crypto(conf)
+
+    def server_keys(self, env: Dict[str, Any], account: str,
+                    container: Optional[str], obj: Optional[str]
+                    ) -> Dict[str, Any]:
+        """SSE-S3 keys of a path (what object metadata of SSE-C objects
+        and metadata-only POSTs are encrypted with)."""
+        keys = _Keys(self, env, account, container, obj, None, None)
+        return keys._keys_for(keys._new_id())
+
+    def encrypt_metadata_for_server(self, env: Dict[str, Any],
+                                    keys: Dict[str, Any]) -> None:
+        """User metadata under server keys, as the encrypter would write
+        it (its own helpers, its header names), before the encrypter sees
+        the request: SSE-C objects keep metadata the server can read without
+        the client's key (AWS does not encrypt metadata with it), so that
+        metadata-only updates (tagging, ACLs) keep it."""
+        req = Request(env)
+        prefix = get_object_transient_sysmeta('crypto-meta-')
+        crypto_meta = None
+        for name, value in list(req.headers.items()):
+            if not value or not is_user_meta('object', name):
+                continue
+            enc_val, crypto_meta = encrypt_header_val(
+                self.crypto, value, keys['object'])
+            req.headers[prefix + strip_user_meta_prefix('object', name)] = \
+                append_crypto_meta(enc_val, crypto_meta)
+            req.headers.pop(name)
+        if crypto_meta:
+            req.headers[get_object_transient_sysmeta('crypto-meta')] = \
+                dump_crypto_meta({'cipher': crypto_meta['cipher'],
+                                  'key_id': keys['id']})
 
     def __call__(self, env: Dict[str, Any], start_response: Callable):
         method = env['REQUEST_METHOD']
@@ -331,9 +368,12 @@ class SSEKeyMaster:
                     env['swift.crypto.override'] = True
                     return self.app(env, start_response)
                 # POST: user metadata under the server's own keys
-        keys = _Keys(self, env, wsgi_to_str(account),
-                     wsgi_to_str(container), obj and wsgi_to_str(obj),
-                     write, delegate)
+        names = (wsgi_to_str(account), container and wsgi_to_str(container),
+                 obj and wsgi_to_str(obj))
+        keys = _Keys(self, env, *names, write, delegate)
+        if write is not None and write.mode == MODE_C and method == 'PUT':
+            self.encrypt_metadata_for_server(
+                env, self.server_keys(env, *names))
         env[CRYPTO_KEY_CALLBACK] = keys
         if write is None and method != 'GET':
             return self.app(env, start_response)

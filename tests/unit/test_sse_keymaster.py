@@ -253,3 +253,19 @@ def test_post_without_keymaster_encrypts_metadata_with_server_keys():
                         headers={'X-Object-Meta-A': 'b'})
     assert req.get_response(app).status_int == 202
     assert calls[0]['m'] == 'S3'
+
+
+def test_sse_c_metadata_is_readable_without_the_key_but_not_plaintext():
+    store = Store()
+    app = pipeline(store)
+    headers, keys = MODES['sse-c']
+    put(app, '/v1/a/c/o', dict(headers, **{'X-Object-Meta-Color': 'blue-x'}),
+        keys=keys)
+    stored_headers, _ = store.objects['/v1/a/c/o']
+    assert 'blue-x' not in json.dumps(stored_headers)
+    head = get(app, '/v1/a/c/o', method='HEAD')
+    assert head.status_int == 200
+    assert head.headers['X-Object-Meta-Color'] == 'blue-x'
+    # the body still needs the key
+    assert get(app, '/v1/a/c/o').status_int == 400
+    assert get(app, '/v1/a/c/o', keys).body == PLAIN
