@@ -26,7 +26,7 @@ from swift3compat.swift import bucket_config as storage
 from swift3compat.swift import crypto, sysmeta
 from swift3compat.swift.backend import Backend
 
-CONFIG = 'encryption'           # bucket configuration name (container sysmeta)
+CONFIG = sysmeta.BUCKET_ENCRYPTION     # bucket configuration name
 _CONFIG_COUNT = sysmeta.CONTAINER_INFO_PREFIX + CONFIG
 _ANY_SSE = (enc.SSE, enc.CUSTOMER_ALGORITHM, enc.CUSTOMER + 'key',
             enc.KMS_KEY_ID, enc.CONTEXT)

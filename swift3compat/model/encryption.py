@@ -27,11 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Union
 
 from swift3compat import errors
-
-try:                                    # the layout of issue #17
-    from swift3compat.http import xml
-except ImportError:                     # pragma: no cover - before it
-    from swift3compat import xmlutil as xml  # type: ignore[no-redef]
+from swift3compat.http import xml
 
 Getter = Callable[[str], Optional[str]]
 

@@ -59,17 +59,15 @@ from swift.common.utils import get_logger, split_path
 from swift.common.wsgi import WSGIContext
 
 from swift3compat.model import encryption
-from swift3compat.swift import keyprovider
+from swift3compat.swift import keyprovider, sysmeta
 
-# -- the stored names (move to swift/sysmeta.py with the layout of #17) -------
-OBJECT_SYSMETA = 'X-Object-Sysmeta-S3c-'
-SSE = OBJECT_SYSMETA + 'Sse'                       # AES256 / aws:kms[:dsse]
-SSE_KMS_KEY_ID = OBJECT_SYSMETA + 'Sse-Kms-Key-Id'
-SSE_CONTEXT = OBJECT_SYSMETA + 'Sse-Context'
-SSE_BUCKET_KEY = OBJECT_SYSMETA + 'Sse-Bucket-Key'
-SSE_CUSTOMER_MAC = OBJECT_SYSMETA + 'Sse-C-Key-Mac'
-# the opaque S3 ETag of SSE-C and SSE-KMS objects (AWS: not the MD5)
-SSE_ETAG = OBJECT_SYSMETA + 'Sse-Etag'
+# -- the stored names (swift/sysmeta.py) ----------------------------------------
+SSE = sysmeta.SSE
+SSE_KMS_KEY_ID = sysmeta.SSE_KMS_KEY_ID
+SSE_CONTEXT = sysmeta.SSE_CONTEXT
+SSE_BUCKET_KEY = sysmeta.SSE_BUCKET_KEY
+SSE_CUSTOMER_MAC = sysmeta.SSE_CUSTOMER_MAC
+SSE_ETAG = sysmeta.SSE_ETAG
 SSE_HEADERS = (SSE, SSE_KMS_KEY_ID, SSE_CONTEXT, SSE_BUCKET_KEY,
                SSE_CUSTOMER_MAC)
 _ENV = {name: 'HTTP_' + name.upper().replace('-', '_') for name in SSE_HEADERS}
@@ -411,8 +409,9 @@ class _Context(WSGIContext):
             close = getattr(app_iter, 'close', None)
             if close is not None:
                 close()
+            ours = sysmeta.OBJECT_SYSMETA.lower()
             kept = [(h, v) for h, v in self._response_headers
-                    if h.lower().startswith('x-object-sysmeta-s3c-')]
+                    if h.lower().startswith(ours)]
             return self._refuse(refused, kept, start_response)
         headers = list(self._response_headers)
         if self.keys.resolved_kms_key_id is not None:

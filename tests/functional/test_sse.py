@@ -14,7 +14,7 @@ import boto3.s3.transfer
 import pytest
 from botocore.exceptions import ClientError
 
-from swift3compat.cluster import PIPELINES, ProxySpec
+from swift3compat_dev.cluster import PIPELINES, ProxySpec
 from tests.functional.at_rest import metadata_text, object_file, object_files
 
 ACCOUNT = 'AUTH_test'

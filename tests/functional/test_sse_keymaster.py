@@ -11,7 +11,7 @@ import os
 import pytest
 import requests
 
-from swift3compat.cluster import ProxySpec
+from swift3compat_dev.cluster import ProxySpec
 from tests.functional.at_rest import metadata_text, object_file
 
 PLAIN = b'swift3compat at-rest probe: plaintext must never be on disk. ' * 50
