@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Dict, Optional
 
+from swift.common.utils import close_if_possible
+
 from swift3compat import errors
 from swift3compat.http.body import read_config_body
 from swift3compat.http.request import S3Request
@@ -28,6 +30,8 @@ from swift3compat.swift.backend import Backend
 
 CONFIG = sysmeta.BUCKET_ENCRYPTION     # bucket configuration name
 _CONFIG_COUNT = sysmeta.CONTAINER_INFO_PREFIX + CONFIG
+SSE_ETAG = crypto.SSE_ETAG
+LISTING_ETAG = sysmeta.CONTAINER_UPDATE_OVERRIDE_ETAG
 _ANY_SSE = (enc.SSE, enc.CUSTOMER_ALGORITHM, enc.CUSTOMER + 'key',
             enc.KMS_KEY_ID, enc.CONTEXT)
 
@@ -67,6 +71,22 @@ class Write:
     headers: Dict[str, str] = field(default_factory=dict)
     etag: Optional[str] = None      # the opaque S3 ETag of SSE-C/SSE-KMS
     customer: Optional[enc.CustomerKey] = None
+    asked: bool = False             # by the request itself (not a default)
+
+    def check(self, resp, backend: Backend, bucket: str, key: str) -> None:
+        """Raise the S3 error of a failed write (status >= 300) that was
+        sent with ``ok=REFUSABLE``."""
+        if resp.status_int < 300:
+            return
+        close_if_possible(resp.app_iter)
+        raise refused_write(resp) or backend.error_for(resp.status_int,
+                                                       bucket, key)
+
+    @property
+    def ok(self):
+        """The statuses a write must inspect itself (the sse filter's
+        refusals); none when nothing is encrypted (the hot path)."""
+        return REFUSABLE if self.headers else ()
 
     def response_headers(self, swift_headers=None) -> Dict[str, str]:
         stored = self.stored
@@ -81,6 +101,7 @@ class Write:
 
 
 NOTHING = Write()
+REFUSABLE = (400, 403, 503)
 
 
 def requested(req: S3Request) -> Optional[enc.Encryption]:
@@ -112,16 +133,18 @@ def for_write(req: S3Request, backend: Backend, bucket: str, *,
     CreateMultipartUpload): the request's choice, else the bucket default.
     ``copy``: clear whatever the source had; ``multipart``: no opaque ETag
     (a multipart object has its own)."""
-    chosen = enc.for_write(requested(req), bucket_default(req, backend,
-                                                          bucket))
-    return write_of(req, chosen, copy=copy, multipart=multipart)
+    asked = requested(req)
+    chosen = enc.for_write(asked, bucket_default(req, backend, bucket))
+    write = write_of(req, chosen, copy=copy, multipart=multipart)
+    write.asked = asked is not None
+    return write
 
 
 def write_of(req: S3Request, chosen: Optional[enc.Encryption], *,
              copy: bool = False, multipart: bool = False) -> Write:
     if chosen is None:
         if not copy:
-            return NOTHING
+            return Write()
         headers = crypto.write_headers(enc.Stored())
         headers[crypto.SSE_ETAG] = ''
         return Write(headers=headers)
@@ -179,13 +202,20 @@ def refused_write(resp) -> Optional[errors.S3Error]:
 
 
 # -- reads --------------------------------------------------------------------
-def read_key(req: S3Request) -> Optional[enc.CustomerKey]:
-    """The SSE-C key a read (GET, HEAD, UploadPart, Complete) presents; it
-    joins the request's key ring."""
+def read_key(req: S3Request, strict: bool = True
+             ) -> Optional[enc.CustomerKey]:
+    """The SSE-C key a read (GET, HEAD) or a multipart step (UploadPart,
+    Complete: ``strict=False``, where clients repeat the upload's
+    x-amz-server-side-encryption headers) presents; it joins the request's
+    key ring."""
     if not _enabled(req):
         return None
-    key = enc.parse_read(req.header, secure=_secure(req),
-                         allow_insecure=req.conf.sse_customer_allow_http)
+    if strict:
+        key = enc.parse_read(req.header, secure=_secure(req),
+                             allow_insecure=req.conf.sse_customer_allow_http)
+    else:
+        key = enc.parse_customer_key(req.header)
+        enc.require_secure(key, _secure(req), req.conf.sse_customer_allow_http)
     if key is not None:
         crypto.key_ring(req.environ).add(key)
     return key
@@ -212,8 +242,33 @@ def check_read(headers, presented: Optional[enc.CustomerKey],
     return stored
 
 
-def is_refused(resp) -> bool:
-    return bool(resp.headers.get(crypto.REFUSED))
+def read_ok(req: S3Request) -> tuple:
+    """Statuses a GET must inspect itself: the sse filter's refusals."""
+    return REFUSABLE if _enabled(req) else ()
+
+
+def etag_is_at(req: S3Request, multipart_etag: str) -> str:
+    """X-Backend-Etag-Is-At of a GET/HEAD: conditions compare the S3 ETag
+    (a multipart object's, an SSE-C/KMS object's)."""
+    if not _enabled(req):
+        return multipart_etag
+    return '%s, %s' % (multipart_etag, crypto.SSE_ETAG)
+
+
+def checked_read(resp, presented: Optional[enc.CustomerKey], backend: Backend,
+                 bucket: str, key: str) -> enc.Stored:
+    """After a GET/HEAD sent with ``ok=read_ok(req)``: the object's
+    encryption, or the S3 error (its body closed unread)."""
+    try:
+        if resp.status_int in REFUSABLE:
+            if not resp.headers.get(crypto.REFUSED):
+                raise backend.error_for(resp.status_int, bucket, key)
+            check_read(resp.headers, presented)
+            raise errors.AccessDenied()     # refused, yet the key matches
+        return check_read(resp.headers, presented)
+    except errors.S3Error:
+        close_if_possible(resp.app_iter)
+        raise
 
 
 def object_headers(stored: enc.Stored, presented: Optional[enc.CustomerKey],

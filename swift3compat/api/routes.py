@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Tuple
 
 from swift3compat import errors
 from swift3compat.api import (acl, attributes, bucket, bucket_config, cors,
-                              lifecycle, multi_delete, obj, policy,
+                              encryption, lifecycle, multi_delete, obj, policy,
                               post_object, service, tagging, versioning,
                               website)
 from swift3compat.api.multipart import complete, create, listing, part
@@ -172,8 +172,9 @@ ROUTES: Dict[Tuple[str, str, str], Handler] = {
         bucket_config.delete_public_access_block,
     ('bucket', 'replication', 'GET'): unset(
         'ReplicationConfigurationNotFoundError'),
-    ('bucket', 'encryption', 'GET'): unset(
-        'ServerSideEncryptionConfigurationNotFoundError'),
+    ('bucket', 'encryption', 'GET'): encryption.get_bucket_encryption,
+    ('bucket', 'encryption', 'PUT'): encryption.put_bucket_encryption,
+    ('bucket', 'encryption', 'DELETE'): encryption.delete_bucket_encryption,
     # object
     ('object', '', 'GET'): obj.get_object,
     ('object', '', 'HEAD'): obj.head_object,

@@ -220,14 +220,14 @@ def test_sse_c_wrong_key_gets_403_and_no_byte(s3e, bucket, proxy):
     ({'x-amz-server-side-encryption': 'AES256'}, 'InvalidArgument'),
 ])
 def test_sse_c_bad_requests(s3e, bucket, headers, code):
-    def tweak(request, **_):
-        request.headers.update(headers)
-    s3e.meta.events.register('before-sign.s3.PutObject', tweak)
+    def tweak(params, **_):
+        params['headers'].update(headers)
+    s3e.meta.events.register('before-call.s3.PutObject', tweak)
     try:
         with pytest.raises(ClientError) as err:
             s3e.put_object(Bucket=bucket, Key='o', Body=b'x', **SSE_C)
     finally:
-        s3e.meta.events.unregister('before-sign.s3.PutObject', tweak)
+        s3e.meta.events.unregister('before-call.s3.PutObject', tweak)
     assert code_of(err) == (400, code)
 
 
@@ -243,9 +243,9 @@ def test_sse_c_over_plain_http_refused(swift_cluster, tmp_path_factory,
         assert code_of(err) == (400, 'InvalidRequest')
         assert 'secure connection' in err.value.response['Error']['Message']
         # behind a TLS terminator that says so
-        def forwarded(request, **_):
-            request.headers['X-Forwarded-Proto'] = 'https'
-        client.meta.events.register('before-sign.s3.PutObject', forwarded)
+        def forwarded(params, **_):
+            params['headers']['X-Forwarded-Proto'] = 'https'
+        client.meta.events.register('before-call.s3.PutObject', forwarded)
         client.put_object(Bucket='t-sse-strict', Key='o', Body=b'x', **SSE_C)
         # SSE-S3 needs no TLS
         client.put_object(Bucket='t-sse-strict', Key='p', Body=b'x',

@@ -12,6 +12,7 @@ from swift.common.swob import HeaderKeyDict
 from swift.common.utils import close_if_possible
 
 from swift3compat import errors
+from swift3compat.api import encryption
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
@@ -126,6 +127,9 @@ def complete_multipart_upload(req: S3Request, backend: Backend
         upload = uploads.find_upload(req, backend)
     except errors.NoSuchUpload:
         return _already_completed(req, backend, upload_id)
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
+    sse_headers = write.response_headers()
     requested = _parse_complete(req, xml.read_body(
         req.environ['wsgi.input'], req.content_length,
         req.conf.max_xml_body_size))
@@ -158,7 +162,9 @@ def complete_multipart_upload(req: S3Request, backend: Backend
             b'', usedforsecurity=False).hexdigest() + headers[uploads.OVERRIDE_ETAG]
         backend.request('PUT', req.bucket, req.key, headers=headers, body=b'')
         finish()
-        return _complete_result(req, etag, headers)
+        result = _complete_result(req, etag, headers)
+        result.headers.update(sse_headers)
+        return result
     # SLO checks every segment (a minute for 10,000 under load): it answers
     # at once and sends whitespace while it works, and so do we, as AWS
     # does; a failure then comes as an Error document in the 200 response.
@@ -167,7 +173,8 @@ def complete_multipart_upload(req: S3Request, backend: Backend
                            query={'multipart-manifest': 'put',
                                   'heartbeat': 'on'},
                            body=json.dumps(manifest).encode('ascii'))
-    return S3Response(200, {'Content-Type': 'application/xml'},
+    return S3Response(200, {'Content-Type': 'application/xml',
+                            **sse_headers},
                       _heartbeats(req, resp, upload_id, finish,
                                   lambda: _complete_result(req, etag,
                                                            headers).body))
