@@ -490,3 +490,15 @@ def test_awscli_round_trips(awscli, proxy, bucket, tmp_path, disk):
     with pytest.raises(subprocess.CalledProcessError):
         cli.run('s3api', 'get-object', '--bucket', bucket, '--key', 'ssec',
                 str(tmp_path / 'y'))
+
+
+# -- the proxy refuses an SSE configuration without its pieces ------------------
+def test_sse_without_its_filters_refuses_to_start(swift_cluster):
+    from swift3compat_dev.servers import ClusterError
+    spec = ProxySpec(name='proxy-sse-missing', s3_options={
+        'server_side_encryption': 'true'})
+    with pytest.raises(ClusterError) as exc:
+        swift_cluster.add_proxy(spec)
+    message = str(exc.value)
+    assert 'server_side_encryption = true needs sse and encryption' in message
+    assert 'symlink sse encryption proxy-logging proxy-server' in message
