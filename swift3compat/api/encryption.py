@@ -33,7 +33,19 @@ _CONFIG_COUNT = sysmeta.CONTAINER_INFO_PREFIX + CONFIG
 SSE_ETAG = crypto.SSE_ETAG
 LISTING_ETAG = sysmeta.CONTAINER_UPDATE_OVERRIDE_ETAG
 _ANY_SSE = (enc.SSE, enc.CUSTOMER_ALGORITHM, enc.CUSTOMER + 'key',
-            enc.KMS_KEY_ID, enc.CONTEXT)
+            enc.CUSTOMER_KEY_MD5, enc.KMS_KEY_ID, enc.CONTEXT, enc.BUCKET_KEY)
+_ANY_SSE_ENV = tuple('HTTP_' + name.upper().replace('-', '_')
+                     for name in _ANY_SSE)
+
+
+def _asks(env) -> bool:
+    """Whether the request carries any SSE header (dict lookups only: the
+    unencrypted hot path parses nothing)."""
+    for name in _ANY_SSE_ENV:
+        if name in env:
+            return True
+    return False
+_PLAIN = enc.Stored()
 
 
 class KMSNotFound(errors.S3Error):
@@ -106,10 +118,10 @@ REFUSABLE = (400, 403, 503)
 
 def requested(req: S3Request) -> Optional[enc.Encryption]:
     """The encryption a write's own headers ask for."""
-    if not _enabled(req):
-        if any(req.header(name) is not None for name in _ANY_SSE):
-            raise _not_enabled()
+    if not _asks(req.environ):
         return None
+    if not _enabled(req):
+        raise _not_enabled()
     return enc.parse_write(req.header, secure=_secure(req),
                            sigv4=_sigv4(req),
                            allow_insecure=req.conf.sse_customer_allow_http)
@@ -134,6 +146,8 @@ def for_write(req: S3Request, backend: Backend, bucket: str, *,
     ``copy``: clear whatever the source had; ``multipart``: no opaque ETag
     (a multipart object has its own)."""
     asked = requested(req)
+    if asked is None and not copy and not _enabled(req):
+        return NOTHING          # the unencrypted hot path: nothing to do
     chosen = enc.for_write(asked, bucket_default(req, backend, bucket))
     write = write_of(req, chosen, copy=copy, multipart=multipart)
     write.asked = asked is not None
@@ -208,7 +222,7 @@ def read_key(req: S3Request, strict: bool = True
     Complete: ``strict=False``, where clients repeat the upload's
     x-amz-server-side-encryption headers) presents; it joins the request's
     key ring."""
-    if not _enabled(req):
+    if not _enabled(req) or not _asks(req.environ):
         return None
     if strict:
         key = enc.parse_read(req.header, secure=_secure(req),
@@ -255,10 +269,12 @@ def etag_is_at(req: S3Request, multipart_etag: str) -> str:
     return '%s, %s' % (multipart_etag, crypto.SSE_ETAG)
 
 
-def checked_read(resp, presented: Optional[enc.CustomerKey], backend: Backend,
-                 bucket: str, key: str) -> enc.Stored:
+def checked_read(req: S3Request, resp, presented: Optional[enc.CustomerKey],
+                 backend: Backend, bucket: str, key: str) -> enc.Stored:
     """After a GET/HEAD sent with ``ok=read_ok(req)``: the object's
     encryption, or the S3 error (its body closed unread)."""
+    if not _enabled(req):
+        return _PLAIN
     try:
         if resp.status_int in REFUSABLE:
             if not resp.headers.get(crypto.REFUSED):

@@ -82,7 +82,7 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
                                   ActualObjectSize=size)
     stored = None
     if resp.status_int != 304:
-        stored = encryption.checked_read(resp, presented, backend,
+        stored = encryption.checked_read(req, resp, presented, backend,
                                          req.bucket, req.key)
     headers = object_response_headers(resp.headers)
     if stored is not None and stored.encrypted:

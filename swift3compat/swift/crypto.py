@@ -128,11 +128,14 @@ def write_headers(stored: encryption.Stored) -> Dict[str, str]:
     }
 
 
+_PLAIN = encryption.Stored()
+
+
 def stored_from(headers: Mapping[str, str]) -> encryption.Stored:
     """What an object's (HEAD/GET response) headers say about its SSE."""
     algorithm = headers.get(SSE) or None
     if algorithm is None and not headers.get(SSE_CUSTOMER_MAC):
-        return encryption.Stored()
+        return _PLAIN
     return encryption.Stored(
         algorithm, headers.get(SSE_KMS_KEY_ID) or None,
         headers.get(SSE_CONTEXT) or None,
