@@ -146,8 +146,8 @@ def for_write(req: S3Request, backend: Backend, bucket: str, *,
     ``copy``: clear whatever the source had; ``multipart``: no opaque ETag
     (a multipart object has its own)."""
     asked = requested(req)
-    if asked is None and not copy and not _enabled(req):
-        return NOTHING          # the unencrypted hot path: nothing to do
+    if not _enabled(req):
+        return NOTHING          # nothing to do (asking for SSE raised 501)
     chosen = enc.for_write(asked, bucket_default(req, backend, bucket))
     write = write_of(req, chosen, copy=copy, multipart=multipart)
     write.asked = asked is not None
