@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from swift3compat.pipeline import Filter, Pipeline, Severity, check_filters
+from swift3compat.pipeline import (Filter, Pipeline, Severity, check_filters,
+                                   suggest)
 
 _FACTORIES = {
     'catch_errors': 'swift.common.middleware.catch_errors',
@@ -70,8 +71,17 @@ def test_good_pipelines(names):
 def test_bad_pipelines_are_refused_with_the_fix(names, fixed):
     found = problems(names)
     assert len(found) == 1 and found[0].severity is Severity.ERROR
-    assert found[0].message.rstrip().split(' (doc/')[0].endswith(fixed), \
-        found[0].message
+    suggestion = suggest(pipeline(names))
+    assert suggestion is not None and suggestion.line == fixed
+    # the suggestion is itself accepted
+    assert problems(suggestion.line[len('pipeline = '):-len(
+        ' proxy-server')]) == []
+
+
+def test_missing_filters_get_their_sections():
+    suggestion = suggest(pipeline(BASE + ' proxy-logging'))
+    assert '[filter:sse] use = egg:swift3compat#sse' in str(suggestion)
+    assert '[filter:encryption] use = egg:swift#encryption' in str(suggestion)
 
 
 def test_sse_filter_without_the_option_warns():
