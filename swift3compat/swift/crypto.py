@@ -198,6 +198,8 @@ class _Keys:
         self.delegate = delegate
         self.refused: Optional[Refused] = None
         self.resolved_kms_key_id: Optional[str] = None
+        self.plain_read = env['REQUEST_METHOD'] in ('GET', 'HEAD') and \
+            'HTTP_IF_MATCH' not in env and 'HTTP_IF_NONE_MATCH' not in env
 
     # key ids ------------------------------------------------------------------
     def _path(self) -> str:
@@ -288,6 +290,10 @@ class _Keys:
             keys['all_ids'] = list(keys.get('all_ids', [])) + \
                 self._other_ids(None)
             return keys
+        if self.plain_read:
+            # the decrypter asks with no key id for unencrypted objects only:
+            # nothing will be decrypted, and no condition compares ETag MACs
+            return self.master.plain_keys
         key_id = self._new_id()
         keys = self._keys_for(key_id)
         keys['all_ids'] = [key_id] + self._other_ids(key_id)
@@ -318,6 +324,10 @@ class SSEKeyMaster:
         self.logger = get_logger(dict(conf), log_route='sse')
         self.provider = provider or keyprovider.from_conf(conf)
         self.crypto = Crypto(conf)
+        plain_id = {KEY_ID_MARK: '1', 'm': 'none'}
+        self.plain_keys = {'object': os.urandom(32),
+                           'container': os.urandom(32),
+                           'id': plain_id, 'all_ids': [plain_id]}
 
     def server_keys(self, env: Dict[str, Any], account: str,
                     container: Optional[str], obj: Optional[str]
@@ -376,9 +386,33 @@ class SSEKeyMaster:
             self.encrypt_metadata_for_server(
                 env, self.server_keys(env, *names))
         env[CRYPTO_KEY_CALLBACK] = keys
-        if write is None and method != 'GET':
-            return self.app(env, start_response)
+        if write is None:
+            if method != 'GET':
+                return self.app(env, start_response)
+            return self._get(env, start_response, keys)
         return _Context(self.app, keys).handle(env, start_response)
+
+    def _get(self, env: Dict[str, Any], start_response: Callable,
+             keys: _Keys):
+        """A GET, answered without a byte of the body when the callback
+        refused (SSE-C key missing or wrong); otherwise untouched."""
+        refused_with: List = []
+
+        def check_start(status, headers, exc_info=None):
+            if keys.refused is None:
+                return start_response(status, headers, exc_info)
+            ours = sysmeta.OBJECT_SYSMETA.lower()
+            refused_with.append([(h, v) for h, v in headers
+                                 if h.lower().startswith(ours)])
+            return None
+        app_iter = self.app(env, check_start)
+        if not refused_with:
+            return app_iter
+        close = getattr(app_iter, 'close', None)
+        if close is not None:
+            close()
+        return _Context._refuse(keys.refused, refused_with[0],
+                                start_response)
 
 
 class _Context(WSGIContext):
@@ -407,15 +441,6 @@ class _Context(WSGIContext):
             app_iter = self._app_call(env)
         except Refused as exc:
             return self._refuse(exc, [], start_response)
-        refused = self.keys.refused
-        if refused is not None and env['REQUEST_METHOD'] == 'GET':
-            close = getattr(app_iter, 'close', None)
-            if close is not None:
-                close()
-            ours = sysmeta.OBJECT_SYSMETA.lower()
-            kept = [(h, v) for h, v in self._response_headers
-                    if h.lower().startswith(ours)]
-            return self._refuse(refused, kept, start_response)
         headers = list(self._response_headers)
         if self.keys.resolved_kms_key_id is not None:
             headers.append((RESOLVED_KMS_KEY_ID,
