@@ -45,6 +45,8 @@ def _asks(env) -> bool:
         if name in env:
             return True
     return False
+
+
 _PLAIN = enc.Stored()
 _FORM = 'swift3compat.form'     # api/post_object.py ENV_KEY (a POST upload)
 

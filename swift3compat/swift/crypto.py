@@ -48,6 +48,7 @@ import hmac
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
+from swift.common.exceptions import UnknownSecretIdError
 from swift.common.middleware.crypto.crypto_utils import (
     CRYPTO_KEY_CALLBACK, Crypto, append_crypto_meta, dump_crypto_meta)
 from swift.common.middleware.crypto.encrypter import encrypt_header_val
@@ -240,8 +241,7 @@ class _Keys:
         try:
             root = provider.root_secret(key_id.get('s'))
         except keyprovider.UnknownKey:
-            from swift.common.exceptions import UnknownSecretIdError
-            raise UnknownSecretIdError(key_id.get('s'))
+            raise UnknownSecretIdError(key_id.get('s')) from None
         path = key_id['p']
         parts = path.split('/', 3)          # '', account, container, object
         keys: Dict[str, Any] = {'id': key_id, 'all_ids': [key_id]}
@@ -281,7 +281,6 @@ class _Keys:
         if key_id:
             if key_id.get(KEY_ID_MARK) is None:
                 if self.delegate is None:
-                    from swift.common.exceptions import UnknownSecretIdError
                     raise UnknownSecretIdError(key_id.get('secret_id'))
                 return self.delegate(key_id, *args, **kwargs)
             return self._keys_for(key_id)

@@ -61,7 +61,7 @@ class Store:
         if req.method == 'GET' and len(parts) == 4:
             listing = []
             prefix = req.path_info + '/'
-            for path, (headers, body) in sorted(self.objects.items()):
+            for path, (headers, _body) in sorted(self.objects.items()):
                 if path.startswith(prefix):
                     listing.append({'name': path[len(prefix):],
                                     'hash': headers.get(
