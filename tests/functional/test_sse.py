@@ -9,6 +9,7 @@ import io
 import json
 import os
 import subprocess
+from urllib.parse import unquote_plus
 
 import boto3.s3.transfer
 import pytest
@@ -502,3 +503,45 @@ def test_sse_without_its_filters_refuses_to_start(swift_cluster):
     message = str(exc.value)
     assert 'server_side_encryption = true needs sse and encryption' in message
     assert 'symlink sse encryption proxy-logging proxy-server' in message
+
+
+# -- a cluster keymaster already in the pipeline keeps working ------------------
+def test_cluster_keymaster_keeps_encrypting_everything_else(
+        swift_cluster, tmp_path_factory, s3_client_factory, make_bucket_name):
+    key_file = tmp_path_factory.mktemp('sse-km') / 'keys.conf'
+    key_file.write_text(f'[sse]\nroot_secret = {_b64()}\n')
+    names = list(sse_pipeline())
+    names.insert(names.index('sse'), 'keymaster')
+    proxy = swift_cluster.add_proxy(ProxySpec(
+        name='proxy-sse-keymaster', pipeline=tuple(names),
+        s3_options={'storage_domain': 'localhost', 's3_acl': 'true',
+                    'server_side_encryption': 'true',
+                    'sse_customer_allow_http': 'true'},
+        filters={'keymaster': {'use': 'egg:swift#keymaster',
+                               'encryption_root_secret': _b64()},
+                 'sse': {'use': 'egg:swift3compat#sse',
+                         'key_file': str(key_file)},
+                 'encryption': {'use': 'egg:swift#encryption'}}))
+    try:
+        client = s3_client_factory(proxy=proxy)
+        bucket = make_bucket_name('keymaster')
+        client.create_bucket(Bucket=bucket)
+        data = body(20_000)
+        client.put_object(Bucket=bucket, Key='plain', Body=data)
+        _p, metadata, raw = object_file(swift_cluster.devices_dir, ACCOUNT,
+                                        bucket, 'plain')
+        assert PROBE[:20] not in raw                # the keymaster's key
+        body_meta = unquote_plus(metadata['X-Object-Sysmeta-Crypto-Body-Meta'])
+        assert '"s3c"' not in body_meta and '"path"' in body_meta
+        got = client.get_object(Bucket=bucket, Key='plain')
+        assert got['Body'].read() == data and 'ServerSideEncryption' not in got
+        client.put_object(Bucket=bucket, Key='c', Body=data, **SSE_C)
+        assert PROBE[:20] not in object_file(swift_cluster.devices_dir, ACCOUNT,
+                                             bucket, 'c')[2]
+        with pytest.raises(ClientError) as err:
+            client.get_object(Bucket=bucket, Key='c')
+        assert code_of(err) == (400, 'InvalidRequest')
+        assert client.get_object(Bucket=bucket, Key='c', **SSE_C)[
+            'Body'].read() == data
+    finally:
+        swift_cluster.stop_server(proxy.spec.name)
