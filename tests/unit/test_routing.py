@@ -175,7 +175,7 @@ def test_specific_rows(method, path, query, expected):
 
 
 @pytest.mark.parametrize('method,path,query', [
-    ('POST', '/bkt', 'lifecycle'), ('DELETE', '/bkt', 'encryption'),
+    ('POST', '/bkt', 'lifecycle'), ('PUT', '/bkt', 'replication'),
     ('DELETE', '/bkt', 'replication'), ('POST', '/bkt/k', 'tagging'),
     ('PUT', '/bkt', 'object-lock'), ('PUT', '/bkt/k', 'retention'),
     ('PUT', '/bkt/k', 'legal-hold'), ('POST', '/bkt/k', 'restore'),
