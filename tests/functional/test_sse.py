@@ -545,3 +545,24 @@ def test_cluster_keymaster_keeps_encrypting_everything_else(
             'Body'].read() == data
     finally:
         swift_cluster.stop_server(proxy.spec.name)
+
+
+# -- the unencrypted hot path costs no extra backend request --------------------
+@pytest.mark.parametrize('operation', ['PutObject', 'GetObject', 'HeadObject'])
+def test_unencrypted_requests_cost_the_same_backend_requests(
+        swift_cluster, s3, s3e, make_bucket_name, operation):
+    from tests.functional.test_acl_cost import cost
+    calls = {
+        'PutObject': lambda c, b: c.put_object(Bucket=b, Key='k',
+                                               Body=b'x' * 1024),
+        'GetObject': lambda c, b: c.get_object(Bucket=b, Key='k'),
+        'HeadObject': lambda c, b: c.head_object(Bucket=b, Key='k'),
+    }
+    spent = {}
+    for name, client in (('sse-off', s3), ('sse-on', s3e)):
+        bucket = make_bucket_name('cost-' + name)
+        client.create_bucket(Bucket=bucket)
+        client.put_object(Bucket=bucket, Key='k', Body=b'x' * 1024)
+        spent[name] = cost(swift_cluster, calls[operation], client, bucket)
+    assert spent['sse-on'] == spent['sse-off'], spent
+    assert spent['sse-on'] >= 1
