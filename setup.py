@@ -50,6 +50,7 @@ setup(
             'swift3 = swift3compat.middleware:filter_factory',
             's3token = swift3compat.s3token:filter_factory',
             'objectlock = swift3compat.objectlock:filter_factory',
+            'sse = swift3compat.swift.crypto:filter_factory',
         ],
         'console_scripts': [
             'swift3compat-saio = swift3compat_dev.saio:main',

@@ -178,6 +178,15 @@ OPTIONS: List[Option] = [
            'Length of an Object Lock "day" of default retentions in seconds '
            '(a year is 365 of them; debug option: shorten it only to test '
            'Object Lock; the objectlock filter reads it from here too).'),
+    Option('server_side_encryption', boolean, 'false',
+           'Serve S3 server-side encryption (SSE-C, SSE-S3, SSE-KMS, bucket '
+           'default encryption); needs [filter:sse] directly before Swift\'s '
+           'encryption filter in the pipeline (doc/encryption.md). Off: '
+           'requests asking for it get 501.'),
+    Option('sse_customer_allow_http', boolean, 'false',
+           'Accept SSE-C keys on requests that did not arrive over HTTPS '
+           '(wsgi.url_scheme https or X-Forwarded-Proto: https); AWS refuses '
+           'them. For tests only.'),
     Option('auth_pipeline_check', boolean, 'true',
            'Refuse to start when the proxy pipeline is in an order that '
            'cannot work.'),

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.authz import access
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
@@ -19,7 +20,7 @@ from swift3compat.swift.objects import (COPY_CONDITIONS, META_OVERFLOW,
                                         copy_source_conditions,
                                         object_response_headers,
                                         parse_copy_source, put_headers,
-                                        storage_class, unsupported_headers)
+                                        storage_class)
 
 _RESPONSE_OVERRIDES = {
     'response-content-type': 'Content-Type',
@@ -56,8 +57,11 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
             'Request specific response headers cannot be used for anonymous '
             'GET requests.')
     get_headers = _get_headers(req)
-    # Conditions compare the S3 ETag of multipart objects.
-    get_headers['X-Backend-Etag-Is-At'] = uploads.ETAG_SYSMETA
+    presented = encryption.read_key(req)
+    # Conditions compare the S3 ETag of multipart (and SSE-C/KMS) objects.
+    get_headers['X-Backend-Etag-Is-At'] = encryption.etag_is_at(
+        req, uploads.ETAG_SYSMETA)
+    ok = (412, 416) + encryption.read_ok(req)
     part_headers: Dict[str, str] = {}
     if 'partNumber' in req.query:
         part, part_headers = uploads.part_range(req, backend)
@@ -66,19 +70,25 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
     version = versions.requested_version(req)
     if version is None:
         resp = backend.request(method, req.bucket, req.key,
-                               headers=get_headers, ok=(412, 416))
+                               headers=get_headers, ok=ok)
     else:
         resp = versions.request_version(req, backend, method, req.bucket,
                                         req.key, version,
-                                        headers=get_headers,
-                                        ok=(412, 416))
+                                        headers=get_headers, ok=ok)
     if resp.status_int == 412:
         raise errors.PreconditionFailed(Condition=_failed_condition(req))
     if resp.status_int == 416:
         size = resp.headers.get('Content-Range', '*/').rpartition('/')[2]
         raise errors.InvalidRange(RangeRequested=req.header('range'),
                                   ActualObjectSize=size)
+    stored = None
+    if resp.status_int != 304:
+        stored = encryption.checked_read(req, resp, presented, backend,
+                                         req.bucket, req.key)
     headers = object_response_headers(resp.headers)
+    if stored is not None and stored.encrypted:
+        headers.update(encryption.object_headers(stored, presented,
+                                                 resp.headers))
     headers.update(overrides)
     headers.update(part_headers)
     if resp.status_int == 304:
@@ -117,6 +127,8 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     if req.header('x-amz-copy-source') is not None:
         return copy_object(req, backend)
     headers = put_headers(req)
+    write = encryption.for_write(req, backend, req.bucket)
+    headers.update(write.headers)
     headers.update(access.object_create_headers(req, backend))
     headers.update(object_lock.new_version_headers(
         req, backend, put_object=not object_lock.is_form_upload(req)))
@@ -140,7 +152,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
         resp = backend.request(
             'PUT', req.bucket, req.key, headers=headers,
             wsgi_input=body if lease is None else locks.LeasedInput(body, lease, length),
-            content_length=length)
+            content_length=length, ok=write.ok)
     except Exception:
         if lease is not None and lease.lost:
             # the write was aborted before Swift committed it
@@ -149,10 +161,13 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     finally:
         if lease is not None:
             lease.release()
+    write.check(resp, backend, req.bucket, req.key)
     out = {'ETag': resp.headers['Etag']
            if resp.headers['Etag'].startswith('"')
            else '"%s"' % resp.headers['Etag'],
            **versions.response_headers(resp.headers), **expiration}
+    if write.stored.encrypted:
+        out.update(write.response_headers(resp.headers))
     if echoed is not None:
         out[echoed.header] = checksums.b64(body.results[echoed.name])
     return S3Response(200, out)
@@ -168,9 +183,11 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         raise errors.InvalidArgument('Unknown metadata directive.',
                                      ArgumentName='x-amz-metadata-directive',
                                      ArgumentValue=directive)
+    source_key = encryption.copy_source_key(req)
+    write = encryption.for_write(req, backend, req.bucket, copy=True)
     if (src_bucket, src_key) == (req.bucket, req.key) and \
             version is None and directive == 'COPY' and \
-            not storage_class(req):
+            not storage_class(req) and not write.asked:
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an "
             "object to itself without changing the object's metadata, "
@@ -190,6 +207,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         raise errors.InvalidRequest(
             'The specified copy source is larger than the maximum allowable '
             'size for a copy source: 5368709120')
+    src_stored = encryption.check_read(src.headers, source_key,
+                                       copy_source=True)
     headers = {'X-Copy-From': quote('/%s/%s' % (src_bucket, src_key))}
     if directive == 'REPLACE':
         # Swift keeps the source's sysmeta even with X-Fresh-Metadata.
@@ -197,12 +216,15 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         headers.update(put_headers(req))
         headers['X-Fresh-Metadata'] = 'true'
     else:
-        unsupported_headers(req)
         headers.update(storage_class(req))
     headers.update(access.object_create_headers(req, backend))
     headers.update(uploads.copy_headers(src.headers))
     headers.update(object_lock.new_version_headers(req, backend,
                                                    copy=True))
+    headers.update(write.headers)
+    if write.etag is None and src.headers.get(encryption.SSE_ETAG):
+        # the source's listing ETag was its opaque one; not the copy's
+        headers[encryption.LISTING_ETAG] = src.headers['Etag'].strip('"')
     lifecycle_headers, expiration = tags.new_object_headers(
         req, backend, int(src.headers.get('Content-Length', 0)),
         tags.copy_headers(req, src.headers))
@@ -214,14 +236,22 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
             if directive == 'COPY' or k.lower().startswith('x-object-sysmeta-')}
     resp = backend.request('PUT', req.bucket, req.key, headers=headers,
                            body=b'', query={'version-id': version}
-                           if version else None, kept_metadata=kept)
-    etag = resp.headers['Etag'].strip('"')
+                           if version else None, kept_metadata=kept,
+                           ok=write.ok)
+    write.check(resp, backend, req.bucket, req.key)
+    etag = write.etag or resp.headers['Etag'].strip('"')
     body = xml.document('CopyObjectResult', [
         xml.elem('LastModified',
                  iso8601(resp.headers.get('Last-Modified'))),
         '<ETag>&quot;%s&quot;</ETag>' % etag])
     out = versions.response_headers(resp.headers)
     out.update(expiration)
+    if write.stored.encrypted:
+        out.update(write.response_headers(resp.headers))
+        out.pop('ETag', None)
+    if src_stored.customer_mac and source_key is not None:
+        out['x-amz-copy-source-server-side-encryption-customer-algorithm'] = \
+            'AES256'
     if versions.SWIFT_VERSION_ID in src.headers:
         out['x-amz-copy-source-version-id'] = \
             src.headers[versions.SWIFT_VERSION_ID]

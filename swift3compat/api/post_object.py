@@ -77,7 +77,14 @@ _HEADER_FIELDS = ('cache-control', 'content-disposition', 'content-encoding',
                   'x-amz-server-side-encryption', 'x-amz-website-redirect-'
                   'location', 'x-amz-object-lock-mode',
                   'x-amz-object-lock-retain-until-date',
-                  'x-amz-object-lock-legal-hold')
+                  'x-amz-object-lock-legal-hold',
+                  # server-side encryption (swift/sse.py)
+                  'x-amz-server-side-encryption-aws-kms-key-id',
+                  'x-amz-server-side-encryption-context',
+                  'x-amz-server-side-encryption-bucket-key-enabled',
+                  'x-amz-server-side-encryption-customer-algorithm',
+                  'x-amz-server-side-encryption-customer-key',
+                  'x-amz-server-side-encryption-customer-key-md5')
 _EXPIRATION = re.compile(
     r'(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z')
 
@@ -370,8 +377,9 @@ def _put_request(req: S3Request, form: Form, body: FileInput) -> S3Request:
                 'HTTP_TRANSFER_ENCODING': 'chunked', 'QUERY_STRING': '',
                 'CONTENT_TYPE': form.fields.get('content-type') or
                 'binary/octet-stream'})
-    if 'HTTP_HOST' in req.environ:
-        env['HTTP_HOST'] = req.environ['HTTP_HOST']
+    for name in ('HTTP_HOST', 'HTTP_X_FORWARDED_PROTO'):
+        if name in req.environ:
+            env[name] = req.environ[name]
     for name, value in form.fields.items():
         if name.startswith('x-amz-meta-') or name in _HEADER_FIELDS:
             env['HTTP_' + name.upper().replace('-', '_')] = value

@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from swift3compat import errors
 from swift3compat.api import (acl, attributes, bucket, bucket_config, cors,
-                              lifecycle, multi_delete, obj, policy,
+                              encryption, lifecycle, multi_delete, obj, policy,
                               post_object, service, tagging, versioning,
                               website)
 from swift3compat.api.multipart import complete, create, listing, part
@@ -302,8 +302,15 @@ ROUTE_TABLE: Dict[Key, Route] = {
         unset('ReplicationConfigurationNotFoundError'),
         (BUCKET, OWNER), 's3:GetReplicationConfiguration'),
     ('bucket', 'encryption', 'GET'): Route(
-        unset('ServerSideEncryptionConfigurationNotFoundError'),
+        encryption.get_bucket_encryption,
         (BUCKET, OWNER), 's3:GetEncryptionConfiguration'),
+    ('bucket', 'encryption', 'PUT'): Route(
+        encryption.put_bucket_encryption,
+        (BUCKET, OWNER), 's3:PutEncryptionConfiguration'),
+    # AWS: DeleteBucketEncryption needs s3:PutEncryptionConfiguration
+    ('bucket', 'encryption', 'DELETE'): Route(
+        encryption.delete_bucket_encryption,
+        (BUCKET, OWNER), 's3:PutEncryptionConfiguration'),
     # object
     ('object', '', 'GET'): Route(
         obj.get_object,

@@ -116,19 +116,9 @@ def storage_class(req: S3Request) -> Dict[str, str]:
     return {STORAGE_CLASS_SYSMETA: value}
 
 
-def unsupported_headers(req: S3Request) -> None:
-    sse = req.header('x-amz-server-side-encryption')
-    if sse is not None:
-        raise errors.NotImplemented(
-            'Server-side encryption is not implemented by this endpoint')
-    if req.header('x-amz-server-side-encryption-customer-algorithm'):
-        raise errors.NotImplemented(
-            'Server-side encryption with customer keys is not implemented')
-
-
 def put_headers(req: S3Request) -> Dict[str, str]:
-    """The Swift headers of an object PUT, from an allow-list."""
-    unsupported_headers(req)
+    """The Swift headers of an object PUT, from an allow-list (server-side
+    encryption: swift/sse.py)."""
     headers = user_metadata(req)
     headers.update(storage_class(req))
     headers['Content-Type'] = req.header('content-type') or \

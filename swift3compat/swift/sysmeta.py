@@ -43,6 +43,13 @@ CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
 CHECKSUM_VALUE = OBJECT_SYSMETA + 'Checksum-Value'
 CHECKSUM_TYPE = OBJECT_SYSMETA + 'Checksum-Type'
 BUCKET_ACCOUNT = OBJECT_SYSMETA + 'Account'     # bucket index entries
+# Server-side encryption (doc/encryption.md; read by the sse filter on writes)
+SSE = OBJECT_SYSMETA + 'Sse'                    # AES256 / aws:kms[:dsse]
+SSE_KMS_KEY_ID = OBJECT_SYSMETA + 'Sse-Kms-Key-Id'
+SSE_CONTEXT = OBJECT_SYSMETA + 'Sse-Context'    # base64 JSON, as sent
+SSE_BUCKET_KEY = OBJECT_SYSMETA + 'Sse-Bucket-Key'
+SSE_CUSTOMER_MAC = OBJECT_SYSMETA + 'Sse-C-Key-Mac'  # salted HMAC of the key
+SSE_ETAG = OBJECT_SYSMETA + 'Sse-Etag'          # opaque ETag of SSE-C/KMS
 
 # -- object transient sysmeta (changed by object POSTs) ----------------------
 OBJECT_ACL = OBJECT_TRANSIENT + 'Acl'
@@ -69,6 +76,7 @@ ACCOUNT_OBJECT_LOCK = 'X-Account-Sysmeta-S3c-Object-Lock'
 ACCOUNT_OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
 # Bucket configurations: CONTAINER_SYSMETA + Name.title() (+ '-<i>' chunks),
 # see swift.bucket_config.
+BUCKET_ENCRYPTION = 'encryption'        # bucket default encryption's name
 
 # -- Swift's own names that we write ----------------------------------------------
 CONTAINER_UPDATE_OVERRIDE_ETAG = \

@@ -176,7 +176,7 @@ def test_specific_rows(method, path, query, expected):
 
 
 @pytest.mark.parametrize('method,path,query', [
-    ('POST', '/bkt', 'lifecycle'), ('DELETE', '/bkt', 'encryption'),
+    ('POST', '/bkt', 'lifecycle'), ('PUT', '/bkt', 'replication'),
     ('DELETE', '/bkt', 'replication'), ('POST', '/bkt/k', 'tagging'),
     ('POST', '/bkt/k', 'restore'),
     ('POST', '/bkt/k', 'select&select-type=2'), ('GET', '/bkt/k', 'torrent'),

@@ -16,6 +16,7 @@ from swift.common.swob import HeaderKeyDict
 from swift.common.utils import close_if_possible
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
@@ -141,6 +142,8 @@ def complete_multipart_upload(req: S3Request, backend: Backend
         upload = uploads.find_upload(req, backend)
     except errors.NoSuchUpload:
         return _already_completed(req, backend, upload_id, _read_complete(req))
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
     requested = _read_complete(req)
     # Keep-alive bytes must leave at once, not once 4 KiB are buffered.
     req.environ['eventlet.minimum_write_chunk_size'] = 0
@@ -149,7 +152,8 @@ def complete_multipart_upload(req: S3Request, backend: Backend
     if early is not None:
         return early
     return S3Response(200, {'Content-Type': 'application/xml',
-                            **completion.version_headers},
+                            **completion.version_headers,
+                            **write.response_headers()},
                       completion.stream())
 
 

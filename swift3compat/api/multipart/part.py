@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.auth import chunked
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
@@ -62,17 +63,21 @@ def upload_part(req: S3Request, backend: Backend) -> S3Response:
         return upload_part_copy(req, backend)
     number = uploads.requested_part_number(req)
     upload = uploads.find_upload(req, backend)
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
     length = _body_length(req)
     body, echoed = _part_input(req, upload, req.environ['wsgi.input'], length)
-    headers = {'Content-Type': uploads.PART_TYPE}
+    headers = {'Content-Type': uploads.PART_TYPE, **write.headers}
     md5 = content_md5_hex(req.header('content-md5'))
     if md5:
         headers['ETag'] = md5
     resp = backend.request('PUT', upload.container,
                            uploads.part_name(upload.upload_id, number),
                            headers=headers, wsgi_input=body,
-                           content_length=length)
-    out = {'ETag': uploads.quoted(resp.headers['Etag'])}
+                           content_length=length, ok=write.ok)
+    write.check(resp, backend, upload.container, req.key)
+    out = write.response_headers(resp.headers)
+    out['ETag'] = uploads.quoted(resp.headers['Etag'])
     for algorithm in filter(None, (echoed, upload.algorithm)):
         out[algorithm.header] = checksums.b64(body.results[algorithm.name])
     return S3Response(200, out)
@@ -131,6 +136,9 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
         raise errors.NotImplemented('Copying a part from an object version '
                                     'is not implemented')
     upload = uploads.find_upload(req, backend)
+    source_key = encryption.copy_source_key(req)
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
     conditions = objects.copy_source_conditions(req)
     src = backend.request('HEAD', src_bucket, src_key, headers=conditions,
                           ok=(304, 412, 404))
@@ -140,6 +148,7 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
                 'x-amz-copy-source-if-')), None))
     if src.status_int == 404:
         raise backend.error_for(404, src_bucket, src_key)
+    encryption.check_read(src.headers, source_key, copy_source=True)
     start, length = _copy_range(req, int(src.headers['Content-Length']))
     if length > uploads.MAX_PART_SIZE:
         raise errors.InvalidRequest(
@@ -154,8 +163,11 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
         body, _echoed = _part_input(req, upload, source, length)
         resp = backend.request('PUT', upload.container,
                                uploads.part_name(upload.upload_id, number),
-                               headers={'Content-Type': uploads.PART_TYPE},
-                               wsgi_input=body, content_length=length)
+                               headers={'Content-Type': uploads.PART_TYPE,
+                                        **write.headers},
+                               wsgi_input=body, content_length=length,
+                               ok=write.ok)
+        write.check(resp, backend, upload.container, req.key)
     finally:
         source.close()
     parts = [xml.elem('LastModified',
@@ -164,4 +176,5 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     if upload.algorithm is not None:
         parts.append(xml.elem(upload.algorithm.xml_name, checksums.b64(
             body.results[upload.algorithm.name])))
-    return xml_response(xml.document('CopyPartResult', parts))
+    return xml_response(xml.document('CopyPartResult', parts),
+                        headers=write.response_headers(resp.headers))
