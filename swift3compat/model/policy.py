@@ -10,7 +10,8 @@ The supported subset (anything else is ``MalformedPolicy``, never silently
 ignored):
 
 * ``Version`` 2012-10-17 or 2008-10-17, optional ``Id``; ``Statement`` is one
-  object or a list; statement ``Sid`` values are unique;
+  object or a list; ``Sid`` is optional, and unique when given (an empty
+  ``Sid`` counts as none);
 * ``Effect``: ``Allow`` or ``Deny``;
 * ``Principal``: ``"*"``, ``{"AWS": "*"}``, or ``{"AWS": [...]}`` /
   ``{"CanonicalUser": [...]}`` naming canonical ids: a Swift account
@@ -499,7 +500,8 @@ def _from_document(doc: Any, bucket: str) -> Policy:
     raw = doc['Statement']
     statements = tuple(_statement(s, bucket)
                        for s in _as_list(raw, 'Statement'))
-    sids = [s.sid for s in statements if s.sid is not None]
+    # Sid is optional; an empty one (minio-py writes "Sid": "") is none.
+    sids = [s.sid for s in statements if s.sid]
     if len(sids) != len(set(sids)):
         raise _malformed('Statement IDs (SID) in a single policy must be '
                          'unique')

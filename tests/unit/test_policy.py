@@ -229,6 +229,7 @@ def test_is_public():
     doc(stmt(Condition={'IpAddress': {}})),
     doc(stmt(Condition=[])),
     doc(stmt(Sid='a'), stmt(Sid='a')),
+    doc(stmt(Sid='a'), stmt(), stmt(Sid='a')),
     doc(stmt(Sid=1)),
     doc(stmt(Unknown=1)),
     b'{"Statement": [' + b' ' * policy.MAX_POLICY_SIZE + b']}',
@@ -297,3 +298,11 @@ def test_unlisted_routes_match_only_blanket_statements():
     deny_all = policy.parse(doc(stmt('Deny', action='s3:*')), BUCKET)
     assert policy.evaluate(deny_all, ctx(action)) == DENY
     assert policy.evaluate(PUBLIC_READ, ctx(action)) is None
+
+
+# -- Sid -----------------------------------------------------------------------------
+def test_sid_is_optional_and_unique_only_when_present():
+    """minio-py's policies: several statements with ``"Sid": ""``."""
+    p = policy.parse(doc(stmt(Sid=''), stmt(Sid=''), stmt(), stmt(),
+                         stmt(Sid='a'), stmt(Sid='b')), BUCKET)
+    assert len(p.statements) == 6
