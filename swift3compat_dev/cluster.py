@@ -526,14 +526,17 @@ def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: boo
 def serve(conf_path: str, section: str) -> int:
     """Run one Swift WSGI server in the foreground, logging to stderr."""
     from swift.common import constraints, utils
+    from swift.common.storage_policy import reload_storage_policies
     from swift.common.wsgi import run_wsgi
-    # Swift reads [swift-constraints] once, at import, from /etc/swift:
-    # read them from this cluster's swift.conf before the app is loaded.
+    # Swift reads [swift-constraints] and the storage policies once, at
+    # import, from /etc/swift: read them from this cluster's swift.conf
+    # before the app is loaded.
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(conf_path)
     swift_dir = parser.defaults().get('swift_dir')
     if swift_dir and utils.set_swift_dir(swift_dir):
         constraints.reload_constraints()
+        reload_storage_policies()
     return run_wsgi(conf_path, section, verbose=True)
 
 
