@@ -2,7 +2,7 @@
 DeleteObject."""
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict
 from urllib.parse import quote
 
 
@@ -15,8 +15,8 @@ from swift3compat.http.response import S3Response, iso8601, xml_response
 from swift3compat.swift import checksums, locks, tags, uploads, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
-from swift3compat.swift.objects import (COPY_CONDITIONS, META_OVERFLOW,
-                                        copy_source_conditions,
+from swift3compat.swift.objects import (META_OVERFLOW, check_copy_source,
+                                        copy_source_head,
                                         object_response_headers,
                                         parse_copy_source, put_headers,
                                         storage_class, unsupported_headers)
@@ -177,15 +177,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
             "storage class, website redirect location or encryption "
             "attributes.")
     # Check the source (existence, read access, x-amz-copy-source-if-*).
-    conditions = copy_source_conditions(req)
-    src = _copy_source_head(req, backend, src_bucket, src_key, version,
-                            conditions)
-    if src.status_int in (304, 412):
-        raise errors.PreconditionFailed(Condition=next(
-            (a for a in COPY_CONDITIONS if req.header(a) is not None),
-            None))
-    if src.status_int == 404:
-        raise backend.error_for(404, src_bucket, src_key)
+    src = copy_source_head(req, backend, src_bucket, src_key, version)
+    check_copy_source(req, src.headers)
     if int(src.headers.get('Content-Length', 0)) > 5 * 1024 ** 3:
         raise errors.InvalidRequest(
             'The specified copy source is larger than the maximum allowable '
@@ -226,24 +219,6 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
         out['x-amz-copy-source-version-id'] = \
             src.headers[versions.SWIFT_VERSION_ID]
     return xml_response(body, headers=out)
-
-
-def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
-                      key: str, version: Optional[str],
-                      conditions: Dict[str, str]):
-    """HEAD the copy source (or one version of it); 304/412 and 404 are
-    left to the caller."""
-    if version is None:
-        return backend.request('HEAD', bucket, key, headers=conditions,
-                               ok=(304, 412, 404))
-    try:
-        return versions.request_version(req, backend, 'HEAD', bucket, key,
-                                        version, headers=conditions,
-                                        ok=(304, 412))
-    except errors.MethodNotAllowed:
-        raise errors.InvalidRequest(
-            'The source of a copy request may not specifically refer to a '
-            'delete marker by version id.') from None
 
 
 # -- DELETE ---------------------------------------------------------------------

@@ -130,25 +130,26 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     if version not in (None, 'null'):
         raise errors.NotImplemented('Copying a part from an object version '
                                     'is not implemented')
+    version = None
     upload = uploads.find_upload(req, backend)
-    conditions = objects.copy_source_conditions(req)
-    src = backend.request('HEAD', src_bucket, src_key, headers=conditions,
-                          ok=(304, 412, 404))
-    if src.status_int in (304, 412):
-        raise errors.PreconditionFailed(Condition=next(
-            (h for h in req.headers() if h.startswith(
-                'x-amz-copy-source-if-')), None))
-    if src.status_int == 404:
-        raise backend.error_for(404, src_bucket, src_key)
+    src = objects.copy_source_head(req, backend, src_bucket, src_key, version)
+    objects.check_copy_source(req, src.headers)
     start, length = _copy_range(req, int(src.headers['Content-Length']))
     if length > uploads.MAX_PART_SIZE:
         raise errors.InvalidRequest(
             'The specified copy source is larger than the maximum allowable '
             'size for a copy source: %d' % uploads.MAX_PART_SIZE)
-    get_headers = dict(conditions)
+    # The very object checked above, or 412 if it changed meanwhile.
+    get_headers = {'If-Match': '"%s"' % uploads.s3_etag_of(src.headers),
+                   'X-Backend-Etag-Is-At': uploads.ETAG_SYSMETA}
     if length:
         get_headers['Range'] = 'bytes=%d-%d' % (start, start + length - 1)
-    data = backend.request('GET', src_bucket, src_key, headers=get_headers)
+    query = {'version-id': version} if version is not None else None
+    data = backend.request('GET', src_bucket, src_key, headers=get_headers,
+                           query=query, ok=(412,))
+    if data.status_int == 412:
+        raise errors.PreconditionFailed(
+            Condition='x-amz-copy-source-if-match')
     source = _IterInput(data.app_iter)
     try:
         body, _echoed = _part_input(req, upload, source, length)
