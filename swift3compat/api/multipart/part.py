@@ -10,7 +10,7 @@ from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, iso8601, xml_response
-from swift3compat.swift import checksums, objects, uploads
+from swift3compat.swift import checksums, objects, uploads, versions
 from swift3compat.swift.backend import Backend
 
 
@@ -127,10 +127,8 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     part, so that its checksum is computed like an upload's."""
     number = uploads.requested_part_number(req)
     src_bucket, src_key, version = objects.parse_copy_source(req)
-    if version not in (None, 'null'):
-        raise errors.NotImplemented('Copying a part from an object version '
-                                    'is not implemented')
-    version = None
+    if version is not None and not versions.valid_version_id(version):
+        raise versions.invalid_version(version)
     upload = uploads.find_upload(req, backend)
     src = objects.copy_source_head(req, backend, src_bucket, src_key, version)
     objects.check_copy_source(req, src.headers)
@@ -165,4 +163,8 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     if upload.algorithm is not None:
         parts.append(xml.elem(upload.algorithm.xml_name, checksums.b64(
             body.results[upload.algorithm.name])))
-    return xml_response(xml.document('CopyPartResult', parts))
+    out = {}
+    if versions.SWIFT_VERSION_ID in src.headers:
+        out['x-amz-copy-source-version-id'] = \
+            src.headers[versions.SWIFT_VERSION_ID]
+    return xml_response(xml.document('CopyPartResult', parts), headers=out)
