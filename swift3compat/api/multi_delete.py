@@ -77,9 +77,25 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
         except errors.S3Error as err:
             return key, version, {}, err
 
+    def delete_group(items):
+        # One key's versions one after the other: deleting a current
+        # version restores the newest remaining one, which must not be one
+        # being deleted meanwhile (it would be left dangling, and
+        # DeleteBucket would find the bucket not empty).
+        return [delete_one(item) for item in items]
+
+    groups: Dict[str, List[int]] = {}
+    for index, item in enumerate(keys):
+        groups.setdefault(item[0], []).append(index)
+    indexes = list(groups.values())
+    results: List[tuple] = [()] * len(keys)
     pool = GreenPool(req.conf.multi_delete_concurrency)
+    for group, done in zip(indexes, pool.imap(
+            delete_group, ([keys[i] for i in g] for g in indexes))):
+        for index, result in zip(group, done):
+            results[index] = result
     parts = []
-    for key, version, headers, err in pool.imap(delete_one, keys):
+    for key, version, headers, err in results:
         if err is None:
             if not quiet:
                 parts.append('<Deleted>%s%s</Deleted>' % (

@@ -325,8 +325,8 @@ def _fill_versions(s3, bucket: str) -> None:
     _multipart_object(s3, bucket, 'mpu', [5 * MiB, 20])
     _multipart_object(s3, bucket, 'mpu2', [5 * MiB, 30])
     s3.put_object(Bucket=bucket, Key='before', Body=b'versioned')
-    for key in ('a', 'b/c', 'd'):
-        for n in range(2):
+    for key in ('a', 'b/c', 'd', 'e', 'f'):
+        for n in range(5):
             s3.put_object(Bucket=bucket, Key=key, Body=b'%d' % n)
     s3.delete_object(Bucket=bucket, Key='a')
     s3.put_object(Bucket=bucket, Key='a', Body=b'again')
