@@ -7,11 +7,12 @@ from typing import Dict, List, Optional, Tuple
 from eventlet import GreenPool
 
 from swift3compat import errors
+from swift3compat.model import conditions
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, versions
+from swift3compat.swift import checksums, objects, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
@@ -33,8 +34,8 @@ def _check_integrity(req: S3Request, body: bytes) -> None:
         'x-amz-checksum-*')
 
 
-def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
-                                                                 Optional[str]]]]:
+def _parse(req: S3Request, body: bytes
+           ) -> Tuple[bool, List[Tuple[str, Optional[str], Dict[str, str]]]]:
     root = xml.parse(body, 'Delete')
     quiet = (xml.text(root, 'Quiet', 'false') or '').strip().lower() \
         == 'true'
@@ -43,7 +44,14 @@ def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
         key = xml.text(node, 'Key')
         if key is None:
             raise errors.MalformedXML()
-        keys.append((key, xml.text(node, 'VersionId')))
+        # A conditional delete per key: ETag, LastModifiedTime, Size.
+        wanted = {name: xml.text(node, name)
+                  for name in ('ETag', 'LastModifiedTime', 'Size')
+                  if xml.text(node, name) is not None}
+        if not conditions.valid_size(wanted.get('Size')) or \
+                not conditions.valid_time(wanted.get('LastModifiedTime')):
+            raise errors.MalformedXML()
+        keys.append((key, xml.text(node, 'VersionId'), wanted))
     if not keys or len(keys) > req.conf.max_multi_delete_objects:
         raise errors.MalformedXML()
     return quiet, keys
@@ -69,8 +77,10 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
     backend.request('HEAD', req.bucket)
 
     def delete_one(item):
-        key, version = item
+        key, version, wanted = item
         try:
+            objects.check_delete_conditions(backend, req.bucket, key,
+                                            version or None, wanted)
             object_lock.check_delete(req, backend, key, version or None)
             return key, version, versions.delete_key(
                 backend, req.bucket, key, version or None), None

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 
 from swift3compat import errors
+from swift3compat.model import conditions
 from swift3compat.authz import access
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
@@ -16,6 +17,7 @@ from swift3compat.swift import checksums, locks, tags, uploads, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.objects import (META_OVERFLOW, check_copy_source,
+                                        check_delete_conditions,
                                         copy_source_head,
                                         object_response_headers,
                                         parse_copy_source, put_headers,
@@ -222,8 +224,31 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
 
 
 # -- DELETE ---------------------------------------------------------------------
+def _delete_conditions(req: S3Request) -> Dict[str, str]:
+    """DeleteObject's If-Match, x-amz-if-match-last-modified-time and
+    x-amz-if-match-size, keyed as in DeleteObjects (ETag, LastModifiedTime,
+    Size)."""
+    wanted = {name: req.header(header) for name, header in (
+        ('ETag', conditions.IF_MATCH),
+        ('LastModifiedTime', conditions.IF_MATCH_LAST_MODIFIED_TIME),
+        ('Size', conditions.IF_MATCH_SIZE)) if req.header(header) is not None}
+    if not conditions.valid_size(wanted.get('Size')):
+        raise errors.InvalidArgument(
+            'x-amz-if-match-size must be a non-negative integer',
+            ArgumentName=conditions.IF_MATCH_SIZE,
+            ArgumentValue=wanted['Size'])
+    if not conditions.valid_time(wanted.get('LastModifiedTime')):
+        raise errors.InvalidArgument(
+            'x-amz-if-match-last-modified-time must be a date',
+            ArgumentName=conditions.IF_MATCH_LAST_MODIFIED_TIME,
+            ArgumentValue=wanted['LastModifiedTime'])
+    return wanted
+
+
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
     version = versions.requested_version(req)
+    check_delete_conditions(backend, req.bucket, req.key, version,
+                            _delete_conditions(req))
     object_lock.check_delete(req, backend, req.key, version)
     doomed = uploads.doomed_by_delete(req, backend, version)
     out = versions.delete_key(backend, req.bucket, req.key, version)

@@ -241,3 +241,27 @@ def copy_source_head(req: S3Request, backend: Backend, bucket: str,
         raise errors.InvalidRequest(
             'The source of a copy request may not specifically refer to a '
             'delete marker by version id.') from None
+
+
+def check_delete_conditions(backend: Backend, bucket: str, key: str,
+                            version: Optional[str],
+                            wanted: Dict[str, str]) -> None:
+    """PreconditionFailed unless the object (or version) to delete has the
+    ``ETag`` / ``LastModifiedTime`` / ``Size`` a conditional delete names
+    (DeleteObject's If-Match, x-amz-if-match-last-modified-time and
+    x-amz-if-match-size, or a DeleteObjects key's elements); nothing to
+    check when it does not exist, or is a delete marker (AWS answers
+    204)."""
+    if not wanted:
+        return
+    query = {'version-id': version} if version else None
+    head = backend.request('HEAD', bucket, key, query=query, ok=(400, 404))
+    if head.status_int != 200:
+        return
+    failed = conditions.delete_failure(
+        wanted.get('ETag'), wanted.get('LastModifiedTime'),
+        wanted.get('Size'), etag=uploads.s3_etag_of(head.headers),
+        last_modified=conditions.parse_time(head.headers.get('Last-Modified')),
+        object_size=int(head.headers.get('Content-Length', 0)))
+    if failed is not None:
+        raise errors.PreconditionFailed(Condition=failed)
