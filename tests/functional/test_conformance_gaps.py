@@ -419,6 +419,16 @@ def test_delete_marker_headers(s3, bucket):
     assert deleted['m']['DeleteMarkerVersionId'] == marker
     assert deleted['n']['DeleteMarker'] is True
     assert deleted['n']['DeleteMarkerVersionId']
+    # a suspended bucket: a null delete marker, as AWS says
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+        'Status': 'Suspended'})
+    created = s3.delete_object(Bucket=bucket, Key='s')
+    assert created['DeleteMarker'] is True
+    assert created['VersionId'] == 'null'
+    resp = s3.delete_objects(Bucket=bucket, Delete={'Objects': [
+        {'Key': 't'}]})
+    assert resp['Deleted'][0]['DeleteMarker'] is True
+    assert resp['Deleted'][0]['DeleteMarkerVersionId'] == 'null'
 
 
 def test_tagging_count_on_get_and_head(s3, bucket):
@@ -431,13 +441,18 @@ def test_tagging_count_on_get_and_head(s3, bucket):
     assert 'TagCount' not in s3.head_object(Bucket=bucket, Key='plain')
 
 
-@pytest.mark.parametrize('algorithm,kind', [
-    ('CRC32', 'COMPOSITE'), ('SHA256', 'COMPOSITE'),
-    ('CRC64NVME', 'FULL_OBJECT'), ('CRC32C', 'FULL_OBJECT')])
-def test_complete_multipart_upload_checksum_type(s3, bucket, algorithm, kind):
+@pytest.mark.parametrize('algorithm,kind,given', [
+    ('CRC32', 'COMPOSITE', True), ('SHA256', 'COMPOSITE', True),
+    ('CRC64NVME', 'FULL_OBJECT', True), ('CRC32C', 'FULL_OBJECT', True),
+    ('CRC32', 'COMPOSITE', False), ('SHA1', 'COMPOSITE', False),
+    ('CRC64NVME', 'FULL_OBJECT', False)])
+def test_complete_multipart_upload_checksum_type(s3, bucket, algorithm, kind,
+                                                 given):
+    """ChecksumType in the result, whether CreateMultipartUpload named it
+    or left it to the algorithm's default."""
     upload = s3.create_multipart_upload(
         Bucket=bucket, Key='k', ChecksumAlgorithm=algorithm,
-        ChecksumType=kind)['UploadId']
+        **({'ChecksumType': kind} if given else {}))['UploadId']
     field = 'Checksum' + algorithm
     parts = []
     for number, size in ((1, 5 * MiB), (2, 10)):
@@ -456,6 +471,8 @@ def test_complete_multipart_upload_checksum_type(s3, bucket, algorithm, kind):
         Bucket=bucket, Key='k', UploadId=upload,
         MultipartUpload={'Parts': parts})
     assert again['ChecksumType'] == kind
+    head = s3.head_object(Bucket=bucket, Key='k', ChecksumMode='ENABLED')
+    assert head['ChecksumType'] == kind
 
 
 # -- conditional deletes ------------------------------------------------------------------
