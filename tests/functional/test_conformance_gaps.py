@@ -3,7 +3,7 @@ the real Swift cluster, with the real client the issue names where it names
 one (awscli, boto3's managed copy, s3cmd).
 
 Where ceph/s3-tests and AWS's documentation disagree these tests follow
-AWS; each such place says so (and doc/conformance-notes.md lists them).
+AWS; doc/conformance-notes.md lists those places.
 """
 from __future__ import annotations
 
