@@ -247,8 +247,11 @@ def _delete_conditions(req: S3Request) -> Dict[str, str]:
 
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
     version = versions.requested_version(req)
-    check_delete_conditions(backend, req.bucket, req.key, version,
-                            _delete_conditions(req))
+    wanted = _delete_conditions(req)
+    if wanted:
+        # Serialised with the key's conditional writes, as AWS does.
+        locks.hold_write_lock(req)
+    check_delete_conditions(backend, req.bucket, req.key, version, wanted)
     object_lock.check_delete(req, backend, req.key, version)
     doomed = uploads.doomed_by_delete(req, backend, version)
     out = versions.delete_key(backend, req.bucket, req.key, version)
