@@ -52,6 +52,23 @@ def integer(lo: Optional[int] = None, hi: Optional[int] = None
     return parse
 
 
+def location_constraints(value: str) -> Tuple[Tuple[str, str], ...]:
+    """``EU:gold, eu-west-1`` -> (('EU', 'gold'), ('eu-west-1', '')): each
+    LocationConstraint with the Swift storage policy its buckets land on
+    ('' for the cluster's default policy)."""
+    out: List[Tuple[str, str]] = []
+    for item in string_list(value):
+        name, _, policy = item.partition(':')
+        name, policy = name.strip(), policy.strip()
+        if not name or any(c.isspace() for c in name + policy):
+            raise ValueError('expected NAME or NAME:POLICY items, '
+                             'comma-separated')
+        if name.lower() in (n.lower() for n, _p in out):
+            raise ValueError('%s is listed twice' % name)
+        out.append((name, policy))
+    return tuple(out)
+
+
 def text(value: str) -> str:
     return value.strip()
 
@@ -79,6 +96,13 @@ OPTIONS: List[Option] = [
     Option('location_aliases', string_list, 'US',
            'Other region names accepted in SigV4 scopes and as '
            'LocationConstraint (s3cmd signs with "US" by default).'),
+    Option('location_constraints', location_constraints, 'EU',
+           'LocationConstraint values CreateBucket accepts besides location '
+           'and location_aliases, comma-separated, each NAME or NAME:POLICY '
+           '(a Swift storage policy): a bucket created with NAME lands on '
+           'POLICY (without one, on the default policy) and GetBucketLocation '
+           'answers NAME. The default accepts s3cmd\'s --bucket-location=EU; '
+           'NAME:POLICY may also name location itself or an alias.'),
     Option('storage_domain', string_list, '',
            'Comma-separated domains for virtual-hosted-style requests '
            '(bucket.storage_domain); empty means path style only.'),

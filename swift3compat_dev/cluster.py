@@ -9,8 +9,9 @@ A data dir holds everything; building is idempotent, so a data dir can be reused
 its objects are kept::
 
     cluster.json             backend ports (kept: the rings name them)
-    etc/swift.conf           hash path suffix generated once, one storage policy
-    etc/*.builder, *.ring.gz account/container/object rings: 1 replica, 1 device
+    etc/swift.conf           hash path suffix generated once; storage policies
+                             Policy-0 (default) and Policy-1
+    etc/*.builder, *.ring.gz account/container/object(-1) rings: 1 replica, 1 device
     etc/<server>-server.conf rewritten at every start
     node/d1/                 the one device (its filesystem needs user xattrs)
     d1.<fstype>.img          its loopback XFS or ext4 image, when ``filesystem`` asks
@@ -296,6 +297,8 @@ class Cluster:
         for kind in BACKENDS:
             self._build_ring(kind)
             self._write(f'{kind}-server.conf', self._backend_conf(kind))
+        # storage policy 1 (Policy-1) on the same object server
+        self._build_ring('object', 'object-1')
 
     def _mount_device(self) -> None:
         fstype = self.filesystem
@@ -344,6 +347,8 @@ class Cluster:
         self._write('swift.conf', render_ini([
             ('swift-hash', {'swift_hash_path_suffix': secrets.token_hex(16)}),
             ('storage-policy:0', {'name': 'Policy-0', 'default': 'yes'}),
+            # a second policy, for LocationConstraint -> policy mappings
+            ('storage-policy:1', {'name': 'Policy-1'}),
             # S3 clients send long headers (presigned URLs, Keystone tokens)
             ('swift-constraints', {'max_header_size': '16384',
                                    # multipart markers name the 1024-byte key
@@ -351,8 +356,9 @@ class Cluster:
                                    'max_object_name_length': '1100'}),
         ]))
 
-    def _build_ring(self, kind: str) -> None:
-        ring_path = os.path.join(self.etc_dir, f'{kind}.ring.gz')
+    def _build_ring(self, kind: str, name: Optional[str] = None) -> None:
+        name = name or kind
+        ring_path = os.path.join(self.etc_dir, f'{name}.ring.gz')
         if os.path.exists(ring_path):
             return
         from swift.common.ring import RingBuilder
@@ -361,7 +367,7 @@ class Cluster:
                          'port': self.ports[kind], 'device': DEVICE,
                          'weight': 100.0, 'meta': ''})
         builder.rebalance()
-        builder.save(os.path.join(self.etc_dir, f'{kind}.builder'))
+        builder.save(os.path.join(self.etc_dir, f'{name}.builder'))
         builder.get_ring().save(ring_path)
 
     def _default_section(self, name: str, host: str, port: int,
@@ -520,14 +526,17 @@ def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: boo
 def serve(conf_path: str, section: str) -> int:
     """Run one Swift WSGI server in the foreground, logging to stderr."""
     from swift.common import constraints, utils
+    from swift.common.storage_policy import reload_storage_policies
     from swift.common.wsgi import run_wsgi
-    # Swift reads [swift-constraints] once, at import, from /etc/swift:
-    # read them from this cluster's swift.conf before the app is loaded.
+    # Swift reads [swift-constraints] and the storage policies once, at
+    # import, from /etc/swift: read them from this cluster's swift.conf
+    # before the app is loaded.
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(conf_path)
     swift_dir = parser.defaults().get('swift_dir')
     if swift_dir and utils.set_swift_dir(swift_dir):
         constraints.reload_constraints()
+        reload_storage_policies()
     return run_wsgi(conf_path, section, verbose=True)
 
 

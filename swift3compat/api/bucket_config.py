@@ -1,6 +1,7 @@
-"""Three bucket configurations stored in container sysmeta:
-PublicAccessBlock, OwnershipControls, Logging (``?publicAccessBlock``,
-``?ownershipControls``, ``?logging``).
+"""Four bucket configurations stored in container sysmeta:
+PublicAccessBlock, OwnershipControls, Logging, RequestPayment
+(``?publicAccessBlock``, ``?ownershipControls``, ``?logging``,
+``?requestPayment``).
 
 Nothing to enable: the ``swift3`` filter serves these routes.
 
@@ -18,8 +19,9 @@ What each configuration does here:
   the same owner or grants the logging service, as AWS requires), stored and
   returned; ``swift.log_delivery`` delivers the records into the target
   (doc/access-logging.md).
-* RequestPayment stays in ``api.routes`` (``only_default``): ``BucketOwner`` is
-  accepted, ``Requester`` answers NotImplemented.
+* RequestPayment is stored and returned; who pays stays the operator's
+  business (nothing is billed here), and requests that say
+  ``x-amz-request-payer: requester`` are served as any other.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
-                                              PUBLIC_ACCESS_BLOCK, head_bucket,
+                                              PUBLIC_ACCESS_BLOCK,
+                                              REQUEST_PAYMENT, head_bucket,
                                               load, object_ownership, store)
 
 
@@ -287,3 +290,26 @@ def _check_target(req: S3Request, backend: Backend, target: str,
         return stored
     raise errors.InvalidTargetBucketForLogging(_NOT_PERMITTED,
                                                TargetBucket=target)
+
+
+# -- RequestPayment -----------------------------------------------------------------------
+PAYERS = ('BucketOwner', 'Requester')
+
+
+def get_request_payment(req: S3Request, backend: Backend) -> S3Response:
+    payer = load(head_bucket(backend, req.bucket), REQUEST_PAYMENT)
+    return xml_response(xml.document('RequestPaymentConfiguration', [
+        xml.elem('Payer', payer or PAYERS[0])]))
+
+
+def put_request_payment(req: S3Request, backend: Backend) -> S3Response:
+    body = read_config_body(req, integrity_required=False)
+    root = xml.parse(body, 'RequestPaymentConfiguration')
+    _only_children(root, {'Payer'})
+    payer = (xml.text(root, 'Payer') or '').strip()
+    if payer not in PAYERS:
+        raise errors.MalformedXML()
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, REQUEST_PAYMENT,
+          None if payer == PAYERS[0] else payer, current)
+    return S3Response(200)

@@ -2,11 +2,12 @@
 DeleteObject."""
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict
 from urllib.parse import quote
 
 
 from swift3compat import errors
+from swift3compat.model import conditions
 from swift3compat.swift import sse as encryption
 from swift3compat.authz import access
 from swift3compat.http import xml
@@ -16,8 +17,9 @@ from swift3compat.http.response import S3Response, iso8601, xml_response
 from swift3compat.swift import checksums, locks, tags, uploads, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
-from swift3compat.swift.objects import (COPY_CONDITIONS, META_OVERFLOW,
-                                        copy_source_conditions,
+from swift3compat.swift.objects import (META_OVERFLOW, check_copy_source,
+                                        check_delete_conditions,
+                                        copy_source_head,
                                         object_response_headers,
                                         parse_copy_source, put_headers,
                                         storage_class)
@@ -194,15 +196,8 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
             "storage class, website redirect location or encryption "
             "attributes.")
     # Check the source (existence, read access, x-amz-copy-source-if-*).
-    conditions = copy_source_conditions(req)
-    src = _copy_source_head(req, backend, src_bucket, src_key, version,
-                            conditions)
-    if src.status_int in (304, 412):
-        raise errors.PreconditionFailed(Condition=next(
-            (a for a in COPY_CONDITIONS if req.header(a) is not None),
-            None))
-    if src.status_int == 404:
-        raise backend.error_for(404, src_bucket, src_key)
+    src = copy_source_head(req, backend, src_bucket, src_key, version)
+    check_copy_source(req, src.headers)
     if int(src.headers.get('Content-Length', 0)) > 5 * 1024 ** 3:
         raise errors.InvalidRequest(
             'The specified copy source is larger than the maximum allowable '
@@ -258,27 +253,39 @@ def copy_object(req: S3Request, backend: Backend) -> S3Response:
     return xml_response(body, headers=out)
 
 
-def _copy_source_head(req: S3Request, backend: Backend, bucket: str,
-                      key: str, version: Optional[str],
-                      conditions: Dict[str, str]):
-    """HEAD the copy source (or one version of it); 304/412 and 404 are
-    left to the caller."""
-    if version is None:
-        return backend.request('HEAD', bucket, key, headers=conditions,
-                               ok=(304, 412, 404))
-    try:
-        return versions.request_version(req, backend, 'HEAD', bucket, key,
-                                        version, headers=conditions,
-                                        ok=(304, 412))
-    except errors.MethodNotAllowed:
-        raise errors.InvalidRequest(
-            'The source of a copy request may not specifically refer to a '
-            'delete marker by version id.') from None
-
-
 # -- DELETE ---------------------------------------------------------------------
+def _delete_conditions(req: S3Request) -> Dict[str, str]:
+    """DeleteObject's If-Match, x-amz-if-match-last-modified-time and
+    x-amz-if-match-size, keyed as in DeleteObjects (ETag, LastModifiedTime,
+    Size)."""
+    wanted: Dict[str, str] = {}
+    for name, header in (
+            ('ETag', conditions.IF_MATCH),
+            ('LastModifiedTime', conditions.IF_MATCH_LAST_MODIFIED_TIME),
+            ('Size', conditions.IF_MATCH_SIZE)):
+        value = req.header(header)
+        if value is not None:
+            wanted[name] = value
+    if not conditions.valid_size(wanted.get('Size')):
+        raise errors.InvalidArgument(
+            'x-amz-if-match-size must be a non-negative integer',
+            ArgumentName=conditions.IF_MATCH_SIZE,
+            ArgumentValue=wanted['Size'])
+    if not conditions.valid_time(wanted.get('LastModifiedTime')):
+        raise errors.InvalidArgument(
+            'x-amz-if-match-last-modified-time must be a date',
+            ArgumentName=conditions.IF_MATCH_LAST_MODIFIED_TIME,
+            ArgumentValue=wanted['LastModifiedTime'])
+    return wanted
+
+
 def delete_object(req: S3Request, backend: Backend) -> S3Response:
     version = versions.requested_version(req)
+    wanted = _delete_conditions(req)
+    if wanted:
+        # Serialised with the key's conditional writes, as AWS does.
+        locks.hold_write_lock(req)
+    check_delete_conditions(backend, req.bucket, req.key, version, wanted)
     object_lock.check_delete(req, backend, req.key, version)
     doomed = uploads.doomed_by_delete(req, backend, version)
     out = versions.delete_key(backend, req.bucket, req.key, version)

@@ -195,13 +195,10 @@ ROUTE_TABLE: Dict[Key, Route] = {
         bucket_config.put_logging,
         (BUCKET, OWNER), 's3:PutBucketLogging'),
     ('bucket', 'requestPayment', 'GET'): Route(
-        fixed('RequestPaymentConfiguration', '<Payer>BucketOwner</Payer>'),
+        bucket_config.get_request_payment,
         (BUCKET, OWNER), 's3:GetBucketRequestPayment'),
     ('bucket', 'requestPayment', 'PUT'): Route(
-        only_default('RequestPaymentConfiguration',
-                     _child_text_in('Payer', 'BucketOwner',
-                                    ('BucketOwner', 'Requester')),
-                     'Requester Pays'),
+        bucket_config.put_request_payment,
         (BUCKET, OWNER), 's3:PutBucketRequestPayment'),
     ('bucket', 'accelerate', 'GET'): Route(
         fixed('AccelerateConfiguration'),

@@ -30,6 +30,7 @@ _HEADER_SYSMETA = sysmeta.CONTAINER_SYSMETA.lower()
 PUBLIC_ACCESS_BLOCK = 'public-access-block'
 OWNERSHIP = 'ownership'
 LOGGING = 'logging'
+REQUEST_PAYMENT = 'request-payment'
 
 
 def sysmeta_of(headers: Mapping[str, str]) -> Dict[str, str]:

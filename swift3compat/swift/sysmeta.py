@@ -66,6 +66,9 @@ LOCK_LEGAL_HOLD = OBJECT_TRANSIENT + 'Lock-Legal-Hold'
 # -- container sysmeta ------------------------------------------------------------
 BUCKET_ACL = CONTAINER_SYSMETA + 'Acl'
 BUCKET_ACL_INFO = CONTAINER_INFO_PREFIX + 'acl'
+# The LocationConstraint a bucket was created with, as the client spelled it
+# (when not the endpoint's own location).
+BUCKET_LOCATION = CONTAINER_SYSMETA + 'Location'
 # A bucket's Object Lock configuration: 'Enabled[ <MODE> <n>d|y]'
 OBJECT_LOCK = CONTAINER_SYSMETA + 'Object-Lock'
 OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'

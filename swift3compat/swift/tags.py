@@ -101,11 +101,12 @@ def copy_headers(req: S3Request, source_headers) -> Dict[str, str]:
 
 def response_headers(req: S3Request, backend: Backend, swift_headers,
                      method: str) -> Dict[str, str]:
-    """An object GET/HEAD's ``x-amz-tagging-count`` (GET, when the object
-    has tags) and ``x-amz-expiration`` (current versions)."""
+    """An object GET/HEAD's ``x-amz-tagging-count`` (when the object has
+    tags; AWS's HeadObject answers it too) and ``x-amz-expiration``
+    (current versions)."""
     tags = object_tags(swift_headers)
     out = {}
-    if method == 'GET' and tags:
+    if tags:
         out['x-amz-tagging-count'] = str(len(tags))
     if 'versionId' not in req.query:
         out.update(expiry.expiration_header(req, backend, req.key,

@@ -110,6 +110,10 @@ def delete_key(backend: Backend, bucket: str, key: str,
         out = response_headers(resp.headers)
         if out and is_delete_marker(resp.headers):
             out[DELETE_MARKER] = 'true'
+        elif not out and _suspended(backend, bucket):
+            # S3 puts a null delete marker in a suspended bucket; Swift
+            # only removes the current object: the same view, no marker.
+            out = {VERSION_ID: 'null', DELETE_MARKER: 'true'}
         return out
     if not valid_version_id(version):
         raise invalid_version(version)
@@ -131,6 +135,13 @@ def delete_key(backend: Backend, bucket: str, key: str,
     if is_delete_marker(marker.headers):
         out[DELETE_MARKER] = 'true'
     return out
+
+
+def _suspended(backend: Backend, bucket: str) -> bool:
+    """Versioning was enabled on the bucket, and is suspended now."""
+    info = backend.container_info(bucket).get('sysmeta', {})
+    value = info.get(sysmeta.VERSIONS_ENABLED_INFO)
+    return value is not None and value.lower() not in ('true', '1', 'yes')
 
 
 def _delete_null_version(backend: Backend, bucket: str, key: str

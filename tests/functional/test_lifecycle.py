@@ -485,6 +485,36 @@ def test_sweeper_with_tag_rules(s3, sweep, bucket):
     assert _listed(s3, bucket) == ['b', 'c']
 
 
+def test_sweeper_with_and_tag_and_size_filters(s3, sweep, bucket):
+    """Issue #12: And of Prefix, Tags and both size bounds; a lone size
+    filter; each object is expired only when every condition holds."""
+    bodies = {'logs/small': (b'1', 'tmp=yes&team=a'),
+              'logs/mid': (b'1' * 50, 'tmp=yes&team=a'),
+              'logs/mid-untagged': (b'1' * 50, 'team=a'),
+              'logs/big': (b'1' * 500, 'tmp=yes&team=a'),
+              'other/mid': (b'1' * 50, 'tmp=yes&team=a'),
+              'huge': (b'2' * 2000, ''),
+              'tiny': (b'2', '')}
+    for key, (body, tags) in bodies.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body, Tagging=tags)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [
+            {'ID': 'and', 'Status': 'Enabled', 'Expiration': {'Days': 1},
+             'Filter': {'And': {
+                 'Prefix': 'logs/', 'Tags': [{'Key': 'tmp', 'Value': 'yes'},
+                                             {'Key': 'team', 'Value': 'a'}],
+                 'ObjectSizeGreaterThan': 10, 'ObjectSizeLessThan': 100}}},
+            {'ID': 'big', 'Status': 'Enabled', 'Expiration': {'Days': 1},
+             'Filter': {'ObjectSizeGreaterThan': 1000}}]})
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)['Rules']
+    assert got[1]['Filter'] == {'ObjectSizeGreaterThan': 1000}
+    assert got[0]['Filter']['And']['ObjectSizeLessThan'] == 100
+    wait_past(next_expiry(time.time(), 1))
+    sweep()
+    assert sorted(_listed(s3, bucket)) == [
+        'logs/big', 'logs/mid-untagged', 'logs/small', 'other/mid', 'tiny']
+
+
 def test_sweeper_expires_multipart_objects_and_their_parts(s3, sweep, bucket,
                                                            swift):
     s3.put_bucket_lifecycle_configuration(
