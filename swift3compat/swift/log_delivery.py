@@ -421,7 +421,9 @@ def make_record(env: Dict[str, Any], backend, req, owner: str,
         auth_type = 'QueryString'
     else:
         auth_type = None
-    requester = getattr(req, 'user_id', None)
+    # s3_acl: the caller's canonical id; without it, the account signed
+    # requests act as
+    requester = backend.caller_id
     if requester is None and signed is not None and backend.authenticated \
             and backend.guard is None:
         requester = backend.account
