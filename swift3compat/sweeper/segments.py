@@ -21,6 +21,12 @@ collectors may run on any nodes (``processes``/``process`` split the
 buckets); a run that stops simply starts again: it keeps no state but the
 registry.
 
+Not collected: buckets with Swift's legacy versioning (``X-Versions-Location`` or
+``X-History-Location``, set through the Swift API; S3 versioning uses Swift's
+object versioning, which the collector reads), whose archived manifests live in
+a container it does not read; and segments that manifests outside their bucket
+(e.g. written through the Swift API) reference are not known to it.
+
 Which buckets: the registry container ``segments`` of the reserved account
 (``lifecycle_registry_account``), one entry ``<account>/<bucket>`` per segments
 container, written by the proxy when it creates one; ``collect_bucket`` takes
@@ -88,6 +94,10 @@ def _is_manifest(entry: dict) -> bool:
         's3_etag=' in entry.get('hash', '')
 
 
+class LegacyVersioning(Exception):
+    """The bucket archives old versions with Swift's legacy versioning."""
+
+
 class SegmentCollector:
     """Finds (and unless ``report_only`` deletes) orphaned segments."""
 
@@ -131,10 +141,14 @@ class SegmentCollector:
                 params['version_marker'] = page[-1].get('version_id') or ''
 
     def _bucket(self, account: str, bucket: str) -> Optional[float]:
-        """The bucket's creation time, or None when it does not exist."""
+        """The bucket's creation time, or None when it does not exist.
+        LegacyVersioning when the container archives versions elsewhere."""
         resp = self._request('HEAD', account, bucket, ok=(2, 404))
         if resp.status_int == 404:
             return None
+        if any(k.lower() in ('x-versions-location', 'x-history-location')
+               for k in resp.headers):
+            raise LegacyVersioning(bucket)
         return float(resp.headers.get('X-Timestamp') or 0)
 
     def _manifest_segments(self, account: str, bucket: str, entry: dict,
@@ -172,7 +186,16 @@ class SegmentCollector:
         """(orphaned entries older than grace, bucket gone) of one bucket."""
         segments = bucket + SEGMENTS
         entries = list(self._listing(account, segments))       # first: see above
-        created = self._bucket(account, bucket)
+        try:
+            created = self._bucket(account, bucket)
+        except LegacyVersioning:
+            # Swift's legacy versioning (set through the Swift API) keeps old
+            # manifests in another container this collector does not read:
+            # their parts would look orphaned.  Leave such a bucket alone.
+            self.logger.warning('segments of %s/%s left alone: the container '
+                                'has X-Versions-Location/X-History-Location',
+                                account, bucket)
+            return [], False
         now = self.clock()
         old = [e for e in entries if now - listing_time(e) >= self.grace]
         if created is None:

@@ -246,3 +246,4 @@ def test_report_and_collect_through_the_registry(raws, bucket, swift_native,
     run()
     assert orphans(swift_native, bucket) == ([], 0)
     assert raw_a.send('GET', f'/{bucket}/obj').body == b'plain'
+
