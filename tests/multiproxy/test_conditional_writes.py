@@ -172,3 +172,25 @@ def test_killed_proxy_lock_frees_key_in_seconds(raws, bucket, swift_cluster):
         time.sleep(1)
     assert resp.status == 200, resp
     assert raw_b.send('GET', f'/{bucket}/k').body == b'b'
+
+
+def test_lease_renewed_while_the_body_streams(raws, bucket):
+    """A conditional PUT whose body takes longer than the lease's lifetime
+    keeps the key: the lease is renewed while the body streams."""
+    from swift3compat.swift.locks import LEASE_TTL
+    raw_a, raw_b = raws
+    body = os.urandom(64 * 1024 * (LEASE_TTL + 6))
+    held = PartialRequest(raw_a, 'PUT', f'/{bucket}/k', body,
+                          headers={'if-none-match': '*'})
+    step = 64 * 1024
+    for _ in range(LEASE_TTL + 4):          # one step a second: past the TTL
+        held.send(step)
+        time.sleep(1)
+    other = raw_b.send('PUT', f'/{bucket}/k', body=b'b', headers={'if-none-match': '*'})
+    assert other.status == 409 and other.code == 'ConditionalRequestConflict', other
+    held.send(len(body))
+    status, _ = held.response()
+    assert status == 200
+    assert raw_b.send('GET', f'/{bucket}/k').body == body
+    late = raw_b.send('PUT', f'/{bucket}/k', body=b'b', headers={'if-none-match': '*'})
+    assert late.status == 412, late
