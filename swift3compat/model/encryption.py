@@ -151,7 +151,8 @@ def parse_customer_key(get: Getter, prefix: str = CUSTOMER
         sent_md5 = base64.b64decode(md5_b64.strip(), validate=True)
     except (binascii.Error, ValueError):
         sent_md5 = b''
-    if not hmac.compare_digest(sent_md5, hashlib.md5(key).digest()):
+    if not hmac.compare_digest(
+            sent_md5, hashlib.md5(key, usedforsecurity=False).digest()):
         raise errors.InvalidArgument(
             'The calculated MD5 hash of the key did not match the hash that '
             'was provided.', ArgumentName=prefix + 'key-MD5',
