@@ -208,8 +208,11 @@ def check_copy_source(req: S3Request, source_headers) -> None:
     wanted = copy_source_conditions(req)
     if not wanted:
         return
+    # an SSE-C/KMS object's S3 ETag is its opaque one (swift/sse.py)
+    etag = source_headers.get(sysmeta.SSE_ETAG) or \
+        uploads.s3_etag_of(source_headers)
     failed = conditions.copy_source_failure(
-        wanted, uploads.s3_etag_of(source_headers),
+        wanted, etag,
         conditions.parse_time(source_headers.get('Last-Modified')))
     if failed is not None:
         raise errors.PreconditionFailed(Condition=failed)

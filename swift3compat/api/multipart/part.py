@@ -147,8 +147,11 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
             'The specified copy source is larger than the maximum allowable '
             'size for a copy source: %d' % uploads.MAX_PART_SIZE)
     # The very object checked above, or 412 if it changed meanwhile.
-    get_headers = {'If-Match': '"%s"' % uploads.s3_etag_of(src.headers),
-                   'X-Backend-Etag-Is-At': uploads.ETAG_SYSMETA}
+    # (an SSE-C/KMS source's S3 ETag is its opaque one)
+    get_headers = {'If-Match': '"%s"' % (src.headers.get(encryption.SSE_ETAG)
+                                         or uploads.s3_etag_of(src.headers)),
+                   'X-Backend-Etag-Is-At': encryption.etag_is_at(
+                       req, uploads.ETAG_SYSMETA)}
     if length:
         get_headers['Range'] = 'bytes=%d-%d' % (start, start + length - 1)
     query = {'version-id': version} if version is not None else None
