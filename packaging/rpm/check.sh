@@ -48,6 +48,9 @@ has_file '^/usr/share/swift3compat/proxy-server\.conf-sample$' 'sample config in
 has_file '^/usr/bin/swift3compat-lifecycle$' 'script swift3compat-lifecycle'
 has_file '^/usr/lib/systemd/system/swift3compat-lifecycle\.service$' 'systemd unit swift3compat-lifecycle.service'
 has_file '^/usr/lib/systemd/system/swift3compat-lifecycle\.timer$' 'systemd unit swift3compat-lifecycle.timer'
+has_file '^/usr/bin/swift3compat-segments$' 'script swift3compat-segments'
+has_file '^/usr/lib/systemd/system/swift3compat-segments\.service$' 'systemd unit swift3compat-segments.service'
+has_file '^/usr/lib/systemd/system/swift3compat-segments\.timer$' 'systemd unit swift3compat-segments.timer'
 if grep -qE "^$sitelib/swift3compat_dev(/|$)|^/usr/bin/swift3compat-saio$" <<<"$files"; then
     fail 'developer tools (swift3compat_dev, swift3compat-saio) in the main package'
 else
