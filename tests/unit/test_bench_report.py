@@ -95,6 +95,21 @@ def test_goals() -> None:
     assert goals['s3token warm cache: Keystone calls']['met'] is True
 
 
+def test_issue18_rows_have_targets_and_verdicts() -> None:
+    doc = document()
+    summary = report.summarize(doc)
+    rows = {r['scenario']: r for r in report.issue18(report.ratios(doc, summary))}
+    assert set(rows) == {s for s, *_ in report.ISSUE18}
+    get = rows['get_1k']         # 1100 / 1000 with s3_acl on
+    assert get['value'] == pytest.approx(1.1)
+    assert get['met'] is False and get['limit'] == 1.05 and get['worse'] is False
+    assert rows['put_1k']['met'] is None        # not measured: n/a, not a pass
+    text = report.markdown(doc)
+    assert '## Issue 18' in text
+    assert '| get_1k | native | <= 1.05 | 1.09 | 1.10 | **no** |' in text
+    assert '| put_1k | native | <= 1.10 | 1.27 | n/a | n/a |' in text
+
+
 def test_markdown_names_machine_and_missing_features() -> None:
     text = report.markdown(document())
     assert 'test cpu, 2 cores' in text

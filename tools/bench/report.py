@@ -169,6 +169,35 @@ def goals(doc: dict[str, Any], summary: dict, ratio: dict) -> list[dict[str, Any
 
 
 # -- markdown --------------------------------------------------------------------------
+# Issue 18's table: (scenario, what the limit is against, limit, the figure
+# when the issue was filed).  Proxy CPU ratios with s3_acl on.
+ISSUE18 = (
+    ('put_1k', 'native', 1.10, 1.27),
+    ('get_1k', 'native', 1.05, 1.09),
+    ('head_1k', 'native', 1.05, 1.14),
+    ('delete_1k', 'native', 1.10, 1.68),
+    ('list_1000', 'native', 1.05, 1.12),
+    ('put_big_unsigned', 'native', 1.05, 1.24),
+    ('put_big_trailer', 'native', 1.30, 1.87),
+    ('put_big_chunked', 'native', 1.90, 2.25),
+    ('put_big_signed', 'native', 1.59, 1.59),      # the SHA-256 floor: keep
+    ('complete_mpu', 's3api+acl', 0.90, 1.25),
+)
+
+
+def issue18(ratio: dict) -> list[dict[str, Any]]:
+    """Every row of issue 18 with its target, the figure when the issue
+    was filed, what this run measured, and whether the target is met."""
+    rows = []
+    for scenario, against, limit, filed in ISSUE18:
+        value = ratio.get(scenario, {}).get(f'swift3compat+acl/{against}')
+        rows.append({'scenario': scenario, 'against': against, 'limit': limit,
+                     'filed': filed, 'value': value,
+                     'met': None if value is None else value <= limit,
+                     'worse': None if value is None else value > filed * 1.05})
+    return rows
+
+
 def _fmt(value: Optional[float], digits: int = 0) -> str:
     if value is None:
         return 'n/a'
@@ -245,6 +274,13 @@ def markdown(doc: dict[str, Any]) -> str:
     for row in goals(doc, summary, ratio):
         met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
         lines.append(f'| {row["goal"]} | {row["shown"]} | {met} |')
+    lines += ['', '## Issue 18 (proxy CPU, s3_acl on)', '',
+              '| scenario | vs | target | when filed | measured | met |',
+              '|---|---|---:|---:|---:|:---:|']
+    for row in issue18(ratio):
+        met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
+        lines.append(f'| {row["scenario"]} | {row["against"]} | <= {row["limit"]:.2f} | '
+                     f'{row["filed"]:.2f} | {_fmt(row["value"], 2)} | {met} |')
     lines += _rss_lines(doc) + _s3token_lines(doc) + _error_lines(doc)
     return '\n'.join(lines) + '\n'
 
