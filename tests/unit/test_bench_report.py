@@ -233,3 +233,27 @@ def test_request_counts_read_memcached_stats_and_server_logs(tmp_path: Any) -> N
     listener.close()
     assert counts == {'memcache get': 7, 'memcache set': 3, 'account': 0, 'container': 2,
                       'object': 5}
+
+
+def test_scaling_slopes_against_native() -> None:
+    doc = document()
+    # CPU grows 10 µs per key natively, 12 with swift3compat+acl
+    for keys in (1000, 10000, 100000):
+        doc['results']['samples'][f'list_all_{keys}'] = {
+            'native': [sample(5000 + 10 * keys, count=1)] * 3,
+            'swift3compat+acl': [sample(6000 + 12 * keys, count=1)] * 3}
+        doc['scenarios'].append({'name': f'list_all_{keys}', 'label': 'all',
+                                 'unit': 'request', 'kind': 'bulk', 'needs': None,
+                                 'native': f'list_all_{keys}'})
+    summary = report.summarize(doc)
+    rows = {r['target']: r for r in report.scaling(summary)}
+    assert set(rows) == {'native', 'swift3compat+acl'}     # s3api+acl: no data
+    assert rows['native']['slope'] == pytest.approx(10)
+    assert rows['swift3compat+acl']['slope'] == pytest.approx(12)
+    assert rows['swift3compat+acl']['vs_native'] == pytest.approx(1.2)
+    assert rows['native']['points'][0] == (1000, pytest.approx(15000))
+    text = report.markdown(doc)
+    assert '## How cost grows (issue 18)' in text
+    assert '| list_all | swift3compat+acl |' in text and '| 1.20 |' in text
+    # one size only: no slope
+    assert report.scaling({'list_all_1000': {'native': {'cpu': 1.0}}}) == []

@@ -181,7 +181,7 @@ ISSUE18 = (
     ('put_big_trailer', 'native', 1.30, 1.87),
     ('put_big_chunked', 'native', 1.90, 2.25),
     ('put_big_signed', 'native', 1.59, 1.59),      # the SHA-256 floor: keep
-    ('complete_mpu', 's3api+acl', 0.90, 1.25),
+    ('complete_mpu_100', 's3api+acl', 0.90, 1.25),
 )
 
 
@@ -195,6 +195,47 @@ def issue18(ratio: dict) -> list[dict[str, Any]]:
                      'filed': filed, 'value': value,
                      'met': None if value is None else value <= limit,
                      'worse': None if value is None else value > filed * 1.05})
+    return rows
+
+
+# Issue 18's scaling rows: scenario name prefix, what the size counts.
+SCALING = (('list_all_', 'key'), ('complete_mpu_', 'part'))
+SCALING_TARGETS = ('native', 's3api+acl', 'swift3compat+acl')
+
+
+def _slope(points: Sequence[tuple[int, float]]) -> float:
+    """Least-squares slope of CPU against size."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+
+
+def scaling(summary: dict) -> list[dict[str, Any]]:
+    """How CPU grows with the size of the work: per family and target, the
+    (size, CPU µs) points, the slope (µs per key or part) and its ratio to
+    native Swift's slope (the native equivalent: a container listing, an
+    SLO manifest PUT)."""
+    rows = []
+    for prefix, unit in SCALING:
+        slopes: dict[str, float] = {}
+        for target in SCALING_TARGETS:
+            points = sorted(
+                (int(name[len(prefix):]), data[target]['cpu'])
+                for name, data in summary.items()
+                if name.startswith(prefix) and name[len(prefix):].isdigit()
+                and target in data)
+            if len(points) < 2:
+                continue
+            slopes[target] = _slope(points)
+            rows.append({'family': prefix.rstrip('_'), 'unit': unit,
+                         'target': target, 'points': points,
+                         'slope': slopes[target]})
+        for row in rows:
+            if row['family'] == prefix.rstrip('_'):
+                native = slopes.get('native')
+                row['vs_native'] = row['slope'] / native if native else None
     return rows
 
 
@@ -281,6 +322,16 @@ def markdown(doc: dict[str, Any]) -> str:
         met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
         lines.append(f'| {row["scenario"]} | {row["against"]} | <= {row["limit"]:.2f} | '
                      f'{row["filed"]:.2f} | {_fmt(row["value"], 2)} | {met} |')
+    scaled = scaling(summary)
+    if scaled:
+        lines += ['', '## How cost grows (issue 18)', '',
+                  '| work | target | CPU per unit at each size | slope | slope / native |',
+                  '|---|---|---|---:|---:|']
+        for row in scaled:
+            points = ', '.join(f'{size:,}: {_fmt(cpu)} µs' for size, cpu in row['points'])
+            lines.append(f'| {row["family"]} | {row["target"]} | {points} | '
+                         f'{row["slope"]:.2f} µs/{row["unit"]} | '
+                         f'{_fmt(row.get("vs_native"), 2)} |')
     lines += _rss_lines(doc) + _s3token_lines(doc) + _error_lines(doc)
     return '\n'.join(lines) + '\n'
 

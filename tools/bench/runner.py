@@ -262,7 +262,7 @@ class Bench:
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(
             prefix='swift3compat-bench-', dir=os.environ.get('BENCH_TMPDIR'))
         self.data_dir = data_dir or self._tmp.name
-        catalogue = Catalogue.standard()
+        catalogue = Catalogue.standard(sizes)
         self.scenarios = [s for s in catalogue.scenarios
                           if scenarios is None or s.name in scenarios]
         self.target_names = targets
