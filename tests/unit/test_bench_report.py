@@ -257,3 +257,31 @@ def test_scaling_slopes_against_native() -> None:
     assert '| list_all | swift3compat+acl |' in text and '| 1.20 |' in text
     # one size only: no slope
     assert report.scaling({'list_all_1000': {'native': {'cpu': 1.0}}}) == []
+
+
+def test_requests_per_second_by_workers() -> None:
+    doc = document()
+    samples = doc['results']['samples']['get_1k']
+    # 100 requests per sample: rate = 100 / wall
+    samples['native@2'] = [sample(1000, wall=0.5)] * 3
+    samples['swift3compat+acl@2'] = [sample(1100, wall=0.625)] * 3
+    for name in ('native@2', 'swift3compat+acl@2'):
+        doc['targets'].append({'name': name, 'api': 's3', 's3_acl': True, 'supports': []})
+    summary = report.summarize(doc)
+    rows = {r['target']: r for r in report.workers_scaling(summary)}
+    assert set(rows) == {'native', 'swift3compat+acl'}   # others: one count only
+    acl = rows['swift3compat+acl']
+    assert [n for n, _ in acl['rates']] == [1, 2]
+    assert acl['rates'][1][1] == pytest.approx(160)
+    assert acl['vs_native'][2] == pytest.approx(0.8)
+    assert '## Requests/s with 1, 2, 4 proxy workers' in report.markdown(doc)
+
+
+def test_worker_targets_are_the_same_proxy_with_workers() -> None:
+    from tools.bench import runner
+    specs = runner.proxy_specs(None, names=['native', 'swift3compat+acl@2', 'bogus@2'])
+    assert set(specs) == {'native', 'swift3compat+acl@2'}
+    spec = specs['swift3compat+acl@2']
+    assert spec.workers == 2 and spec.s3_options['s3_acl'] == 'true'
+    assert specs['native'].workers == 0
+    assert '@' not in spec.name

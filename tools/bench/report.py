@@ -239,6 +239,31 @@ def scaling(summary: dict) -> list[dict[str, Any]]:
     return rows
 
 
+def workers_scaling(summary: dict) -> list[dict[str, Any]]:
+    """Requests/s of the 1 KiB scenarios with 1, 2, 4... proxy workers
+    (targets ``<name>@<N>``; the plain target is one process), per target,
+    and the ratio to native Swift's requests/s with as many workers."""
+    rows = []
+    for scenario in SMALL:
+        data = summary.get(scenario, {})
+        rates: dict[str, dict[int, float]] = {}
+        for target, figures in data.items():
+            base, at, workers = target.partition('@')
+            count = int(workers) if at and workers.isdigit() else 1
+            rates.setdefault(base, {})[count] = figures['rate']
+        if not any(len(r) > 1 for r in rates.values()):
+            continue
+        native = rates.get('native', {})
+        for base, by_workers in sorted(rates.items()):
+            if len(by_workers) < 2:
+                continue
+            rows.append({'scenario': scenario, 'target': base,
+                         'rates': sorted(by_workers.items()),
+                         'vs_native': {n: r / native[n] for n, r in by_workers.items()
+                                       if native.get(n)}})
+    return rows
+
+
 def _fmt(value: Optional[float], digits: int = 0) -> str:
     if value is None:
         return 'n/a'
@@ -332,6 +357,15 @@ def markdown(doc: dict[str, Any]) -> str:
             lines.append(f'| {row["family"]} | {row["target"]} | {points} | '
                          f'{row["slope"]:.2f} µs/{row["unit"]} | '
                          f'{_fmt(row.get("vs_native"), 2)} |')
+    by_workers = workers_scaling(summary)
+    if by_workers:
+        lines += ['', '## Requests/s with 1, 2, 4 proxy workers (issue 18)', '',
+                  '| scenario | target | requests/s by workers | vs native |',
+                  '|---|---|---|---|']
+        for row in by_workers:
+            rates = ', '.join(f'{n}: {_fmt(r)}' for n, r in row['rates'])
+            versus = ', '.join(f'{n}: {v:.2f}' for n, v in sorted(row['vs_native'].items()))
+            lines.append(f'| {row["scenario"]} | {row["target"]} | {rates} | {versus} |')
     lines += _rss_lines(doc) + _s3token_lines(doc) + _error_lines(doc)
     return '\n'.join(lines) + '\n'
 

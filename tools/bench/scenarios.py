@@ -81,7 +81,7 @@ class Batch:
 
 
 def bucket(target: Target, name: str) -> str:
-    return f'{target.name.replace("+", "-")}-{name}'
+    return f'{target.name.replace("+", "-").replace("@", "-w")}-{name}'
 
 
 def chunks_of(size: int, chunk: int) -> Iterator[bytes]:
