@@ -41,7 +41,7 @@ def document() -> dict[str, Any]:
         'machine': {'cpu': 'test cpu', 'cores': 2, 'memory_gib': 1.0, 'kernel': 'k',
                     'python': '3', 'swift': '2.38.3', 'eventlet': '0', 'load_average':
                     [0, 0, 0], 'swift3compat_commit': 'abc', 'swift3compat_dirty': False},
-        'sizes': {'rounds': 3, 'heavy_rounds': 2},
+        'sizes': {'rounds': 3, 'heavy_rounds': 2, 'scale_keys': [1000, 2000]},
         'targets': [{'name': t, 'api': 'native' if t == 'native' else 's3',
                      's3_acl': t.endswith('acl'), 'supports': []} for t in TARGETS],
         'scenarios': [
@@ -113,6 +113,7 @@ def test_issue18_rows_have_targets_and_verdicts() -> None:
 def test_markdown_names_machine_and_missing_features() -> None:
     text = report.markdown(document())
     assert 'test cpu, 2 cores' in text
+    assert 'scale_keys 1,000/2,000' in text
     assert '| 1 KiB GET | 1,000 | 1,200 | 2,000 | 1,050 | 1,100 |' in text
     assert 'n/a (not implemented)' in text
     assert '| put_big_unsigned throughput: >= 0.9x native | 0.80x | **no** |' in text

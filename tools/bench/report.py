@@ -264,6 +264,13 @@ def workers_scaling(summary: dict) -> list[dict[str, Any]]:
     return rows
 
 
+def _size(value: Any) -> str:
+    """A size of ``Sizes``: a number, or several (the scaling rows)."""
+    if isinstance(value, (list, tuple)):
+        return '/'.join(f'{v:,}' for v in value) or '-'
+    return f'{value:,}'
+
+
 def _fmt(value: Optional[float], digits: int = 0) -> str:
     if value is None:
         return 'n/a'
@@ -303,7 +310,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f'median over {doc["sizes"]["rounds"]} interleaved rounds '
         f'({doc["sizes"]["heavy_rounds"]} for big objects, multipart and DeleteObjects). '
         'Proxy CPU comes from /proc/<pid>/schedstat of the proxy process.', '',
-        'Sizes: ' + ', '.join(f'{k} {v:,}' for k, v in doc['sizes'].items()) + '.', '',
+        'Sizes: ' + ', '.join(f'{k} {_size(v)}' for k, v in doc['sizes'].items()) + '.', '',
         '## Proxy CPU per request (µs) or per GiB (CPU s)', '',
         '| scenario | ' + ' | '.join(targets) + ' |',
         '|---|' + '---:|' * len(targets)]
