@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import zlib
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
