@@ -151,9 +151,15 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     body, echoed = checksums.upload_input(req, length)
     lease = locks.write_lease(req)
     try:
+        wsgi_input = body
+        small = checksums.read_small(req, body, length)
+        if small is not None:
+            wsgi_input, stored = small
+            headers.update(stored)
         resp = backend.request(
             'PUT', req.bucket, req.key, headers=headers,
-            wsgi_input=body if lease is None else locks.LeasedInput(body, lease, length),
+            wsgi_input=wsgi_input if lease is None
+            else locks.LeasedInput(wsgi_input, lease, length),
             content_length=length, ok=write.ok)
     except Exception:
         if lease is not None and lease.lost:

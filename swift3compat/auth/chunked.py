@@ -22,11 +22,12 @@ request look like a plain upload of the decoded body to the handlers:
 ``CONTENT_LENGTH`` becomes ``x-amz-decoded-content-length`` and
 ``aws-chunked`` is dropped from ``Content-Encoding``.
 
-The decoder streams: it holds at most one read (64 KiB) and one framing
-line.  It never returns the byte that completes the declared length before
-everything after it (the rest of the chunk, its signature, the final chunk,
-the trailers and their signature) has been read and checked, so Swift never
-receives a complete body that fails a check: nothing is stored.  Any
+The decoder streams: it holds at most one framing line; chunk data goes
+from the raw input to the reader without a copy.  It never returns the
+byte that completes the declared length before everything after it (the
+rest of the chunk, its signature, the final chunk, the trailers and their
+signature) has been read and checked, so Swift never receives a complete
+body that fails a check: nothing is stored.  Any
 malformed, truncated, oversized or reordered framing raises a ``BodyError``
 at once (IncompleteBody, InvalidChunkSizeError, SignatureDoesNotMatch,
 MalformedTrailerError); a client that stops sending is cut by the proxy's
@@ -74,13 +75,19 @@ def _malformed() -> errors.S3Error:
 
 
 class ChunkSigner:
-    """Chains chunk signatures from the request's seed signature."""
+    """Chains chunk signatures from the request's seed signature.
+
+    The HMAC state keyed with the signing key is made once (``start``) and
+    copied per chunk, instead of re-deriving the key pads every chunk.
+    """
 
     def __init__(self, signed: SignedRequest) -> None:
         self._signed = signed
-        self._key: Optional[bytes] = None
+        self._mac = None
         self.previous = signed.signature
         self._prefix = '%s\n%s\n' % (signed.amz_date, '/'.join(signed.scope))
+        self._chunk_prefix = ('AWS4-HMAC-SHA256-PAYLOAD\n' + self._prefix)
+        self._chunk_middle = '\n' + _EMPTY_SHA256 + '\n'
 
     def start(self) -> None:
         """Take the signing key the auth filter left (first read)."""
@@ -91,23 +98,23 @@ class ChunkSigner:
             raise errors.NotImplemented(
                 'Chunk signatures cannot be verified: the authentication '
                 'system did not provide the secret key')
-        self._key = key
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
-    def _check(self, kind: str, body_hash: str, provided: str) -> None:
-        to_sign = kind + '\n' + self._prefix + self.previous + '\n' + \
-            body_hash
-        expected = sigv4.sign(self._key, to_sign)
-        if not hmac.compare_digest(expected, provided):
+    def _verify(self, to_sign: str, provided: str) -> None:
+        mac = self._mac.copy()
+        mac.update(to_sign.encode('ascii'))
+        if not hmac.compare_digest(mac.hexdigest(), provided):
             raise errors.SignatureDoesNotMatch()
         self.previous = provided
 
     def check_chunk(self, data_hash: str, provided: str) -> None:
-        self._check('AWS4-HMAC-SHA256-PAYLOAD',
-                    _EMPTY_SHA256 + '\n' + data_hash, provided)
+        self._verify(self._chunk_prefix + self.previous +
+                     self._chunk_middle + data_hash, provided)
 
     def check_trailer(self, canonical: bytes, provided: str) -> None:
-        self._check('AWS4-HMAC-SHA256-TRAILER',
-                    hashlib.sha256(canonical).hexdigest(), provided)
+        self._verify('AWS4-HMAC-SHA256-TRAILER\n' + self._prefix +
+                     self.previous + '\n' +
+                     hashlib.sha256(canonical).hexdigest(), provided)
 
 
 class AwsChunkedInput:
@@ -117,6 +124,12 @@ class AwsChunkedInput:
     ``trailers`` are the names ``x-amz-trailer`` declares, ``trailer_ok``
     whether the variant may carry trailers at all, ``signed_trailer``
     whether they are signed.  ``trailers_received`` holds them at the end.
+
+    The decoder keeps no buffer of its own: chunk data is read from the raw
+    input with exact sizes and returned as the very bytes objects the raw
+    input gave (no copy, no slicing); framing lines come from ``readline``
+    (bounded by ``MAX_LINE``), which the WSGI server's buffered reader
+    serves from its buffer.
     """
 
     def __init__(self, raw, decoded_length: int, *,
@@ -124,7 +137,7 @@ class AwsChunkedInput:
                  trailers: Tuple[str, ...] = (), trailer_ok: bool = False,
                  signed_trailer: bool = False) -> None:
         self._raw = raw
-        self._buf = bytearray()
+        self._buf = b''         # never holds anything: see the class doc
         self._length = decoded_length
         self._remaining = decoded_length        # data not yet framed
         self._signer = signer
@@ -167,7 +180,9 @@ class AwsChunkedInput:
             self._begin_chunk()
         if self._done or size == 0:
             return b''
-        data = self._take(min(size, self._chunk_left))
+        data = self._raw.read(min(size, self._chunk_left))
+        if not data:
+            raise _malformed()
         self._chunk_left -= len(data)
         if self._chunk_hash is not None:
             self._chunk_hash.update(data)
@@ -208,7 +223,7 @@ class AwsChunkedInput:
         self._remaining -= size
 
     def _end_chunk(self) -> None:
-        if self._take_exact(2) != b'\r\n':
+        if self._exact(2) != b'\r\n':
             raise _malformed()
         if self._signer:
             self._signer.check_chunk(self._chunk_hash.hexdigest(),
@@ -231,7 +246,7 @@ class AwsChunkedInput:
                 raise errors.MalformedTrailerError()
             lines.append(line)
         self._trailers(lines)
-        if self._buf or self._raw.read(1):
+        if self._raw.read(1):
             raise _malformed()
         self._done = True
 
@@ -264,42 +279,25 @@ class AwsChunkedInput:
                                        signature)
         self.trailers_received = received
 
-    # -- buffered raw input -------------------------------------------------------
-    def _fill(self) -> None:
-        more = self._raw.read(READ_SIZE)
-        if not more:
-            raise _malformed()
-        self._buf += more
-
+    # -- raw input ----------------------------------------------------------------
     def _line(self) -> bytes:
-        start = 0
-        while True:
-            end = self._buf.find(b'\r\n', start)
-            if end >= 0:
-                line = bytes(self._buf[:end])
-                del self._buf[:end + 2]
-                return line
-            if len(self._buf) > MAX_LINE:
-                raise _malformed()
-            start = max(0, len(self._buf) - 1)
-            self._fill()
+        """A framing line without its CRLF (a bare LF is part of it)."""
+        line = self._raw.readline(MAX_LINE + 2)
+        while not line.endswith(b'\r\n'):
+            if not line.endswith(b'\n') or len(line) > MAX_LINE:
+                raise _malformed()      # end of input, or far too long
+            line += self._raw.readline(MAX_LINE + 2 - len(line))
+        if len(line) > MAX_LINE + 2:
+            raise _malformed()
+        return line[:-2]
 
-    def _take(self, size: int) -> bytes:
-        """Up to ``size`` bytes (at least one) of the raw stream."""
-        if not self._buf:
-            data = self._raw.read(size)
-            if not data:
+    def _exact(self, size: int) -> bytes:
+        data = self._raw.read(size)
+        while len(data) < size:
+            more = self._raw.read(size - len(data))
+            if not more:
                 raise _malformed()
-            return data
-        data = bytes(self._buf[:size])
-        del self._buf[:size]
-        return data
-
-    def _take_exact(self, size: int) -> bytes:
-        while len(self._buf) < size:
-            self._fill()
-        data = bytes(self._buf[:size])
-        del self._buf[:size]
+            data += more
         return data
 
 

@@ -41,7 +41,7 @@ def document() -> dict[str, Any]:
         'machine': {'cpu': 'test cpu', 'cores': 2, 'memory_gib': 1.0, 'kernel': 'k',
                     'python': '3', 'swift': '2.38.3', 'eventlet': '0', 'load_average':
                     [0, 0, 0], 'swift3compat_commit': 'abc', 'swift3compat_dirty': False},
-        'sizes': {'rounds': 3, 'heavy_rounds': 2},
+        'sizes': {'rounds': 3, 'heavy_rounds': 2, 'scale_keys': [1000, 2000]},
         'targets': [{'name': t, 'api': 'native' if t == 'native' else 's3',
                      's3_acl': t.endswith('acl'), 'supports': []} for t in TARGETS],
         'scenarios': [
@@ -95,9 +95,25 @@ def test_goals() -> None:
     assert goals['s3token warm cache: Keystone calls']['met'] is True
 
 
+def test_issue18_rows_have_targets_and_verdicts() -> None:
+    doc = document()
+    summary = report.summarize(doc)
+    rows = {r['scenario']: r for r in report.issue18(report.ratios(doc, summary))}
+    assert set(rows) == {s for s, *_ in report.ISSUE18}
+    get = rows['get_1k']         # 1100 / 1000 with s3_acl on
+    assert get['value'] == pytest.approx(1.1)
+    assert get['met'] is False and get['limit'] == 1.05 and get['worse'] is False
+    assert rows['put_1k']['met'] is None        # not measured: n/a, not a pass
+    text = report.markdown(doc)
+    assert '## Issue 18' in text
+    assert '| get_1k | native | <= 1.05 | 1.09 | 1.10 | **no** |' in text
+    assert '| put_1k | native | <= 1.10 | 1.27 | n/a | n/a |' in text
+
+
 def test_markdown_names_machine_and_missing_features() -> None:
     text = report.markdown(document())
     assert 'test cpu, 2 cores' in text
+    assert 'scale_keys 1,000/2,000' in text
     assert '| 1 KiB GET | 1,000 | 1,200 | 2,000 | 1,050 | 1,100 |' in text
     assert 'n/a (not implemented)' in text
     assert '| put_big_unsigned throughput: >= 0.9x native | 0.80x | **no** |' in text
@@ -218,3 +234,55 @@ def test_request_counts_read_memcached_stats_and_server_logs(tmp_path: Any) -> N
     listener.close()
     assert counts == {'memcache get': 7, 'memcache set': 3, 'account': 0, 'container': 2,
                       'object': 5}
+
+
+def test_scaling_slopes_against_native() -> None:
+    doc = document()
+    # CPU grows 10 µs per key natively, 12 with swift3compat+acl
+    for keys in (1000, 10000, 100000):
+        doc['results']['samples'][f'list_all_{keys}'] = {
+            'native': [sample(5000 + 10 * keys, count=1)] * 3,
+            'swift3compat+acl': [sample(6000 + 12 * keys, count=1)] * 3}
+        doc['scenarios'].append({'name': f'list_all_{keys}', 'label': 'all',
+                                 'unit': 'request', 'kind': 'bulk', 'needs': None,
+                                 'native': f'list_all_{keys}'})
+    summary = report.summarize(doc)
+    rows = {r['target']: r for r in report.scaling(summary)}
+    assert set(rows) == {'native', 'swift3compat+acl'}     # s3api+acl: no data
+    assert rows['native']['slope'] == pytest.approx(10)
+    assert rows['swift3compat+acl']['slope'] == pytest.approx(12)
+    assert rows['swift3compat+acl']['vs_native'] == pytest.approx(1.2)
+    assert rows['native']['points'][0] == (1000, pytest.approx(15000))
+    text = report.markdown(doc)
+    assert '## How cost grows (issue 18)' in text
+    assert '| list_all | swift3compat+acl |' in text and '| 1.20 |' in text
+    # one size only: no slope
+    assert report.scaling({'list_all_1000': {'native': {'cpu': 1.0}}}) == []
+
+
+def test_requests_per_second_by_workers() -> None:
+    doc = document()
+    samples = doc['results']['samples']['get_1k']
+    # 100 requests per sample: rate = 100 / wall
+    samples['native@2'] = [sample(1000, wall=0.5)] * 3
+    samples['swift3compat+acl@2'] = [sample(1100, wall=0.625)] * 3
+    for name in ('native@2', 'swift3compat+acl@2'):
+        doc['targets'].append({'name': name, 'api': 's3', 's3_acl': True, 'supports': []})
+    summary = report.summarize(doc)
+    rows = {r['target']: r for r in report.workers_scaling(summary)}
+    assert set(rows) == {'native', 'swift3compat+acl'}   # others: one count only
+    acl = rows['swift3compat+acl']
+    assert [n for n, _ in acl['rates']] == [1, 2]
+    assert acl['rates'][1][1] == pytest.approx(160)
+    assert acl['vs_native'][2] == pytest.approx(0.8)
+    assert '## Requests/s with 1, 2, 4 proxy workers' in report.markdown(doc)
+
+
+def test_worker_targets_are_the_same_proxy_with_workers() -> None:
+    from tools.bench import runner
+    specs = runner.proxy_specs(None, names=['native', 'swift3compat+acl@2', 'bogus@2'])
+    assert set(specs) == {'native', 'swift3compat+acl@2'}
+    spec = specs['swift3compat+acl@2']
+    assert spec.workers == 2 and spec.s3_options['s3_acl'] == 'true'
+    assert specs['native'].workers == 0
+    assert '@' not in spec.name

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import zlib
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -233,3 +234,75 @@ def test_part_param_roundtrip():
         (algorithm, raw)
     for bad in (None, '', 'CRC32-zz', 'MD5-00', 'CRC32-00'):
         assert checksums.parse_part_param(bad) is None
+
+
+# -- small bodies: read before the PUT, sysmeta as headers ------------------------
+def _authenticated(req, checked=True, valid=True):
+    req.auth = SimpleNamespace(checked=checked, valid=valid)
+    return req
+
+
+@pytest.mark.parametrize('headers', [
+    {}, {'x-amz-checksum-crc32': b64crc32(b'x' * 1000)}])
+def test_small_body_stores_what_the_footer_would(headers):
+    data = b'x' * 1000
+    streamed, _ = put(request(headers), data, len(data))
+    assert streamed.read(65536) == data
+    footers = {}
+    streamed.update_footers(footers)
+
+    req = _authenticated(request(headers))
+    body, _ = put(req, data, len(data))
+    small = checksums.read_small(req, body, len(data))
+    assert small is not None
+    wsgi_input, stored = small
+    assert wsgi_input.read() == data
+    assert stored == footers and stored[checksums.VALUE_SYSMETA]
+
+
+def test_small_empty_body_too():
+    req = _authenticated(request({}))
+    body, _ = put(req, b'', 0)
+    wsgi_input, stored = checksums.read_small(req, body, 0)
+    assert wsgi_input.read() == b''
+    assert stored[checksums.ALGORITHM_SYSMETA] == 'CRC64NVME'
+
+
+def test_small_body_with_a_wrong_checksum_is_refused_before_the_put():
+    req = _authenticated(request({'x-amz-checksum-crc32': b64crc32(b'y')}))
+    body, _ = put(req, b'x' * 1000, 1000)
+    with pytest.raises(BodyError) as info:
+        checksums.read_small(req, body, 1000)
+    assert info.value.s3_error.code == 'BadDigest'
+
+
+@pytest.mark.parametrize('case', [
+    'not authenticated yet', 'bad signature', 'big', 'no length',
+    'aws-chunked'])
+def test_streamed_not_read_early(case):
+    data = b'x' * 1000
+    req = request({})
+    length = len(data)
+    if case == 'not authenticated yet':
+        req.auth = SimpleNamespace(checked=False, valid=False)
+    elif case == 'bad signature':
+        req.auth = SimpleNamespace(checked=True, valid=False)
+    else:
+        _authenticated(req)
+    if case == 'big':
+        data = b'x' * (checksums.SMALL_PUT + 1)
+        length = len(data)
+    if case == 'no length':
+        length = None
+    body, _ = put(req, data, length)
+    if case == 'aws-chunked':
+        req.environ[chunked.ENV_KEY] = object()
+    assert checksums.read_small(req, body, length) is None
+    assert body.read(10) == b'x' * 10       # nothing was consumed
+
+
+def test_short_small_body_is_left_to_swift():
+    req = _authenticated(request({}))
+    body, _ = put(req, b'x' * 10, 1000)     # the client sent 10 of 1000
+    wsgi_input, stored = checksums.read_small(req, body, 1000)
+    assert wsgi_input.read() == b'x' * 10 and stored == {}

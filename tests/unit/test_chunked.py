@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import tracemalloc
 from typing import List, Optional, Sequence, Tuple
 
 import pytest
@@ -398,13 +399,37 @@ def test_memory_is_bounded_by_one_read():
 
     dec = chunked.AwsChunkedInput(Source(), 1024 * 65536)
     total = 0
-    while True:
-        part = dec.read(65536)
-        if not part:
-            break
-        total += len(part)
-        assert len(dec._buf) <= chunked.MAX_LINE + chunked.READ_SIZE
+    tracemalloc.start()
+    try:
+        while True:
+            part = dec.read(65536)
+            if not part:
+                break
+            total += len(part)
+            assert len(dec._buf) <= chunked.MAX_LINE + chunked.READ_SIZE
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert total == 1024 * 65536
+    # the source's pending chunk, the part returned and one line: no growth
+    assert peak < 4 * (chunked.MAX_LINE + chunked.READ_SIZE)
+
+
+def test_chunk_data_is_not_copied():
+    """Aligned chunks: what the decoder returns is the raw input's object."""
+    class Source(io.BytesIO):
+        def read(self, size=-1):
+            data = super().read(size)
+            returned.append(data)
+            return data
+
+    returned = []
+    data = b'd' * 65536
+    dec = chunked.AwsChunkedInput(
+        Source(b'10000\r\n' + data + b'\r\n0\r\n\r\n'), 65536)
+    part = dec.read(65536)
+    assert part == data
+    assert any(part is r for r in returned)
 
 
 def test_constant_time_compare_is_used(monkeypatch):

@@ -350,3 +350,35 @@ def test_repeated_query_auth_parameter_is_refused(query, error):
                    headers={'Host': 'examplebucket.s3.amazonaws.com'})
     with pytest.raises(error):
         signature.parse(req, now=AWS_NOW)
+
+def test_iso_date_parse_matches_strptime() -> None:
+    """The x-amz-date parser without strptime gives strptime's results,
+    None where strptime refuses (day 30 of February, year 0, hour 24)."""
+    import calendar
+    import random
+    import time as _time
+    from swift3compat.auth.signature import _parse_iso
+
+    def reference(value):
+        try:
+            return float(calendar.timegm(
+                _time.strptime(value, '%Y%m%dT%H%M%SZ')))
+        except ValueError:
+            return None
+
+    rnd = random.Random(18)
+    values = ['20240229T235961Z', '20230229T000000Z', '00000101T000000Z',
+              '99991231T235959Z', '20260101T240000Z', '20261301T000000Z']
+    for _ in range(20000):
+        values.append('%04d%02d%02dT%02d%02d%02dZ' % (
+            rnd.choice([rnd.randint(0, 9999), rnd.randint(1999, 2030)]),
+            rnd.choice([rnd.randint(0, 99), rnd.randint(1, 12)]),
+            rnd.choice([rnd.randint(0, 99), rnd.randint(28, 31)]),
+            rnd.choice([rnd.randint(0, 99), rnd.randint(0, 23)]),
+            rnd.choice([rnd.randint(0, 99), rnd.randint(0, 59)]),
+            rnd.choice([rnd.randint(0, 99), rnd.randint(0, 61)])))
+    accepted = 0
+    for value in values:
+        assert _parse_iso(value) == reference(value), value
+        accepted += reference(value) is not None
+    assert accepted > 1000          # not a test of rejections only

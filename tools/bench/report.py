@@ -169,6 +169,108 @@ def goals(doc: dict[str, Any], summary: dict, ratio: dict) -> list[dict[str, Any
 
 
 # -- markdown --------------------------------------------------------------------------
+# Issue 18's table: (scenario, what the limit is against, limit, the figure
+# when the issue was filed).  Proxy CPU ratios with s3_acl on.
+ISSUE18 = (
+    ('put_1k', 'native', 1.10, 1.27),
+    ('get_1k', 'native', 1.05, 1.09),
+    ('head_1k', 'native', 1.05, 1.14),
+    ('delete_1k', 'native', 1.10, 1.68),
+    ('list_1000', 'native', 1.05, 1.12),
+    ('put_big_unsigned', 'native', 1.05, 1.24),
+    ('put_big_trailer', 'native', 1.30, 1.87),
+    ('put_big_chunked', 'native', 1.90, 2.25),
+    ('put_big_signed', 'native', 1.59, 1.59),      # the SHA-256 floor: keep
+    ('complete_mpu_100', 's3api+acl', 0.90, 1.25),
+)
+
+
+def issue18(ratio: dict) -> list[dict[str, Any]]:
+    """Every row of issue 18 with its target, the figure when the issue
+    was filed, what this run measured, and whether the target is met."""
+    rows = []
+    for scenario, against, limit, filed in ISSUE18:
+        value = ratio.get(scenario, {}).get(f'swift3compat+acl/{against}')
+        rows.append({'scenario': scenario, 'against': against, 'limit': limit,
+                     'filed': filed, 'value': value,
+                     'met': None if value is None else value <= limit,
+                     'worse': None if value is None else value > filed * 1.05})
+    return rows
+
+
+# Issue 18's scaling rows: scenario name prefix, what the size counts.
+SCALING = (('list_all_', 'key'), ('complete_mpu_', 'part'))
+SCALING_TARGETS = ('native', 's3api+acl', 'swift3compat+acl')
+
+
+def _slope(points: Sequence[tuple[int, float]]) -> float:
+    """Least-squares slope of CPU against size."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+
+
+def scaling(summary: dict) -> list[dict[str, Any]]:
+    """How CPU grows with the size of the work: per family and target, the
+    (size, CPU µs) points, the slope (µs per key or part) and its ratio to
+    native Swift's slope (the native equivalent: a container listing, an
+    SLO manifest PUT)."""
+    rows = []
+    for prefix, unit in SCALING:
+        slopes: dict[str, float] = {}
+        for target in SCALING_TARGETS:
+            points = sorted(
+                (int(name[len(prefix):]), data[target]['cpu'])
+                for name, data in summary.items()
+                if name.startswith(prefix) and name[len(prefix):].isdigit()
+                and target in data)
+            if len(points) < 2:
+                continue
+            slopes[target] = _slope(points)
+            rows.append({'family': prefix.rstrip('_'), 'unit': unit,
+                         'target': target, 'points': points,
+                         'slope': slopes[target]})
+        for row in rows:
+            if row['family'] == prefix.rstrip('_'):
+                native = slopes.get('native')
+                row['vs_native'] = row['slope'] / native if native else None
+    return rows
+
+
+def workers_scaling(summary: dict) -> list[dict[str, Any]]:
+    """Requests/s of the 1 KiB scenarios with 1, 2, 4... proxy workers
+    (targets ``<name>@<N>``; the plain target is one process), per target,
+    and the ratio to native Swift's requests/s with as many workers."""
+    rows = []
+    for scenario in SMALL:
+        data = summary.get(scenario, {})
+        rates: dict[str, dict[int, float]] = {}
+        for target, figures in data.items():
+            base, at, workers = target.partition('@')
+            count = int(workers) if at and workers.isdigit() else 1
+            rates.setdefault(base, {})[count] = figures['rate']
+        if not any(len(r) > 1 for r in rates.values()):
+            continue
+        native = rates.get('native', {})
+        for base, by_workers in sorted(rates.items()):
+            if len(by_workers) < 2:
+                continue
+            rows.append({'scenario': scenario, 'target': base,
+                         'rates': sorted(by_workers.items()),
+                         'vs_native': {n: r / native[n] for n, r in by_workers.items()
+                                       if native.get(n)}})
+    return rows
+
+
+def _size(value: Any) -> str:
+    """A size of ``Sizes``: a number, or several (the scaling rows)."""
+    if isinstance(value, (list, tuple)):
+        return '/'.join(f'{v:,}' for v in value) or '-'
+    return f'{value:,}'
+
+
 def _fmt(value: Optional[float], digits: int = 0) -> str:
     if value is None:
         return 'n/a'
@@ -208,7 +310,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f'median over {doc["sizes"]["rounds"]} interleaved rounds '
         f'({doc["sizes"]["heavy_rounds"]} for big objects, multipart and DeleteObjects). '
         'Proxy CPU comes from /proc/<pid>/schedstat of the proxy process.', '',
-        'Sizes: ' + ', '.join(f'{k} {v:,}' for k, v in doc['sizes'].items()) + '.', '',
+        'Sizes: ' + ', '.join(f'{k} {_size(v)}' for k, v in doc['sizes'].items()) + '.', '',
         '## Proxy CPU per request (µs) or per GiB (CPU s)', '',
         '| scenario | ' + ' | '.join(targets) + ' |',
         '|---|' + '---:|' * len(targets)]
@@ -245,6 +347,32 @@ def markdown(doc: dict[str, Any]) -> str:
     for row in goals(doc, summary, ratio):
         met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
         lines.append(f'| {row["goal"]} | {row["shown"]} | {met} |')
+    lines += ['', '## Issue 18 (proxy CPU, s3_acl on)', '',
+              '| scenario | vs | target | when filed | measured | met |',
+              '|---|---|---:|---:|---:|:---:|']
+    for row in issue18(ratio):
+        met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
+        lines.append(f'| {row["scenario"]} | {row["against"]} | <= {row["limit"]:.2f} | '
+                     f'{row["filed"]:.2f} | {_fmt(row["value"], 2)} | {met} |')
+    scaled = scaling(summary)
+    if scaled:
+        lines += ['', '## How cost grows (issue 18)', '',
+                  '| work | target | CPU per unit at each size | slope | slope / native |',
+                  '|---|---|---|---:|---:|']
+        for row in scaled:
+            points = ', '.join(f'{size:,}: {_fmt(cpu)} µs' for size, cpu in row['points'])
+            lines.append(f'| {row["family"]} | {row["target"]} | {points} | '
+                         f'{row["slope"]:.2f} µs/{row["unit"]} | '
+                         f'{_fmt(row.get("vs_native"), 2)} |')
+    by_workers = workers_scaling(summary)
+    if by_workers:
+        lines += ['', '## Requests/s with 1, 2, 4 proxy workers (issue 18)', '',
+                  '| scenario | target | requests/s by workers | vs native |',
+                  '|---|---|---|---|']
+        for row in by_workers:
+            rates = ', '.join(f'{n}: {_fmt(r)}' for n, r in row['rates'])
+            versus = ', '.join(f'{n}: {v:.2f}' for n, v in sorted(row['vs_native'].items()))
+            lines.append(f'| {row["scenario"]} | {row["target"]} | {rates} | {versus} |')
     lines += _rss_lines(doc) + _s3token_lines(doc) + _error_lines(doc)
     return '\n'.join(lines) + '\n'
 

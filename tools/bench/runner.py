@@ -172,6 +172,13 @@ def proxy_specs(keystone: Optional[KeystoneStub], profile: bool = False,
         specs['swift3compat+s3token'] = ('swift3compat', {**common, 's3_acl': 'false'},
                                          {'pipeline': pipeline,
                                           'filters': s3token_filters(keystone)})
+    # "<target>@<N>": the same proxy with N workers (issue 18's scaling of
+    # requests/s with the number of proxy workers); only when asked for.
+    for name in names or ():
+        base, at, workers = name.partition('@')
+        if at and base in specs and workers.isdigit() and int(workers) > 0:
+            preset, s3_options, extra = specs[base]
+            specs[name] = (preset, s3_options, {**extra, 'workers': int(workers)})
     out = {}
     for name, (preset, s3_options, extra) in specs.items():
         if names is not None and name not in names:
@@ -181,22 +188,24 @@ def proxy_specs(keystone: Optional[KeystoneStub], profile: bool = False,
         if profile:
             pipeline = ('bench_profile',) + tuple(pipeline)
             filters['bench_profile'] = PROFILE_FILTER
-        out[name] = ProxySpec(name=name.replace('+', '-'), preset=preset,
-                              s3_options=s3_options, pipeline=tuple(pipeline),
-                              filters=filters)
+        out[name] = ProxySpec(name=name.replace('+', '-').replace('@', '-w'),
+                              preset=preset, s3_options=s3_options,
+                              pipeline=tuple(pipeline), filters=filters,
+                              workers=extra.get('workers', 0))
     return out
 
 
 def make_target(name: str, proxy: Proxy) -> Target:
     host, port = '127.0.0.1', proxy.port
-    if name == 'native':
+    base = name.partition('@')[0]
+    if base == 'native':
         return Target(name, 'native', host, port, proxy.pids())
-    if name.endswith('s3token'):
+    if base.endswith('s3token'):
         return Target(name, 's3', host, port, proxy.pids(),
                       account=f'AUTH_{S3TOKEN_PROJECT}', access_key=S3TOKEN_ACCESS,
                       secret=S3TOKEN_SECRET)
     return Target(name, 's3', host, port, proxy.pids(), access_key=USER.access_key,
-                  secret=USER.key, s3_acl=name.endswith('+acl'))
+                  secret=USER.key, s3_acl=base.endswith('+acl'))
 
 
 def native_token(client: Client, target: Target) -> None:
@@ -262,7 +271,7 @@ class Bench:
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(
             prefix='swift3compat-bench-', dir=os.environ.get('BENCH_TMPDIR'))
         self.data_dir = data_dir or self._tmp.name
-        catalogue = Catalogue.standard()
+        catalogue = Catalogue.standard(sizes)
         self.scenarios = [s for s in catalogue.scenarios
                           if scenarios is None or s.name in scenarios]
         self.target_names = targets

@@ -50,18 +50,24 @@ class Sizes:
     parts: int
     delete_keys: int
     concurrency: int = 4
+    # issue 18's scaling rows: whole listings of buckets of these many keys,
+    # CompleteMultipartUpload of these many parts
+    scale_keys: tuple[int, ...] = ()
+    scale_parts: tuple[int, ...] = ()
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(rounds=3, heavy_rounds=2, small_requests=60, small_objects=20,
                    list_keys=1000, list_requests=4, big_bytes=16 * MIB,
-                   rss_bytes=128 * MIB, parts=50, delete_keys=100)
+                   rss_bytes=128 * MIB, parts=50, delete_keys=100,
+                   scale_keys=(1000, 2000), scale_parts=(10, 20))
 
     @classmethod
     def full(cls) -> Sizes:
         return cls(rounds=5, heavy_rounds=3, small_requests=400, small_objects=100,
                    list_keys=1000, list_requests=20, big_bytes=256 * MIB,
-                   rss_bytes=2048 * MIB, parts=1000, delete_keys=1000)
+                   rss_bytes=2048 * MIB, parts=1000, delete_keys=1000,
+                   scale_keys=(1000, 10000, 100000), scale_parts=(100, 1000, 10000))
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Batch:
 
 
 def bucket(target: Target, name: str) -> str:
-    return f'{target.name.replace("+", "-")}-{name}'
+    return f'{target.name.replace("+", "-").replace("@", "-w")}-{name}'
 
 
 def chunks_of(size: int, chunk: int) -> Iterator[bytes]:
@@ -220,6 +226,41 @@ class Listing(Scenario):
                      concurrency=2)
 
 
+class WholeListing(Scenario):
+    """ListObjectsV2 of a whole bucket of ``keys`` keys, page by page
+    (``start-after`` / native ``marker``: the pages are known in advance),
+    measured as one unit: how a listing's cost grows with the bucket."""
+    kind = 'bulk'
+    family = 'list_all'
+
+    def __init__(self, keys: int) -> None:
+        self.keys = keys
+        self.name = self.native_name = f'list_all_{keys}'
+        self.label = f'ListObjectsV2, whole bucket of {keys:,} keys'
+
+    def setup(self, client: Client, target: Target, sizes: Sizes) -> None:
+        name = bucket(target, f'all{self.keys}')
+        create_bucket(client, target, name)
+        client.run(target, [put_op(target, name, list_key(i, self.keys),
+                                   sha256=SMALL_SHA256)
+                            for i in range(self.keys)])
+
+    def batch(self, client: Client, target: Target, sizes: Sizes, rnd: int) -> Batch:
+        keys = sorted(list_key(i, self.keys) for i in range(self.keys))
+        ops = []
+        for start in range(0, self.keys, 1000):
+            if target.api == 'native':
+                params = [('format', 'json'), ('limit', '1000')]
+                if start:
+                    params.append(('marker', keys[start - 1]))
+            else:
+                params = [('list-type', '2'), ('max-keys', '1000')]
+                if start:
+                    params.append(('start-after', keys[start - 1]))
+            ops.append(Op('GET', bucket(target, f'all{self.keys}'), params=params))
+        return Batch(ops, 1)
+
+
 # -- big objects --------------------------------------------------------------------------
 class BigPut(Scenario):
     kind = 'big'
@@ -276,14 +317,25 @@ class CompleteMultipart(Scenario):
     name = native_name = 'complete_mpu'
     needs = MULTIPART
     label = 'CompleteMultipartUpload'
+    family = 'complete_mpu'
+
+    def __init__(self, parts: Optional[int] = None) -> None:
+        self.parts = parts          # None: ``sizes.parts``
+        if parts is not None:
+            self.name = self.native_name = f'complete_mpu_{parts}'
+            self.label = f'CompleteMultipartUpload, {parts:,} parts'
+
+    @property
+    def _bucket(self) -> str:
+        return 'mpu' if self.parts is None else f'mpu{self.parts}'
 
     def setup(self, client: Client, target: Target, sizes: Sizes) -> None:
-        create_bucket(client, target, bucket(target, 'mpu'))
+        create_bucket(client, target, bucket(target, self._bucket))
         if target.api == 'native':
-            create_bucket(client, target, bucket(target, 'mpu-segments'))
+            create_bucket(client, target, bucket(target, self._bucket + '-segments'))
 
     def batch(self, client: Client, target: Target, sizes: Sizes, rnd: int) -> Batch:
-        name = bucket(target, 'mpu')
+        name = bucket(target, self._bucket)
         key = f'mpu-{rnd}'
         if target.api == 'native':
             return self._native(client, target, sizes, name, key)
@@ -291,7 +343,7 @@ class CompleteMultipart(Scenario):
         upload = upload_id(reply.body)
         ops = [Op('PUT', name, key, body=SMALL_BODY, payload=SMALL_SHA256,
                   params=[('partNumber', str(n)), ('uploadId', upload)])
-               for n in range(1, sizes.parts + 1)]
+               for n in range(1, (self.parts or sizes.parts) + 1)]
         etags = [r.headers['etag'] for r in client.run(target, ops)]
         body = complete_xml(etags)
         op = Op('POST', name, key, params=[('uploadId', upload)], body=body,
@@ -301,9 +353,9 @@ class CompleteMultipart(Scenario):
 
     def _native(self, client: Client, target: Target, sizes: Sizes, name: str,
                 key: str) -> Batch:
-        segments = bucket(target, 'mpu-segments')
+        segments = bucket(target, self._bucket + '-segments')
         ops = [Op('PUT', segments, f'{key}/{n:05d}', body=SMALL_BODY)
-               for n in range(1, sizes.parts + 1)]
+               for n in range(1, (self.parts or sizes.parts) + 1)]
         replies = client.run(target, ops)
         manifest = json.dumps([
             {'path': f'/{segments}/{op.key}', 'etag': r.headers['etag'].strip('"'),
@@ -345,7 +397,11 @@ class Catalogue:
     scenarios: list[Scenario] = field(default_factory=list)
 
     @classmethod
-    def standard(cls) -> Catalogue:
+    def standard(cls, sizes: Optional[Sizes] = None) -> Catalogue:
+        scaling: list[Scenario] = []
+        if sizes is not None:
+            scaling += [WholeListing(k) for k in sizes.scale_keys]
+            scaling += [CompleteMultipart(p) for p in sizes.scale_parts]
         return cls([
             SmallObjects('PUT'), SmallObjects('GET', for_s3token=True),
             SmallObjects('HEAD', for_s3token=True), SmallObjects('DELETE'),
@@ -356,7 +412,7 @@ class Catalogue:
             BigPut(signer.STREAMING_UNSIGNED_TRAILER,
                    'PUT, aws-chunked unsigned + trailer', CHUNKED_TRAILER),
             BigGet(), CompleteMultipart(), DeleteObjects(),
-        ])
+        ] + scaling)
 
     def by_name(self) -> dict[str, Scenario]:
         return {s.name: s for s in self.scenarios}
