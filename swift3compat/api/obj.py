@@ -2,7 +2,7 @@
 DeleteObject."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict
 from urllib.parse import quote
 
 
@@ -151,7 +151,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     body, echoed = checksums.upload_input(req, length)
     lease = locks.write_lease(req)
     try:
-        wsgi_input = body
+        wsgi_input: Any = body
         small = checksums.read_small(req, body, length)
         if small is not None:
             wsgi_input, stored = small

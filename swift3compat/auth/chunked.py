@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 from swift3compat import errors
 from swift3compat.auth import sigv4
@@ -83,7 +83,7 @@ class ChunkSigner:
 
     def __init__(self, signed: SignedRequest) -> None:
         self._signed = signed
-        self._mac = None
+        self._mac: Optional['hmac.HMAC'] = None
         self.previous = signed.signature
         self._prefix = '%s\n%s\n' % (signed.amz_date, '/'.join(signed.scope))
         self._chunk_prefix = ('AWS4-HMAC-SHA256-PAYLOAD\n' + self._prefix)
@@ -101,7 +101,8 @@ class ChunkSigner:
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def _verify(self, to_sign: str, provided: str) -> None:
-        mac = self._mac.copy()
+        # start() set it before the first chunk was read
+        mac = cast('hmac.HMAC', self._mac).copy()
         mac.update(to_sign.encode('ascii'))
         if not hmac.compare_digest(mac.hexdigest(), provided):
             raise errors.SignatureDoesNotMatch()
