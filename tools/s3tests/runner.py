@@ -1,0 +1,337 @@
+"""Run ceph/s3-tests against an in-process Swift cluster with a swift3compat proxy.
+
+What one run does (``python -m tools.s3tests``, ``tox -e s3tests``):
+
+1. finds the suite (``--suite``, ``$S3TESTS_DIR``, or ``shared/conformance/ceph-s3-tests``
+   in a parent of the repository) and copies it to a scratch directory (the
+   snapshot is never written to);
+2. installs the suite's Python requirements that are missing (``pip install``;
+   ``--no-install`` refuses instead);
+3. starts a Swift cluster (account/container/object servers, memcached) and one
+   proxy with the functional tests' default pipeline: tempauth and
+   ``egg:swift3compat#swift3`` with ``s3_acl = true``, ``storage_domain = localhost``;
+4. writes the S3TEST_CONF: ``[s3 main]`` is ``test:tester`` (account AUTH_test),
+   ``[s3 alt]`` ``test2:tester2`` (AUTH_test2), ``[s3 tenant]``
+   ``s3tenant:tester`` (AUTH_s3tenant, a tempauth user added for this run); the
+   ``user_id`` of each is what ListBuckets reports as ``Owner/ID``, checked to be
+   three different owners; ``[iam]``, ``[iam root]``, ``[iam alt root]`` exist
+   with placeholder keys (Swift has no IAM);
+5. runs ``test_s3.py`` and ``test_headers.py`` with pytest (``-n 2`` with
+   pytest-xdist), deselecting what the suite marks as needing services Swift does
+   not have (``DESELECTED_MARKERS``), junit xml to ``--junitxml``;
+6. compares the outcome with the known-failures file: exit 1 when a test fails
+   that is not listed, or when a listed test passes (remove it from the file);
+   skips are listed separately and never count as passes.
+
+Arguments this script does not know go to pytest (``-k``, ``-x``, node ids ...).
+``--slice FILE`` runs only the tests named in FILE (the CI slice).
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import datetime
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Optional, Sequence
+
+from tools.s3tests import results
+
+# The one place that imports the test cluster (the dev tooling may move to
+# another package: change this line only).
+from swift3compat.cluster import TEMPAUTH_USERS, Cluster, ProxySpec  # noqa: I001
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KNOWN_FAILURES = os.path.join(REPO, 'tests', 's3tests', 'known-failures.txt')
+CI_SLICE = os.path.join(REPO, 'tests', 's3tests', 'ci-slice.txt')
+SUITE_IN_SHARED = os.path.join('shared', 'conformance', 'ceph-s3-tests')
+TEST_FILES = ('s3tests/functional/test_s3.py', 's3tests/functional/test_headers.py')
+# Options of the functional tests' default proxy (tests/functional/conftest.py
+# DEFAULT_S3_OPTIONS).
+S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
+# Marked by the suite as needing a service Swift does not have: the IAM API
+# (users, accounts) and a cloud storage tier. Not run, not counted.
+DESELECTED_MARKERS = ('iam_account', 'iam_user', 'cloud_transition', 'cloud_restore')
+# requirement name -> module; tox is a tool the suite's own tox.ini uses, not an import
+REQUIREMENT_MODULES = {'pyyaml': 'yaml', 'boto3': 'boto3', 'botocore': 'botocore',
+                       'munch': 'munch', 'gevent': 'gevent', 'isodate': 'isodate',
+                       'requests': 'requests', 'pytz': 'pytz', 'httplib2': 'httplib2',
+                       'lxml': 'lxml', 'pytest': 'pytest'}
+TENANT_ACCOUNT, TENANT_USER, TENANT_KEY = 's3tenant', 'tester', 'testing'
+
+
+def find_suite(explicit: Optional[str]) -> str:
+    candidates = [explicit] if explicit else []
+    if os.environ.get('S3TESTS_DIR'):
+        candidates.append(os.environ['S3TESTS_DIR'])
+    directory = REPO
+    while True:
+        candidates.append(os.path.join(directory, SUITE_IN_SHARED))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    for path in candidates:
+        if path and os.path.isfile(os.path.join(path, TEST_FILES[0])):
+            return os.path.abspath(path)
+    raise SystemExit('ceph/s3-tests not found: pass --suite DIR or set S3TESTS_DIR '
+                     f'(looked for {SUITE_IN_SHARED} above {REPO})')
+
+
+def missing_requirements(suite: str, workers: int) -> list[str]:
+    """Requirement lines of the suite whose module cannot be imported."""
+    missing = []
+    with open(os.path.join(suite, 'requirements.txt')) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            name = re.split(r'[<>=!~ ;\[]', line, maxsplit=1)[0].lower()
+            module = REQUIREMENT_MODULES.get(name)
+            if module and importlib.util.find_spec(module) is None:
+                missing.append(line)
+    if importlib.util.find_spec('dateutil') is None:
+        missing.append('python-dateutil')
+    if workers > 1 and importlib.util.find_spec('xdist') is None:
+        missing.append('pytest-xdist')
+    return missing
+
+
+def install_requirements(suite: str, workers: int, allowed: bool) -> None:
+    missing = missing_requirements(suite, workers)
+    if not missing:
+        return
+    if not allowed:
+        raise SystemExit(f'missing Python packages for s3-tests: {missing} '
+                         '(pip install them, or run without --no-install)')
+    print(f'installing s3-tests requirements: {" ".join(missing)}', flush=True)
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', *missing], check=True)
+
+
+def tempauth_section() -> dict[str, str]:
+    """The default tempauth users plus the tenant account's user."""
+    section = {'use': 'egg:swift#tempauth'}
+    for user in TEMPAUTH_USERS:
+        section[f'user_{user.account}_{user.user}'] = ' '.join((user.key,) + user.groups)
+    section[f'user_{TENANT_ACCOUNT}_{TENANT_USER}'] = f'{TENANT_KEY} .admin'
+    return section
+
+
+def _user(account: str, user: str) -> tuple[str, str]:
+    if account == TENANT_ACCOUNT:
+        return f'{account}:{user}', TENANT_KEY
+    for candidate in TEMPAUTH_USERS:
+        if (candidate.account, candidate.user) == (account, user):
+            return candidate.access_key, candidate.key
+    raise KeyError(f'{account}:{user}')
+
+
+def owner_of(endpoint: str, access_key: str, secret_key: str) -> str:
+    """``Owner/ID`` of ListBuckets for this user (the canonical id s3-tests expects)."""
+    import boto3
+    from botocore.config import Config
+    client = boto3.session.Session().client(
+        's3', endpoint_url=endpoint, region_name='us-east-1',
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+        config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}))
+    return client.list_buckets()['Owner']['ID']
+
+
+def write_config(path: str, port: int) -> dict[str, str]:
+    """Write the S3TEST_CONF for a proxy on ``localhost:port``; returns user ids."""
+    endpoint = f'http://localhost:{port}'
+    users = {'s3 main': ('test', 'tester', 'tester@example.com'),
+             's3 alt': ('test2', 'tester2', 'tester2@example.com'),
+             's3 tenant': (TENANT_ACCOUNT, TENANT_USER, 'tenant@example.com')}
+    cfg = configparser.RawConfigParser()
+    cfg['DEFAULT'] = {'host': 'localhost', 'port': str(port), 'is_secure': 'False',
+                      'ssl_verify': 'False'}
+    cfg['fixtures'] = {'bucket prefix': 's3tests-{random}-',
+                       'iam name prefix': 's3-tests-', 'iam path prefix': '/s3-tests/'}
+    ids = {}
+    for section, (account, user, email) in users.items():
+        access, secret = _user(account, user)
+        owner = owner_of(endpoint, access, secret)
+        ids[section] = owner
+        cfg[section] = {'display_name': owner, 'user_id': owner, 'email': email,
+                        'access_key': access, 'secret_key': secret}
+    cfg['s3 tenant']['tenant'] = TENANT_ACCOUNT
+    if len(set(ids.values())) != len(ids):
+        raise SystemExit(f'the s3-tests users are not different S3 owners: {ids}')
+    # Swift has no IAM: the sections must exist, their keys authenticate nowhere
+    placeholder = {'access_key': 'NOIAMNOIAMNOIAMNOIAM', 'secret_key': 'no-iam-' * 5,
+                   'user_id': 'no-iam', 'email': 'no-iam@example.com',
+                   'display_name': 'no-iam'}
+    for section in ('iam', 'iam root', 'iam alt root'):
+        cfg[section] = dict(placeholder)
+    with open(path, 'w') as f:
+        cfg.write(f)
+    return ids
+
+
+def node_ids(suite: str, names: Sequence[str]) -> list[str]:
+    """``file::name`` for test names (``test_x`` or ``test_x[param]``)."""
+    where = {}
+    for rel in TEST_FILES:
+        with open(os.path.join(suite, rel)) as f:
+            for match in re.finditer(r'^def (test_\w+)\(', f.read(), re.M):
+                where.setdefault(match.group(1), rel)
+    ids = []
+    for name in names:
+        base = name.split('[', 1)[0]
+        if base not in where:
+            raise SystemExit(f'{name}: no such test in {", ".join(TEST_FILES)}')
+        ids.append(f'{where[base]}::{name}')
+    return ids
+
+
+def read_names(path: str) -> list[str]:
+    """Test names of a slice file (one a line, ``#`` comments)."""
+    with open(path) as f:
+        return [n for n in (line.split('#', 1)[0].strip() for line in f) if n]
+
+
+def run_pytest(command: list[str], cwd: str, env: dict[str, str]) -> tuple[int, int]:
+    """Run pytest, its output passed through; (exit code, tests deselected)."""
+    deselected = 0
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            match = re.search(r'(\d+) deselected', line)
+            if match:
+                deselected = int(match.group(1))
+    return proc.returncode, deselected
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(['git', *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ''
+
+
+def suite_label(suite: str) -> str:
+    """``ceph/s3-tests <commit>`` from the snapshot's README beside it, if it says."""
+    readme = os.path.join(os.path.dirname(suite), 'README.md')
+    if os.path.exists(readme):
+        with open(readme) as f:
+            match = re.search(r'at commit ([0-9a-f]{7,40})', f.read())
+        if match:
+            return f'ceph/s3-tests at commit {match.group(1)}'
+    return f'ceph/s3-tests from {suite}'
+
+
+def write_run_info(path: str, suite: str, elapsed: float, deselected: int,
+                   argv: Sequence[str]) -> None:
+    """run.json beside the junit xml: what tools.s3tests.report needs besides it."""
+    commit = _git('rev-parse', '--short=12', 'HEAD') or '?'
+    if _git('status', '--porcelain', '--untracked-files=no'):
+        commit += ' (with uncommitted changes)'
+    info = {'commit': commit, 'suite': suite_label(suite),
+            'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+            'duration': round(elapsed), 'command': ' '.join(['python -m tools.s3tests', *argv]),
+            's3_options': ', '.join(f'{k} = {v}' for k, v in S3_OPTIONS.items()),
+            'deselected': deselected, 'deselected_markers': list(DESELECTED_MARKERS)}
+    with open(path, 'w') as f:
+        json.dump(info, f, indent=2)
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog='python -m tools.s3tests', description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--suite', help='the s3-tests checkout (never written to)')
+    parser.add_argument('--known-failures', default=KNOWN_FAILURES)
+    parser.add_argument('--slice', nargs='?', const=CI_SLICE, metavar='FILE',
+                        help=f'run only the tests named in FILE (default {CI_SLICE})')
+    parser.add_argument('--workers', '-n', type=int, default=2,
+                        help='pytest-xdist workers (1: no xdist); default 2')
+    parser.add_argument('--junitxml', default=os.path.join('s3tests-results', 'junit.xml'))
+    parser.add_argument('--workdir', help='scratch directory (default: a new temp dir)')
+    parser.add_argument('--keep', action='store_true',
+                        help='keep the scratch directory (cluster logs, config)')
+    parser.add_argument('--no-install', action='store_true',
+                        help='fail instead of pip-installing missing requirements')
+    parser.add_argument('--timeout', type=int, default=900, help='per test, seconds')
+    return parser.parse_known_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args, pytest_args = parse_args(argv)
+    suite = find_suite(args.suite)
+    install_requirements(suite, args.workers, not args.no_install)
+    with open(args.known_failures) as f:
+        known = results.parse_known_failures(f.read(), args.known_failures)
+    selection = None if not pytest_args else []   # extra args: a partial run
+    targets = list(TEST_FILES)
+    if args.slice:
+        names = read_names(args.slice)
+        targets = node_ids(suite, names)
+        selection = names if not pytest_args else []
+    workdir = args.workdir or tempfile.mkdtemp(prefix='swift3compat-s3tests-')
+    os.makedirs(workdir, exist_ok=True)
+    junit = os.path.abspath(args.junitxml)
+    os.makedirs(os.path.dirname(junit), exist_ok=True)
+    if os.path.exists(junit):
+        os.unlink(junit)
+    copy = os.path.join(workdir, 's3-tests')
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(suite, copy, ignore=shutil.ignore_patterns('__pycache__', '.git'))
+    cluster = Cluster(os.path.join(workdir, 'cluster'))
+    started = time.monotonic()
+    try:
+        cluster.start()
+        proxy = cluster.add_proxy(ProxySpec(name='proxy-s3tests', s3_options=S3_OPTIONS,
+                                            filters={'tempauth': tempauth_section()}))
+        conf = os.path.join(workdir, 's3tests.conf')
+        ids = write_config(conf, proxy.port)
+        print(f's3-tests against http://localhost:{proxy.port} (owners: '
+              + ', '.join(f'{k}={v}' for k, v in ids.items()) + f'); scratch {workdir}',
+              flush=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
+        env.update(S3TEST_CONF=conf, AWS_CONFIG_FILE=os.devnull,
+                   AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                   PYTHONPATH=os.pathsep.join(
+                       p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+        command = [sys.executable, '-m', 'pytest', *targets, '-p', 'tools.s3tests.plugin',
+                   '-p', 'no:cacheprovider', '-p', 'no:benchmark', '-q', '-rfE',
+                   '--junitxml', junit,
+                   '-o', 'junit_family=xunit1', f'--timeout={args.timeout}',
+                   '-m', ' and '.join(f'not {m}' for m in DESELECTED_MARKERS)]
+        if args.workers > 1:
+            command += ['-n', str(args.workers), '--dist', 'load']
+        command += pytest_args
+        code, deselected = run_pytest(command, copy, env)
+    finally:
+        cluster.stop()
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if not os.path.exists(junit):
+        print(f's3-tests: pytest exited {code} without a junit report', file=sys.stderr)
+        return code or 1
+    write_run_info(os.path.join(os.path.dirname(junit), 'run.json'), suite, elapsed,
+                   deselected, argv if argv is not None else sys.argv[1:])
+    cases = results.read_junit(junit)
+    verdict = results.compare(cases, known, selection)
+    print(results.format_verdict(verdict, known))
+    print(f's3-tests: {elapsed:.0f} s; junit xml {junit}')
+    if code not in (0, 1):     # 2: interrupted/usage, 3: internal error, 5: no tests
+        print(f's3-tests: pytest exited {code}', file=sys.stderr)
+        return code
+    return 0 if verdict.ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
