@@ -67,6 +67,45 @@ REQUIREMENT_MODULES = {'pyyaml': 'yaml', 'boto3': 'boto3', 'botocore': 'botocore
 TENANT_ACCOUNT, TENANT_USER, TENANT_KEY = 's3tenant', 'tester', 'testing'
 
 
+def large_xattrs(directory: str, size: int = 65536) -> bool:
+    """Whether files in ``directory`` take ``size`` bytes of user xattrs.
+
+    Swift keeps object metadata (tags, ACLs, user metadata) in xattrs; ext4
+    refuses more than about 4 KB per inode (ENOSPC: the object server answers
+    507 and the proxy error-limits the cluster's only device for a minute, so
+    every later test fails). Production Swift runs on XFS, which takes 64 KB.
+    """
+    probe = os.path.join(directory, f'.s3tests-xattr-probe-{os.getpid()}')
+    try:
+        with open(probe, 'wb'):
+            pass
+        for i in range(size // 4096):
+            os.setxattr(probe, f'user.s3tests.probe{i}', b'x' * 4000)
+        return True
+    except OSError:
+        return False
+    finally:
+        if os.path.exists(probe):
+            os.unlink(probe)
+
+
+def cluster_dir(explicit: Optional[str], workdir: str) -> str:
+    """Where the cluster keeps its data: ``--data-dir``, else the scratch dir if its
+    filesystem takes large xattrs, else /dev/shm (tmpfs takes them on Linux >= 6.6)."""
+    if explicit:
+        os.makedirs(explicit, exist_ok=True)
+        return explicit
+    if large_xattrs(workdir):
+        return os.path.join(workdir, 'cluster')
+    shm = '/dev/shm'
+    if os.path.isdir(shm) and large_xattrs(shm):
+        return tempfile.mkdtemp(prefix='swift3compat-s3tests-cluster-', dir=shm)
+    print(f'warning: {workdir} takes only small xattrs (ext4?): tests storing much '
+          'metadata will get 507s and the device error-limited; pass --data-dir on '
+          'xfs or tmpfs', file=sys.stderr)
+    return os.path.join(workdir, 'cluster')
+
+
 def find_suite(explicit: Optional[str]) -> str:
     candidates = [explicit] if explicit else []
     if os.environ.get('S3TESTS_DIR'):
@@ -259,6 +298,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[argparse.Namespace, list[
                         help='pytest-xdist workers (1: no xdist); default 2')
     parser.add_argument('--junitxml', default=os.path.join('s3tests-results', 'junit.xml'))
     parser.add_argument('--workdir', help='scratch directory (default: a new temp dir)')
+    parser.add_argument('--data-dir', help='cluster data (needs large user xattrs; '
+                        'default: the scratch dir or /dev/shm)')
     parser.add_argument('--keep', action='store_true',
                         help='keep the scratch directory (cluster logs, config)')
     parser.add_argument('--no-install', action='store_true',
@@ -288,7 +329,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     copy = os.path.join(workdir, 's3-tests')
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(suite, copy, ignore=shutil.ignore_patterns('__pycache__', '.git'))
-    cluster = Cluster(os.path.join(workdir, 'cluster'))
+    data_dir = cluster_dir(args.data_dir, workdir)
+    cluster = Cluster(data_dir)
     started = time.monotonic()
     try:
         cluster.start()
@@ -297,7 +339,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         conf = os.path.join(workdir, 's3tests.conf')
         ids = write_config(conf, proxy.port)
         print(f's3-tests against http://localhost:{proxy.port} (owners: '
-              + ', '.join(f'{k}={v}' for k, v in ids.items()) + f'); scratch {workdir}',
+              + ', '.join(f'{k}={v}' for k, v in ids.items()) + f'); scratch {workdir}, cluster {data_dir}',
               flush=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
         env.update(S3TEST_CONF=conf, AWS_CONFIG_FILE=os.devnull,
@@ -317,6 +359,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         cluster.stop()
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep and not args.data_dir and not data_dir.startswith(workdir):
+            shutil.rmtree(data_dir, ignore_errors=True)
     elapsed = time.monotonic() - started
     if not os.path.exists(junit):
         print(f's3-tests: pytest exited {code} without a junit report', file=sys.stderr)
