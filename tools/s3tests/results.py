@@ -73,6 +73,7 @@ class Case:
     seconds: float
     message: str = ''         # first line of the failure, error or skip reason
     markers: tuple[str, ...] = ()
+    detail: str = ''          # the assertion/exception lines (``E ...``) of the traceback
 
 
 def _module_of(classname: str) -> str:
@@ -85,12 +86,13 @@ def read_junit(path: str) -> dict[str, Case]:
     root = ET.parse(path).getroot()
     for node in root.iter('testcase'):
         name = node.get('name', '')
-        outcome, message = PASSED, ''
+        outcome, message, detail = PASSED, '', ''
         for child in node:
             tag = child.tag
             if tag in ('failure', 'error', 'skipped'):
                 text = child.get('message') or (child.text or '')
                 message = _first_line(text)
+                detail = _e_lines(child.text or '')
                 if tag == 'skipped':
                     outcome = SKIPPED
                 elif tag == 'error':
@@ -104,8 +106,14 @@ def read_junit(path: str) -> dict[str, Case]:
             if prop.get('name') == 'markers':
                 markers = tuple(m for m in (prop.get('value') or '').split(',') if m)
         cases[name] = Case(name, _module_of(node.get('classname', '')), outcome,
-                           float(node.get('time') or 0), message, markers)
+                           float(node.get('time') or 0), message, markers, detail)
     return cases
+
+
+def _e_lines(text: str, keep: int = 3) -> str:
+    """The last ``keep`` non-empty ``E`` lines of a pytest traceback, joined."""
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith('E ')]
+    return ' | '.join([line for line in lines if line][-keep:])[:500]
 
 
 def _first_line(text: str) -> str:

@@ -10,12 +10,15 @@ What one run does (``python -m tools.s3tests``, ``tox -e s3tests``):
 3. starts a Swift cluster (account/container/object servers, memcached) and one
    proxy with the functional tests' default pipeline: tempauth and
    ``egg:swift3compat#swift3`` with ``s3_acl = true``, ``storage_domain = localhost``;
-4. writes the S3TEST_CONF: ``[s3 main]`` is ``test:tester`` (account AUTH_test),
-   ``[s3 alt]`` ``test2:tester2`` (AUTH_test2), ``[s3 tenant]``
-   ``s3tenant:tester`` (AUTH_s3tenant, a tempauth user added for this run); the
-   ``user_id`` of each is what ListBuckets reports as ``Owner/ID``, checked to be
-   three different owners; ``[iam]``, ``[iam root]``, ``[iam alt root]`` exist
-   with placeholder keys (Swift has no IAM);
+4. writes the S3TEST_CONF: ``[s3 main]``, ``[s3 alt]`` and ``[s3 tenant]`` are
+   three Swift accounts (tempauth users added for the run, each ``.admin`` of
+   its own account: ``s3tmain0:tester``, ``s3talt0:tester``,
+   ``s3ttenant0:tester``); the ``user_id`` of each is what ListBuckets reports as
+   ``Owner/ID`` (AUTH_s3tmain0, ...), checked to be three different owners.
+   Each xdist worker gets its own three accounts and config file
+   (tools.s3tests.plugin picks it), so tests that list all of an account's
+   buckets are not disturbed by the other worker. ``[iam]``, ``[iam root]``,
+   ``[iam alt root]`` exist with placeholder keys (Swift has no IAM);
 5. runs ``test_s3.py`` and ``test_headers.py`` with pytest (``-n 2`` with
    pytest-xdist), deselecting what the suite marks as needing services Swift does
    not have (``DESELECTED_MARKERS``), junit xml to ``--junitxml``;
@@ -36,6 +39,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,7 +68,6 @@ REQUIREMENT_MODULES = {'pyyaml': 'yaml', 'boto3': 'boto3', 'botocore': 'botocore
                        'munch': 'munch', 'gevent': 'gevent', 'isodate': 'isodate',
                        'requests': 'requests', 'pytz': 'pytz', 'httplib2': 'httplib2',
                        'lxml': 'lxml', 'pytest': 'pytest'}
-TENANT_ACCOUNT, TENANT_USER, TENANT_KEY = 's3tenant', 'tester', 'testing'
 
 
 def large_xattrs(directory: str, size: int = 65536) -> bool:
@@ -154,22 +157,25 @@ def install_requirements(suite: str, workers: int, allowed: bool) -> None:
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', *missing], check=True)
 
 
-def tempauth_section() -> dict[str, str]:
-    """The default tempauth users plus the tenant account's user."""
+def worker_users(worker: int) -> dict[str, tuple[str, str, str]]:
+    """The S3TEST_CONF users of one pytest-xdist worker: section -> (account,
+    access key, secret). Each worker has its own three accounts, so that tests
+    that list every bucket of an account see only their own worker's."""
+    return {section: (f's3t{role}{worker}', f's3t{role}{worker}:tester', f'{role}-secret')
+            for section, role in (('s3 main', 'main'), ('s3 alt', 'alt'),
+                                  ('s3 tenant', 'tenant'))}
+
+
+def tempauth_section(workers: int) -> dict[str, str]:
+    """The default tempauth users plus three accounts per worker (``.admin``: each
+    user owns its account, so it is that account's S3 owner)."""
     section = {'use': 'egg:swift#tempauth'}
     for user in TEMPAUTH_USERS:
         section[f'user_{user.account}_{user.user}'] = ' '.join((user.key,) + user.groups)
-    section[f'user_{TENANT_ACCOUNT}_{TENANT_USER}'] = f'{TENANT_KEY} .admin'
+    for worker in range(workers):
+        for account, _, secret in worker_users(worker).values():
+            section[f'user_{account}_tester'] = f'{secret} .admin'
     return section
-
-
-def _user(account: str, user: str) -> tuple[str, str]:
-    if account == TENANT_ACCOUNT:
-        return f'{account}:{user}', TENANT_KEY
-    for candidate in TEMPAUTH_USERS:
-        if (candidate.account, candidate.user) == (account, user):
-            return candidate.access_key, candidate.key
-    raise KeyError(f'{account}:{user}')
 
 
 def owner_of(endpoint: str, access_key: str, secret_key: str) -> str:
@@ -183,25 +189,28 @@ def owner_of(endpoint: str, access_key: str, secret_key: str) -> str:
     return client.list_buckets()['Owner']['ID']
 
 
-def write_config(path: str, port: int) -> dict[str, str]:
+def config_path(base: str, worker: int) -> str:
+    """The S3TEST_CONF of an xdist worker (``gw<N>``); worker 0's is ``base`` itself."""
+    root, ext = os.path.splitext(base)
+    return base if worker == 0 else f'{root}-gw{worker}{ext}'
+
+
+def write_config(path: str, port: int, worker: int) -> dict[str, str]:
     """Write the S3TEST_CONF for a proxy on ``localhost:port``; returns user ids."""
     endpoint = f'http://localhost:{port}'
-    users = {'s3 main': ('test', 'tester', 'tester@example.com'),
-             's3 alt': ('test2', 'tester2', 'tester2@example.com'),
-             's3 tenant': (TENANT_ACCOUNT, TENANT_USER, 'tenant@example.com')}
     cfg = configparser.RawConfigParser()
     cfg['DEFAULT'] = {'host': 'localhost', 'port': str(port), 'is_secure': 'False',
                       'ssl_verify': 'False'}
-    cfg['fixtures'] = {'bucket prefix': 's3tests-{random}-',
+    cfg['fixtures'] = {'bucket prefix': f's3tests{worker}-{{random}}-',
                        'iam name prefix': 's3-tests-', 'iam path prefix': '/s3-tests/'}
     ids = {}
-    for section, (account, user, email) in users.items():
-        access, secret = _user(account, user)
+    for section, (account, access, secret) in worker_users(worker).items():
         owner = owner_of(endpoint, access, secret)
         ids[section] = owner
-        cfg[section] = {'display_name': owner, 'user_id': owner, 'email': email,
+        cfg[section] = {'display_name': owner, 'user_id': owner,
+                        'email': f'{account}@example.com',
                         'access_key': access, 'secret_key': secret}
-    cfg['s3 tenant']['tenant'] = TENANT_ACCOUNT
+    cfg['s3 tenant']['tenant'] = worker_users(worker)['s3 tenant'][0]
     if len(set(ids.values())) != len(ids):
         raise SystemExit(f'the s3-tests users are not different S3 owners: {ids}')
     # Swift has no IAM: the sections must exist, their keys authenticate nowhere
@@ -237,19 +246,14 @@ def read_names(path: str) -> list[str]:
         return [n for n in (line.split('#', 1)[0].strip() for line in f) if n]
 
 
-def run_pytest(command: list[str], cwd: str, env: dict[str, str]) -> tuple[int, int]:
-    """Run pytest, its output passed through; (exit code, tests deselected)."""
-    deselected = 0
-    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            match = re.search(r'(\d+) deselected', line)
-            if match:
-                deselected = int(match.group(1))
-    return proc.returncode, deselected
+def count_deselected(cwd: str, env: dict[str, str]) -> int:
+    """How many tests of TEST_FILES carry a DESELECTED_MARKERS marker."""
+    proc = subprocess.run(
+        [sys.executable, '-m', 'pytest', *TEST_FILES, '--collect-only', '-q',
+         '-p', 'no:cacheprovider', '-p', 'no:benchmark', '-p', 'no:xdist',
+         '-m', ' or '.join(DESELECTED_MARKERS)],
+        cwd=cwd, env=env, capture_output=True, text=True)
+    return sum(1 for line in proc.stdout.splitlines() if '::' in line)
 
 
 def _git(*args: str) -> str:
@@ -308,7 +312,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[argparse.Namespace, list[
     return parser.parse_known_args(argv)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)     # run the finally blocks: stop the cluster
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     args, pytest_args = parse_args(argv)
     suite = find_suite(args.suite)
     install_requirements(suite, args.workers, not args.no_install)
@@ -334,13 +343,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.monotonic()
     try:
         cluster.start()
-        proxy = cluster.add_proxy(ProxySpec(name='proxy-s3tests', s3_options=S3_OPTIONS,
-                                            filters={'tempauth': tempauth_section()}))
+        workers = max(args.workers, 1)
+        proxy = cluster.add_proxy(ProxySpec(
+            name='proxy-s3tests', s3_options=S3_OPTIONS,
+            filters={'tempauth': tempauth_section(workers)}))
         conf = os.path.join(workdir, 's3tests.conf')
-        ids = write_config(conf, proxy.port)
-        print(f's3-tests against http://localhost:{proxy.port} (owners: '
-              + ', '.join(f'{k}={v}' for k, v in ids.items()) + f'); scratch {workdir}, cluster {data_dir}',
-              flush=True)
+        for worker in range(workers):
+            ids = write_config(config_path(conf, worker), proxy.port, worker)
+        print(f's3-tests against http://localhost:{proxy.port} ({workers} worker(s); '
+              'last owners: ' + ', '.join(f'{k}={v}' for k, v in ids.items())
+              + f'); scratch {workdir}, cluster {data_dir}', flush=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith('AWS_')}
         env.update(S3TEST_CONF=conf, AWS_CONFIG_FILE=os.devnull,
                    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
@@ -354,7 +366,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.workers > 1:
             command += ['-n', str(args.workers), '--dist', 'load']
         command += pytest_args
-        code, deselected = run_pytest(command, copy, env)
+        code = subprocess.call(command, cwd=copy, env=env)
+        deselected = count_deselected(copy, env)
     finally:
         cluster.stop()
         if not args.keep and not args.workdir:
