@@ -30,3 +30,25 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
                         if mark.name not in ('parametrize', 'usefixtures',
                                              'filterwarnings', 'skip', 'skipif')})
         item.user_properties.append(('markers', ','.join(names)))
+
+
+def pytest_runtest_makereport(item: Any, call: Any) -> None:
+    """After a test whose setup or teardown failed, use a new bucket prefix.
+
+    The suite's setup and teardown delete every bucket with the run's prefix and
+    fail when one cannot be deleted; without this, one bucket the server cannot
+    empty (reported as that test's teardown error) would make every later test of
+    the worker error in setup. The undeletable bucket is left behind; the test
+    that made it keeps its error.
+    """
+    if call.when not in ('setup', 'teardown') or call.excinfo is None:
+        return
+    import sys
+    functional = sys.modules.get('s3tests.functional')
+    if functional is None or getattr(functional, 'prefix', None) is None:
+        return
+    old = functional.prefix
+    head = old.split('-', 1)[0]
+    functional.prefix = functional.choose_bucket_prefix(f'{head}-{{random}}-')
+    sys.stderr.write(f'\ns3-tests: {call.when} of {item.name} failed; bucket prefix '
+                     f'{old} -> {functional.prefix}\n')

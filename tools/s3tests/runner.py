@@ -50,7 +50,7 @@ from tools.s3tests import results
 
 # The one place that imports the test cluster (the dev tooling may move to
 # another package: change this line only).
-from swift3compat.cluster import TEMPAUTH_USERS, Cluster, ProxySpec  # noqa: I001
+from swift3compat_dev.cluster import TEMPAUTH_USERS, Cluster, ProxySpec  # noqa: I001
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KNOWN_FAILURES = os.path.join(REPO, 'tests', 's3tests', 'known-failures.txt')
