@@ -129,3 +129,15 @@ def test_render_counts_and_causes(cases):
     assert '| **total** | **6** | **2** | **2** | **1** | **1** |' in text
     assert '| not implemented yet | 2 |' in text
     assert '| RGW-only | 2 |' in text
+
+
+def test_flaky_known_failure_may_pass(cases):
+    known = results.parse_known_failures(
+        'test_fixed  # [flaky] depends on timing\ntest_known  # x\n'
+        'test_new  # y\ntest_broken_setup  # z\n')
+    verdict = results.compare(cases, known)
+    assert verdict.fixed == []
+    assert [c.name for c in verdict.flaky_passed] == ['test_fixed']
+    assert verdict.ok
+    assert 'listed as [flaky] and passed this time: 1' in \
+        results.format_verdict(verdict, known)

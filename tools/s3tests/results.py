@@ -7,8 +7,10 @@ The known-failures file (tests/s3tests/known-failures.txt) has one test a line::
 
     test_name[param-id]  # why it fails
 
-Blank lines and lines starting with ``#`` are comments (section headings group
-the tests by cause). Every entry needs a reason after ``#``.
+Blank lines and lines starting with ``#`` are comments (section headings
+``# == cause ==`` group the tests). Every entry needs a reason after ``#``. A
+reason starting with ``[flaky]`` marks a test whose outcome depends on timing:
+it may pass without failing the run (it is still reported).
 
 Outcomes: ``passed``, ``failed``, ``error`` (setup/teardown broke) and ``skipped``.
 Failures and errors are both *failing*; a skip is never a pass and never a failure.
@@ -34,6 +36,10 @@ class KnownFailure:
     reason: str
     section: str
     line: int
+
+    @property
+    def flaky(self) -> bool:
+        return self.reason.startswith('[flaky]')
 
 
 def parse_known_failures(text: str, source: str = 'known-failures') -> dict[str, KnownFailure]:
@@ -131,6 +137,7 @@ class Verdict:
     counts: Mapping[str, int]
     new_failures: list[Case] = field(default_factory=list)      # failing, not listed
     fixed: list[Case] = field(default_factory=list)             # listed, now passes
+    flaky_passed: list[Case] = field(default_factory=list)      # listed [flaky], passed
     known: list[Case] = field(default_factory=list)             # listed and failing
     listed_skipped: list[Case] = field(default_factory=list)    # listed, skipped
     skipped: list[Case] = field(default_factory=list)           # every skip
@@ -156,7 +163,8 @@ def compare(cases: Mapping[str, Case], known: Mapping[str, KnownFailure],
         if case.outcome in FAILING:
             (verdict.known if listed else verdict.new_failures).append(case)
         elif case.outcome == PASSED and listed:
-            verdict.fixed.append(case)
+            (verdict.flaky_passed if known[case.name].flaky
+             else verdict.fixed).append(case)
         elif case.outcome == SKIPPED:
             verdict.skipped.append(case)
             if listed:
@@ -181,6 +189,9 @@ def format_verdict(verdict: Verdict, known: Mapping[str, KnownFailure]) -> str:
                      f'file): {len(verdict.fixed)}')
         lines.extend(f'  {case.name}  # was: {known[case.name].reason}'
                      for case in verdict.fixed)
+    if verdict.flaky_passed:
+        lines.append(f'listed as [flaky] and passed this time: {len(verdict.flaky_passed)}')
+        lines.extend(f'  {case.name}' for case in verdict.flaky_passed)
     if verdict.skipped:
         lines.append(f'skipped (not passes): {len(verdict.skipped)}')
         lines.extend(f'  {case.name}: {case.message}' for case in verdict.skipped)

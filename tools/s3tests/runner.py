@@ -275,12 +275,17 @@ def suite_label(suite: str) -> str:
     return f'ceph/s3-tests from {suite}'
 
 
-def write_run_info(path: str, suite: str, elapsed: float, deselected: int,
-                   argv: Sequence[str]) -> None:
-    """run.json beside the junit xml: what tools.s3tests.report needs besides it."""
+def measured_commit() -> str:
+    """The commit the servers run (read before they start)."""
     commit = _git('rev-parse', '--short=12', 'HEAD') or '?'
     if _git('status', '--porcelain', '--untracked-files=no'):
         commit += ' (with uncommitted changes)'
+    return commit
+
+
+def write_run_info(path: str, suite: str, elapsed: float, deselected: int,
+                   argv: Sequence[str], commit: str) -> None:
+    """run.json beside the junit xml: what tools.s3tests.report needs besides it."""
     info = {'commit': commit, 'suite': suite_label(suite),
             'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
             'duration': round(elapsed), 'command': ' '.join(['python -m tools.s3tests', *argv]),
@@ -338,6 +343,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     copy = os.path.join(workdir, 's3-tests')
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(suite, copy, ignore=shutil.ignore_patterns('__pycache__', '.git'))
+    commit = measured_commit()
     data_dir = cluster_dir(args.data_dir, workdir)
     cluster = Cluster(data_dir)
     started = time.monotonic()
@@ -379,7 +385,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f's3-tests: pytest exited {code} without a junit report', file=sys.stderr)
         return code or 1
     write_run_info(os.path.join(os.path.dirname(junit), 'run.json'), suite, elapsed,
-                   deselected, argv if argv is not None else sys.argv[1:])
+                   deselected, argv if argv is not None else sys.argv[1:], commit)
     cases = results.read_junit(junit)
     verdict = results.compare(cases, known, selection)
     print(results.format_verdict(verdict, known))
