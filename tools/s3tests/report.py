@@ -97,6 +97,7 @@ def render(cases: Mapping[str, results.Case], known: Mapping[str, results.KnownF
         f'- proxy: tempauth + `egg:swift3compat#swift3` with '
         f'{info.get("s3_options", "s3_acl = true")}; main, alt and tenant users are '
         'three Swift accounts (three S3 owners)',
+        *([f'- {info["note"]}'] if info.get('note') else []),
         f'- not run (the suite marks them as needing a service Swift does not have): '
         f'{info.get("deselected", "?")} tests marked '
         f'{", ".join(info.get("deselected_markers", ())) or "?"}',
@@ -131,7 +132,7 @@ def render(cases: Mapping[str, results.Case], known: Mapping[str, results.KnownF
         '## Regenerate',
         '',
         '```',
-        'tox -e s3tests            # or: python -m tools.s3tests  (about 15 minutes, -n 2)',
+        'tox -e s3tests   # or: python -m tools.s3tests (-n 2: 20-45 minutes on 2 shared cores)',
         'python -m tools.s3tests.report   # rewrites this page from s3tests-results/',
         '```',
         '',
