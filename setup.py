@@ -49,10 +49,13 @@ setup(
         'paste.filter_factory': [
             'swift3 = swift3compat.middleware:filter_factory',
             's3token = swift3compat.s3token:filter_factory',
+            'objectlock = swift3compat.objectlock:filter_factory',
+            'sse = swift3compat.swift.crypto:filter_factory',
         ],
         'console_scripts': [
             'swift3compat-saio = swift3compat_dev.saio:main',
             'swift3compat-lifecycle = swift3compat.sweeper:main',
+            'swift3compat-segments = swift3compat.sweeper.segments:main',
         ],
     },
     classifiers=[

@@ -15,8 +15,8 @@ import configparser
 import difflib
 import os
 from dataclasses import dataclass
-from typing import (Any, Callable, Collection, Dict, Iterable, List, Mapping,
-                    Optional, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Collection, Dict, Iterable,
+                    List, Mapping, Optional, Tuple)
 
 
 class ConfigError(ValueError):
@@ -52,6 +52,23 @@ def integer(lo: Optional[int] = None, hi: Optional[int] = None
     return parse
 
 
+def location_constraints(value: str) -> Tuple[Tuple[str, str], ...]:
+    """``EU:gold, eu-west-1`` -> (('EU', 'gold'), ('eu-west-1', '')): each
+    LocationConstraint with the Swift storage policy its buckets land on
+    ('' for the cluster's default policy)."""
+    out: List[Tuple[str, str]] = []
+    for item in string_list(value):
+        name, _, policy = item.partition(':')
+        name, policy = name.strip(), policy.strip()
+        if not name or any(c.isspace() for c in name + policy):
+            raise ValueError('expected NAME or NAME:POLICY items, '
+                             'comma-separated')
+        if name.lower() in (n.lower() for n, _p in out):
+            raise ValueError('%s is listed twice' % name)
+        out.append((name, policy))
+    return tuple(out)
+
+
 def text(value: str) -> str:
     return value.strip()
 
@@ -79,6 +96,13 @@ OPTIONS: List[Option] = [
     Option('location_aliases', string_list, 'US',
            'Other region names accepted in SigV4 scopes and as '
            'LocationConstraint (s3cmd signs with "US" by default).'),
+    Option('location_constraints', location_constraints, 'EU',
+           'LocationConstraint values CreateBucket accepts besides location '
+           'and location_aliases, comma-separated, each NAME or NAME:POLICY '
+           '(a Swift storage policy): a bucket created with NAME lands on '
+           'POLICY (without one, on the default policy) and GetBucketLocation '
+           'answers NAME. The default accepts s3cmd\'s --bucket-location=EU; '
+           'NAME:POLICY may also name location itself or an alias.'),
     Option('storage_domain', string_list, '',
            'Comma-separated domains for virtual-hosted-style requests '
            '(bucket.storage_domain); empty means path style only.'),
@@ -112,6 +136,14 @@ OPTIONS: List[Option] = [
     Option('max_meta_size', integer(1, 65536), '2048',
            'Largest total size of x-amz-meta-* names and values '
            '(MetadataTooLarge); AWS allows 2 KB.'),
+    Option('max_stored_metadata_size', integer(1024, 1024 * 1024), '3584',
+           'Largest metadata an object may store, in bytes as the object '
+           'server pickles it into one xattr: the object name, user metadata, '
+           'tags, ACL, content headers (MetadataTooLarge past it). 3584 is '
+           'safe on ext4, whose xattrs hold about 4 KB; on XFS raise it up to '
+           '65536 to take AWS\'s maxima (2 KB metadata, 10 tags, 1024-byte '
+           'keys) together. Past the disk\'s limit the object server answers '
+           '507 and the proxy stops using the device.'),
     Option('listing_dlo_sizes', boolean, 'true',
            'Report the real size and ETag of Dynamic Large Objects in '
            'listings: Swift lists a DLO manifest as an empty object, so every '
@@ -144,6 +176,41 @@ OPTIONS: List[Option] = [
            'Length of a lifecycle "day" in seconds (debug option: shorten '
            'it only to test lifecycle rules; the sweeper reads it from here '
            'too).'),
+    Option('access_log_delivery', boolean, 'true',
+           'Deliver S3 server access logs (PutBucketLogging) as log objects '
+           'into the target buckets (doc/access-logging.md); false: no '
+           'record is made.'),
+    Option('access_log_flush_interval', integer(1, 86400), '300',
+           'Seconds between the writes of buffered access log records: each '
+           'proxy worker writes its own log objects; a crash loses at most '
+           'this much.'),
+    Option('access_log_flush_bytes', integer(1024, 64 * 1024 * 1024),
+           '1048576',
+           'A target whose buffered records reach this many bytes is '
+           'written at once (the largest log object).'),
+    Option('access_log_buffer_bytes', integer(1024, 1024 * 1024 * 1024),
+           '16777216',
+           'Most bytes of access log records one proxy worker holds; '
+           'records beyond are dropped (statsd access_log.dropped) rather '
+           'than slowing requests.'),
+    Option('object_lock', boolean, 'false',
+           'Serve S3 Object Lock: buckets created with Object Lock and '
+           'PutObjectLockConfiguration (needs object versioning and the '
+           'objectlock filter after the auth filter, which the pipeline '
+           'check requires). Locks stored before stay enforced when off.'),
+    Option('object_lock_day_seconds', integer(1, 86400), '86400',
+           'Length of an Object Lock "day" of default retentions in seconds '
+           '(a year is 365 of them; debug option: shorten it only to test '
+           'Object Lock; the objectlock filter reads it from here too).'),
+    Option('server_side_encryption', boolean, 'false',
+           'Serve S3 server-side encryption (SSE-C, SSE-S3, SSE-KMS, bucket '
+           'default encryption); needs [filter:sse] directly before Swift\'s '
+           'encryption filter in the pipeline (doc/encryption.md). Off: '
+           'requests asking for it get 501.'),
+    Option('sse_customer_allow_http', boolean, 'false',
+           'Accept SSE-C keys on requests that did not arrive over HTTPS '
+           '(wsgi.url_scheme https or X-Forwarded-Proto: https); AWS refuses '
+           'them. For tests only.'),
     Option('auth_pipeline_check', boolean, 'true',
            'Refuse to start when the proxy pipeline is in an order that '
            'cannot work.'),
@@ -265,6 +332,9 @@ class Config:
     def __repr__(self) -> str:
         return 'Config(%r)' % {o.name: getattr(self, o.name) for o in OPTIONS}
 
+    if TYPE_CHECKING:       # the options are attributes set from OPTIONS
+        def __getattr__(self, name: str) -> Any: ...
+
 
 def check_filter_names(local_conf: Mapping[str, str]) -> List[str]:
     """Refuse unknown names in a ``[filter:swift3]`` paste ``local_conf``
@@ -288,8 +358,9 @@ def load(conf: Mapping[str, str]) -> Config:
         try:
             values[option.name] = option.parse(str(raw))
         except ValueError as exc:
-            raise ConfigError('[filter:swift3] %s = %r is invalid: %s (%s)'
-                              % (option.name, raw, exc, option.doc)) from None
+            raise ConfigError('[%s] %s = %r is invalid: %s (%s)'
+                              % (filter_section(conf, 'swift3'), option.name,
+                                 raw, exc, option.doc)) from None
     return Config(values, conf)
 
 

@@ -29,6 +29,7 @@ that carry no S3 signature pass through untouched.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from typing import Any, Dict, Iterable
 
@@ -40,11 +41,14 @@ from swift.common.utils import close_if_possible, get_logger
 from swift3compat import __version__, config, errors, pipeline
 from swift3compat.api import routes
 from swift3compat.authz import access
+from swift3compat.authz.principal import principal_of
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
+from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
+from swift3compat.swift.log_delivery import AccessLogs
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -65,6 +69,8 @@ class Swift3Middleware:
         self.conf = conf
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)
+        self.access_logs = AccessLogs(app, conf, self.logger,
+                                      routes.log_operation)
 
     # -- dispatch ------------------------------------------------------------
     def is_s3(self, env: Dict[str, Any]) -> bool:
@@ -88,18 +94,24 @@ class Swift3Middleware:
     def __call__(self, env: Dict[str, Any], start_response) -> Iterable[bytes]:
         if not self.is_s3(env):
             return self.app(env, start_response)
+        started = time.time()
         request_id = env.get('swift.trans_id') or 'tx' + uuid.uuid4().hex
+        error_code = None
+        env['swift3compat.logger'] = self.logger    # refusals are logged/counted
         try:
             resp = self.handle(env)
         except BodyError as err:
             resp = self.error_response(err.s3_error, request_id)
+            error_code = err.s3_error.code
         except errors.S3Error as err:
             resp = self.error_response(err, request_id)
             self.logger.increment('errors.%s' % err.code)
+            error_code = err.code
         except Exception:
             self.logger.exception('Unhandled error in S3 request %s',
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
+            error_code = 'InternalError'
         if 'HTTP_ORIGIN' in env:
             resp.headers.update(cors_handlers.response_headers(env,
                                                                self.logger))
@@ -112,10 +124,15 @@ class Swift3Middleware:
         start_response(resp.status_line, headers)
         if env['REQUEST_METHOD'] == 'HEAD':
             close_if_possible(resp.body)
-            return [b'']
-        if isinstance(resp.body, bytes):
-            return [resp.body]
-        return resp.body
+            body: Iterable[bytes] = [b'']
+        elif isinstance(resp.body, bytes):
+            body = [resp.body]
+        else:
+            body = resp.body
+        # server access logs (PutBucketLogging): one record per request
+        return self.access_logs.wrap(env, resp.status, headers, body,
+                                     error_code, request_id,
+                                     _host_id(request_id), started)
 
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)
@@ -135,29 +152,33 @@ class Swift3Middleware:
             raise errors.AccessDenied()
         backend = Backend(self.backend_app, req, signed)
         env['swift3compat.backend'] = backend   # for CORS response headers
-        req.auth = signed
         if signed is not None and post_object.ENV_KEY not in env:
-            self._verify_payload(req, signed, backend)
+            self._verify_payload(req, signed)
         try:
-            handler = routes.route(req)
+            row = routes.lookup(req)
         except (errors.NotImplemented, errors.MethodNotAllowed):
             # Authenticate before telling anyone what is not implemented.
             if signed is None:
                 raise errors.AccessDenied() from None
             backend.request('HEAD', ok=(403, 404))
             raise
-        env['swift3compat.operation'] = handler.__name__
+        env['swift3compat.operation'] = row.handler.__name__
         if self.conf.s3_acl:
-            access.enforce(req, backend, routes.subresource(req),
-                           self.logger)
-        resp = handler(req, backend)
-        return resp
+            # Decided before the handler runs: the handler's backend is
+            # built with the decision (the guard) and who asks.
+            principal = principal_of(req, backend)
+            guard = access.Guard(req, backend, principal, self.logger)
+            backend = Backend(self.backend_app, req, signed, guard=guard,
+                              principal=principal, session=backend)
+            env['swift3compat.backend'] = backend
+            guard.check_route(row.permission, row.action_of(req))
+        return row.handler(req, backend)
 
-    def _verify_payload(self, req: S3Request, signed: signature.SignedRequest,
-                        backend: Backend) -> None:
+    def _verify_payload(self, req: S3Request,
+                        signed: signature.SignedRequest) -> None:
         payload = signed.payload_hash
         if signed.version == 4 and chunked.applies(req, signed):
-            chunked.install(req, signed, backend)
+            chunked.install(req, signed)
             return
         if signed.version != 4 or payload is None or \
                 payload == 'UNSIGNED-PAYLOAD':
@@ -173,7 +194,6 @@ class Swift3Middleware:
         reader = VerifiedInput(req.environ['wsgi.input'], payload,
                                req.content_length)
         req.environ['wsgi.input'] = reader
-        backend.body_reader = reader
 
     # -- errors ----------------------------------------------------------------
     def error_response(self, err: errors.S3Error,

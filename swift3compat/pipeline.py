@@ -72,6 +72,10 @@ class Role(enum.Enum):
     COPY = 'copy'
     VERSIONED_WRITES = 'versioned_writes'
     SYMLINK = 'symlink'
+    OBJECTLOCK = 'objectlock'
+    SSE = 'sse'
+    ENCRYPTION = 'encryption'
+    KEYMASTER = 'keymaster'
     OTHER = 'other'
 
 
@@ -82,6 +86,7 @@ class Role(enum.Enum):
 _ROLE_BY_MODULE: Mapping[str, Role] = {
     'swift3compat.middleware': Role.SWIFT3,
     'swift3compat.s3token': Role.S3TOKEN,
+    'swift3compat.objectlock': Role.OBJECTLOCK,
     'swift.common.middleware.s3api.s3api': Role.OTHER_S3,
     'swift3.middleware': Role.OTHER_S3,
     'swift.common.middleware.s3api.s3token': Role.S3TOKEN,
@@ -97,7 +102,19 @@ _ROLE_BY_MODULE: Mapping[str, Role] = {
     'swift.common.middleware.copy': Role.COPY,
     'swift.common.middleware.versioned_writes': Role.VERSIONED_WRITES,
     'swift.common.middleware.symlink': Role.SYMLINK,
+    'swift3compat.swift.crypto': Role.SSE,
+    'swift.common.middleware.crypto': Role.ENCRYPTION,
+    'swift.common.middleware.crypto.keymaster': Role.KEYMASTER,
+    'swift.common.middleware.crypto.kms_keymaster': Role.KEYMASTER,
+    'swift.common.middleware.crypto.kmip_keymaster': Role.KEYMASTER,
 }
+# S3 server-side encryption: sse directly before Swift's encryption, both
+# after every filter that reads or writes object data for others (Swift's
+# rule for encryption), the auth filters and any cluster keymaster.
+_BEFORE_ENCRYPTION = (Role.SWIFT3, Role.COPY, Role.SLO, Role.DLO,
+                      Role.VERSIONED_WRITES, Role.SYMLINK, Role.S3TOKEN,
+                      Role.AUTHTOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH,
+                      Role.KEYMASTER)
 
 _SWIFT_PROXY_APP_MODULE = 'swift.proxy.server'
 _AUTH_ROLES = (Role.S3TOKEN, Role.AUTHTOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH)
@@ -264,7 +281,8 @@ def check_filters(pipeline: Pipeline) -> list[Problem]:
     problems = checker.identity()
     if checker.first(Role.SWIFT3) is not None:
         problems += checker.gatekeeper() + checker.auth() + \
-            checker.features() + checker.cache()
+            checker.features() + checker.cache() + checker.object_lock() + \
+            checker.encryption()
     return sorted(problems, key=lambda p: p.severity != Severity.ERROR)
 
 
@@ -370,6 +388,9 @@ _NEW_SECTIONS: Mapping[str, str] = {
     'gatekeeper': 'egg:swift#gatekeeper',
     'catch_errors': 'egg:swift#catch_errors',
     'listing_formats': 'egg:swift#listing_formats',
+    'objectlock': 'egg:swift3compat#objectlock',
+    'sse': 'egg:swift3compat#sse',
+    'encryption': 'egg:swift#encryption',
 }
 # name in the pipeline and paste entry point of a filter the check adds
 _ADDED: Mapping[Role, tuple[str, str]] = {
@@ -382,6 +403,9 @@ _ADDED: Mapping[Role, tuple[str, str]] = {
     Role.COPY: ('copy', 'copy'),
     Role.DLO: ('dlo', 'dlo'),
     Role.VERSIONED_WRITES: ('versioned_writes', 'versioned_writes'),
+    Role.OBJECTLOCK: ('objectlock', 'objectlock'),
+    Role.SSE: ('sse', 'sse'),
+    Role.ENCRYPTION: ('encryption', 'encryption'),
 }
 _KEYSTONE_RANK = {Role.S3TOKEN: 0, Role.AUTHTOKEN: 1, Role.KEYSTONEAUTH: 2}
 _FEATURES = (Role.COPY, Role.SLO, Role.DLO, Role.VERSIONED_WRITES)
@@ -598,6 +622,35 @@ class _Checker:
                 'before swift3')]
         return []
 
+    def object_lock(self) -> list[Problem]:
+        """``object_lock = true`` needs the objectlock filter after the
+        auth filters (it asks them who may write) and before
+        versioned_writes and symlink (it must see the client's request,
+        not object versioning's); a misplaced objectlock is an error too."""
+        s3 = self.first(Role.SWIFT3)
+        lock = self.first(Role.OBJECTLOCK)
+        if lock is None:
+            if not self.object_lock_enabled():
+                return []
+            return [self.error(
+                'object_lock = true in [filter:swift3] needs the objectlock '
+                'filter ([filter:objectlock] use = '
+                'egg:swift3compat#objectlock) after the auth filter in '
+                f'{self.section}, or the Swift API could delete and change '
+                'locked object versions; add it there')]
+        auth = [i for i, f in enumerate(self.filters)
+                if f.role in (Role.TEMPAUTH, Role.KEYSTONEAUTH)]
+        late = [i for i, f in enumerate(self.filters)
+                if f.role in (Role.VERSIONED_WRITES, Role.SYMLINK)]
+        if lock < s3 or (auth and lock < max(auth)) or \
+                lock > min(late, default=len(self.filters)):
+            return [self.error(
+                f'{self.label(lock)} must come after swift3 and the auth '
+                'filter and before versioned_writes and symlink in '
+                f'{self.section}: it asks the auth filter who may write and '
+                'must see the client\'s request; move it there')]
+        return []
+
     # -- the one fix -----------------------------------------------------
 
     def corrected(self) -> list[Filter]:
@@ -651,10 +704,79 @@ class _Checker:
         at = _after_last(after, (Role.S3TOKEN, Role.AUTHTOKEN,
                                  Role.KEYSTONEAUTH, Role.TEMPAUTH))
         after[at:at] = features
+        self._place_objectlock(before, after)
 
         if Role.CACHE not in roles and roles & {Role.TEMPAUTH, Role.S3TOKEN}:
             before.append(_added(Role.CACHE))
-        return before + [fs[s3]] + after
+        return self._with_encryption(before + [fs[s3]] + after)
+
+    def _with_encryption(self, fs: list[Filter]) -> list[Filter]:
+        """sse and encryption together after everything they must follow
+        (added when server_side_encryption asks for them)."""
+        if not self.sse_wanted():
+            return fs
+        sse = [f for f in fs if f.role is Role.SSE] or [_added(Role.SSE)]
+        enc = [f for f in fs if f.role is Role.ENCRYPTION] or \
+            [_added(Role.ENCRYPTION)]
+        rest = [f for f in fs if f.role not in (Role.SSE, Role.ENCRYPTION)]
+        at = _after_last(rest, _BEFORE_ENCRYPTION)
+        rest[at:at] = [_explicit(sse[0]), _explicit(enc[0])]
+        return rest
+
+    def sse_wanted(self) -> bool:
+        s3 = self.first(Role.SWIFT3)
+        return s3 is not None and config_true_value(
+            self.filters[s3].conf.get('server_side_encryption'))
+
+    def encryption(self) -> list[Problem]:
+        """S3 server-side encryption (doc/encryption.md)."""
+        sse, enc = self.first(Role.SSE), self.first(Role.ENCRYPTION)
+        if not self.sse_wanted():
+            if sse is None:
+                return []
+            return [self.warning(
+                f'{self.label(sse)} is in {self.section} but '
+                'server_side_encryption is off in [filter:swift3]: S3 '
+                'requests asking for server-side encryption get 501')]
+        if sse is None or enc is None:
+            missing = ' and '.join(n for n, i in (('sse', sse),
+                                                  ('encryption', enc))
+                                   if i is None)
+            return [self.error(
+                f'server_side_encryption = true needs {missing} in '
+                f'{self.section}: [filter:sse] use = egg:swift3compat#sse '
+                'directly before [filter:encryption] use = '
+                'egg:swift#encryption, after the filters that move object '
+                'data (doc/encryption.md)')]
+        last = max(i for i, f in enumerate(self.filters)
+                   if f.role in _BEFORE_ENCRYPTION)
+        if enc == sse + 1 and sse > last:
+            return []
+        return [self.error(
+            f'{self.label(sse)} must come directly before {self.label(enc)} '
+            f'in {self.section}, both after swift3, the auth filters, copy, '
+            'slo, dlo, versioned_writes, symlink and any keymaster: a '
+            'keymaster after sse replaces its keys, and copy, slo or '
+            'versioning after encryption would move plaintext')]
+
+    def object_lock_enabled(self) -> bool:
+        s3 = self.first(Role.SWIFT3)
+        return s3 is not None and config_true_value(
+            self.filters[s3].conf.get('object_lock'))
+
+    def _place_objectlock(self, before: list[Filter],
+                          after: list[Filter]) -> None:
+        """objectlock (added when ``object_lock = true``) right after the
+        auth filters, before the filters swift3's features use."""
+        found = [f for f in before + after if f.role is Role.OBJECTLOCK]
+        if not found and not self.object_lock_enabled():
+            return
+        for group in (before, after):
+            group[:] = [f for f in group if f.role is not Role.OBJECTLOCK]
+        lock = found[0] if found else _added(Role.OBJECTLOCK)
+        at = _after_last(after, (Role.S3TOKEN, Role.AUTHTOKEN,
+                                 Role.KEYSTONEAUTH, Role.TEMPAUTH))
+        after.insert(at, _explicit(lock) if lock.inserted else lock)
 
     def _swift3_place(self, fs: list[Filter]) -> int:
         """Where swift3 goes when it is missing: where another S3 layer
@@ -675,8 +797,8 @@ def _must_follow(f: Filter) -> bool:
     """Filters the rules want after swift3."""
     if f.role is Role.AUTHTOKEN:
         return not _delays(f)
-    return f.role in (Role.S3TOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH) + \
-        _FEATURES
+    return f.role in (Role.S3TOKEN, Role.KEYSTONEAUTH, Role.TEMPAUTH,
+                      Role.OBJECTLOCK) + _FEATURES
 
 
 def _must_precede(f: Filter) -> bool:

@@ -9,10 +9,13 @@ A data dir holds everything; building is idempotent, so a data dir can be reused
 its objects are kept::
 
     cluster.json             backend ports (kept: the rings name them)
-    etc/swift.conf           hash path suffix generated once, one storage policy
-    etc/*.builder, *.ring.gz account/container/object rings: 1 replica, 1 device
+    etc/swift.conf           hash path suffix generated once; storage policies
+                             Policy-0 (default) and Policy-1
+    etc/*.builder, *.ring.gz account/container/object(-1) rings: 1 replica, 1 device
     etc/<server>-server.conf rewritten at every start
     node/d1/                 the one device (its filesystem needs user xattrs)
+    d1.<fstype>.img          its loopback XFS or ext4 image, when ``filesystem`` asks
+                             for one (``swift3compat_dev.loopfs``; needs root)
     log/<server>.log         each server's stderr, where its Swift logger writes
 
 Typical use::
@@ -40,6 +43,7 @@ run at exit). No server outlives its creator. Start clusters from the main threa
 from __future__ import annotations
 
 import atexit
+import configparser
 import json
 import logging
 import logging.handlers
@@ -52,6 +56,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
+from swift3compat_dev.loopfs import LoopFilesystem, LoopfsError, loop_mount_possible
 from swift3compat_dev.servers import (LOOPBACK, START_TIMEOUT, ClusterError, ServerProcess,
                                       connect_host, free_port, http_answers,
                                       memcached_answers)
@@ -241,11 +246,17 @@ class Cluster:
 
     ``ports`` fixes the backend ports on first build (the SAIO); by default free
     ports are chosen. ``workers`` applies to the backend servers.
+
+    ``filesystem`` is what the device lives on: ``'dir'`` (a directory of the
+    data dir's filesystem), ``'xfs'`` or ``'ext4'`` (a loopback image mounted
+    there; ClusterError if that cannot be done), or ``'auto'`` (XFS when it can
+    be mounted, as Swift's SAIO runs, else a directory). ``fs_type`` says which.
     """
 
     def __init__(self, data_dir: str, *, ports: Optional[Mapping[str, int]] = None,
                  workers: int = 0, log_level: str = 'INFO',
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT,
+                 filesystem: str = 'dir') -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.etc_dir = os.path.join(self.data_dir, 'etc')
         self.devices_dir = os.path.join(self.data_dir, 'node')
@@ -258,6 +269,13 @@ class Cluster:
         self.servers: dict[str, ServerProcess] = {}
         self.proxies: dict[str, Proxy] = {}
         self.memcache_servers = ''
+        self.filesystem = filesystem
+        self.loopfs: Optional[LoopFilesystem] = None
+
+    @property
+    def fs_type(self) -> str:
+        """The device's filesystem: 'xfs', 'ext4' or 'dir' (not a loop mount)."""
+        return self.loopfs.fstype if self.loopfs is not None else 'dir'
 
     def __enter__(self) -> Cluster:
         self.start()
@@ -272,12 +290,33 @@ class Cluster:
         """Create the data dir, swift.conf, rings and backend confs (idempotent)."""
         for path in (self.etc_dir, os.path.join(self.devices_dir, DEVICE), self.log_dir):
             os.makedirs(path, exist_ok=True)
+        self._mount_device()
         check_user_xattrs(os.path.join(self.devices_dir, DEVICE))
         self.ports = self._load_or_choose_ports()
         self._write_swift_conf()
         for kind in BACKENDS:
             self._build_ring(kind)
             self._write(f'{kind}-server.conf', self._backend_conf(kind))
+        # storage policy 1 (Policy-1) on the same object server
+        self._build_ring('object', 'object-1')
+
+    def _mount_device(self) -> None:
+        fstype = self.filesystem
+        if fstype == 'dir':
+            return
+        if fstype == 'auto':
+            why_not = loop_mount_possible('xfs')
+            if why_not:
+                LOG.info('device on a plain directory, not XFS: %s', why_not)
+                return
+            fstype = 'xfs'
+        fs = LoopFilesystem(os.path.join(self.data_dir, f'{DEVICE}.{fstype}.img'),
+                            os.path.join(self.devices_dir, DEVICE), fstype)
+        try:
+            fs.mount()
+        except LoopfsError as err:
+            raise ClusterError(f'cannot put the device on {fstype}: {err}') from err
+        self.loopfs = fs
 
     def _load_or_choose_ports(self) -> dict[str, int]:
         state_path = os.path.join(self.data_dir, 'cluster.json')
@@ -308,12 +347,18 @@ class Cluster:
         self._write('swift.conf', render_ini([
             ('swift-hash', {'swift_hash_path_suffix': secrets.token_hex(16)}),
             ('storage-policy:0', {'name': 'Policy-0', 'default': 'yes'}),
+            # a second policy, for LocationConstraint -> policy mappings
+            ('storage-policy:1', {'name': 'Policy-1'}),
             # S3 clients send long headers (presigned URLs, Keystone tokens)
-            ('swift-constraints', {'max_header_size': '16384'}),
+            ('swift-constraints', {'max_header_size': '16384',
+                                   # multipart markers name the 1024-byte key
+                                   # and the upload id: u/<key>\x01<id>
+                                   'max_object_name_length': '1100'}),
         ]))
 
-    def _build_ring(self, kind: str) -> None:
-        ring_path = os.path.join(self.etc_dir, f'{kind}.ring.gz')
+    def _build_ring(self, kind: str, name: Optional[str] = None) -> None:
+        name = name or kind
+        ring_path = os.path.join(self.etc_dir, f'{name}.ring.gz')
         if os.path.exists(ring_path):
             return
         from swift.common.ring import RingBuilder
@@ -322,7 +367,7 @@ class Cluster:
                          'port': self.ports[kind], 'device': DEVICE,
                          'weight': 100.0, 'meta': ''})
         builder.rebalance()
-        builder.save(os.path.join(self.etc_dir, f'{kind}.builder'))
+        builder.save(os.path.join(self.etc_dir, f'{name}.builder'))
         builder.get_ring().save(ring_path)
 
     def _default_section(self, name: str, host: str, port: int,
@@ -449,6 +494,8 @@ class Cluster:
         for name in order:
             if name in self.servers:
                 self.servers[name].stop()
+        if self.loopfs is not None:
+            self.loopfs.unmount()
         _RUNNING.discard(self)
 
 
@@ -478,7 +525,18 @@ def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: boo
 
 def serve(conf_path: str, section: str) -> int:
     """Run one Swift WSGI server in the foreground, logging to stderr."""
+    from swift.common import constraints, utils
+    from swift.common.storage_policy import reload_storage_policies
     from swift.common.wsgi import run_wsgi
+    # Swift reads [swift-constraints] and the storage policies once, at
+    # import, from /etc/swift: read them from this cluster's swift.conf
+    # before the app is loaded.
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(conf_path)
+    swift_dir = parser.defaults().get('swift_dir')
+    if swift_dir and utils.set_swift_dir(swift_dir):
+        constraints.reload_constraints()
+        reload_storage_policies()
     return run_wsgi(conf_path, section, verbose=True)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from swift3compat import errors
-from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard,
+from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard, guard_of,
                                        require_owner_only)
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
@@ -35,9 +35,10 @@ from swift3compat.swift.tags import object_post
 
 
 def _guard(backend: Backend) -> Guard:
-    if backend.guard is None:      # not an assert: python -O would drop it
-        raise RuntimeError('s3_acl routes run after enforce()')
-    return backend.guard
+    guard = guard_of(backend)
+    if guard is None:      # not an assert: python -O would drop it
+        raise RuntimeError('s3_acl routes run with a guard')
+    return guard
 
 
 # -- GET ?acl ----------------------------------------------------------------------
@@ -45,7 +46,7 @@ def get_acl(req: S3Request, backend: Backend) -> S3Response:
     if not req.conf.s3_acl:
         backend.request('HEAD', req.bucket, req.key)
         return xml_response(acl.private(acl.Owner(
-            req.user_id or backend.account)).to_xml())
+            backend.caller_id or backend.account)).to_xml())
     guard = _guard(backend)
     if req.key is None:
         return xml_response(guard.bucket_acl().to_xml())
@@ -61,7 +62,8 @@ def get_acl(req: S3Request, backend: Backend) -> S3Response:
 # -- PUT ?acl ----------------------------------------------------------------------
 def _read_policy(req: S3Request) -> bytes:
     return xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size, required=False)
+                         xml.body_limit('AccessControlPolicy', req.conf),
+                         required=False)
 
 
 def _wanted(req: S3Request, body: bytes, owner: acl.Owner,
@@ -76,7 +78,7 @@ def put_acl(req: S3Request, backend: Backend) -> S3Response:
     body = _read_policy(req)
     if not req.conf.s3_acl:
         backend.request('HEAD', req.bucket, req.key)
-        owner = acl.Owner(req.user_id or backend.account)
+        owner = acl.Owner(backend.caller_id or backend.account)
         require_owner_only(_wanted(req, body, owner, owner))
         return S3Response(200)
     guard = _guard(backend)

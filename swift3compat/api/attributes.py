@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import List
 
+from swift.common.header_key_dict import HeaderKeyDict
+
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
@@ -84,7 +87,12 @@ def _object_parts(req: S3Request, backend: Backend, headers) -> str:
 
 def get_object_attributes(req: S3Request, backend: Backend) -> S3Response:
     names = _requested(req)
+    presented = encryption.read_key(req)
     headers = backend.request('HEAD', req.bucket, req.key).headers
+    if encryption.check_read(headers, presented).encrypted:
+        headers = HeaderKeyDict(headers)    # SSE-C/KMS: an opaque ETag
+        headers[uploads.ETAG_SYSMETA] = headers.get(
+            encryption.SSE_ETAG) or uploads.s3_etag_of(headers)
     parts = {
         'ETag': lambda: xml.elem('ETag', uploads.s3_etag_of(headers)),
         'Checksum': lambda: _checksum(headers),

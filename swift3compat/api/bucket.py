@@ -11,7 +11,7 @@ from swift3compat.authz import access
 from swift3compat.http import listing, xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import bucket_config, uploads
+from swift3compat.swift import bucket_config, object_lock, sysmeta, uploads
 from swift3compat.swift.backend import Backend
 
 
@@ -24,21 +24,34 @@ def _region(req: S3Request) -> Dict[str, str]:
 
 
 # -- create / head / delete --------------------------------------------------
-def _location_constraint(req: S3Request, backend: Backend) -> None:
+def _location_constraint(req: S3Request) -> Dict[str, str]:
+    """The container PUT headers for the request's LocationConstraint: the
+    storage policy ``location_constraints`` maps it to and the value asked
+    for; InvalidLocationConstraint for a value this endpoint does not
+    serve."""
     body = xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size, required=False)
+                         xml.body_limit('CreateBucketConfiguration', req.conf),
+                         required=False)
     if not body.strip():
-        return
+        return {}
     root = xml.parse(body, 'CreateBucketConfiguration')
-    location = xml.text(root, 'LocationConstraint')
-    if location is None or location == '':
-        return
-    allowed = {req.conf.location.lower()} | {
-        a.lower() for a in req.conf.location_aliases}
-    if location.lower() not in allowed:
+    location = (xml.text(root, 'LocationConstraint') or '').strip()
+    if not location:
+        return {}
+    lowered = location.lower()
+    mapped = {name.lower(): policy
+              for name, policy in req.conf.location_constraints}
+    if lowered not in mapped and lowered not in {
+            req.conf.location.lower()} | {
+            a.lower() for a in req.conf.location_aliases}:
         raise errors.InvalidLocationConstraint(
             'The specified location-constraint is not valid',
             LocationConstraint=location)
+    headers = {} if location == req.conf.location else \
+        {sysmeta.BUCKET_LOCATION: location}
+    if mapped.get(lowered):
+        headers['X-Storage-Policy'] = mapped[lowered]
+    return headers
 
 
 # canned ACLs that leave a BucketOwnerEnforced bucket's ACL the owner's alone
@@ -65,13 +78,16 @@ def _object_ownership(req: S3Request) -> Dict[str, str]:
 
 
 def create_bucket(req: S3Request, backend: Backend) -> S3Response:
-    _location_constraint(req, backend)
+    location = _location_constraint(req)
     ownership = _object_ownership(req)
     # A PUT on an existing container moves its put timestamp, which is the
     # bucket's CreationDate in ListBuckets: look first.
     if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
         return _recreate(req, backend)
-    headers = {**access.bucket_create_headers(req, backend), **ownership}
+    headers = access.bucket_create_headers(req, backend)
+    headers.update(object_lock.bucket_create_headers(req))
+    headers.update(location)
+    headers.update(ownership)
     recorded = access.claim_bucket(req, backend)
     try:
         resp = backend.request('PUT', req.bucket, headers=headers,
@@ -82,7 +98,9 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
         raise
     if resp.status_int == 202:
         raise errors.BucketAlreadyOwnedByYou(BucketName=req.bucket)
-    return S3Response(200, {'Location': '/' + req.bucket})
+    if object_lock.OBJECT_LOCK_HEADER in headers:
+        object_lock.mark_account(backend)
+    return S3Response(200, {'Location': '/%s' % req.bucket})
 
 
 def _recreate(req: S3Request, backend: Backend) -> S3Response:
@@ -94,7 +112,7 @@ def _recreate(req: S3Request, backend: Backend) -> S3Response:
     acl_headers = access.bucket_create_headers(req, backend)
     if acl_headers:
         backend.request('POST', req.bucket, headers=acl_headers)
-    return S3Response(200, {'Location': '/' + req.bucket})
+    return S3Response(200, {'Location': '/%s' % req.bucket})
 
 
 def head_bucket(req: S3Request, backend: Backend) -> S3Response:
@@ -118,8 +136,10 @@ def delete_bucket(req: S3Request, backend: Backend) -> S3Response:
 
 
 def get_location(req: S3Request, backend: Backend) -> S3Response:
-    backend.request('HEAD', req.bucket)
-    location = req.conf.location
+    """The LocationConstraint the bucket was created with, else this
+    endpoint's location (nothing for us-east-1, as AWS)."""
+    head = backend.request('HEAD', req.bucket)
+    location = head.headers.get(sysmeta.BUCKET_LOCATION) or req.conf.location
     value = '' if location == 'us-east-1' else location
     return xml_response(xml.document(
         'LocationConstraint', [xml.escape_text(value)]))

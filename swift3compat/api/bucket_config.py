@@ -1,6 +1,7 @@
-"""Three bucket configurations stored in container sysmeta:
-PublicAccessBlock, OwnershipControls, Logging (``?publicAccessBlock``,
-``?ownershipControls``, ``?logging``).
+"""Four bucket configurations stored in container sysmeta:
+PublicAccessBlock, OwnershipControls, Logging, RequestPayment
+(``?publicAccessBlock``, ``?ownershipControls``, ``?logging``,
+``?requestPayment``).
 
 Nothing to enable: the ``swift3`` filter serves these routes.
 
@@ -14,11 +15,13 @@ What each configuration does here:
   (and the policy code BlockPublicPolicy / RestrictPublicBuckets).
 * OwnershipControls is stored and returned; ``object_ownership()`` gives
   it to the ACL code (``BucketOwnerEnforced`` disables ACLs).
-* Logging is validated (the target bucket must exist in the same account)
-  and stored and returned.  Logs are not delivered into the target bucket:
-  Swift's proxy access log (proxy-logging) is where requests are logged.
-* RequestPayment stays in ``api.routes`` (``only_default``): ``BucketOwner`` is
-  accepted, ``Requester`` answers NotImplemented.
+* Logging is validated (``_check_target``: the target bucket exists and has
+  the same owner or grants the logging service, as AWS requires), stored and
+  returned; ``swift.log_delivery`` delivers the records into the target
+  (doc/access-logging.md).
+* RequestPayment is stored and returned; who pays stays the operator's
+  business (nothing is billed here), and requests that say
+  ``x-amz-request-payer: requester`` are served as any other.
 """
 from __future__ import annotations
 
@@ -26,14 +29,20 @@ import json
 from typing import Dict, Mapping, Optional
 
 from swift3compat import errors
+from swift3compat.authz.access import Guard
+from swift3compat.authz.policy import bucket_policy
 from swift3compat.http import xml
+from swift3compat.model import policy as policy_model
+from swift3compat.model.acl import (FULL_CONTROL, LOG_DELIVERY, WRITE, Grantee,
+                                    same_id)
 from swift3compat.http.body import read_config_body
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
                                               OWNERSHIP_VALUES,
-                                              PUBLIC_ACCESS_BLOCK, head_bucket,
+                                              PUBLIC_ACCESS_BLOCK,
+                                              REQUEST_PAYMENT, head_bucket,
                                               load, object_ownership, store)
 
 
@@ -220,11 +229,86 @@ def put_logging(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=False)
     config = _parse_logging(xml.parse(body, 'BucketLoggingStatus'))
     current = head_bucket(backend, req.bucket)
-    if config is not None and not backend.container_exists(config['bucket']):
-        # the target is looked up in the bucket owner's account: same owner
-        raise errors.InvalidTargetBucketForLogging(TargetBucket=config['bucket'])
+    if config is not None:
+        config.update(_check_target(req, backend, str(config['bucket']),
+                                    str(config['prefix'])))
     store(backend, req.bucket, LOGGING,
           None if config is None else json.dumps(
               config, ensure_ascii=False, sort_keys=True),
           current)
+    return S3Response(200)
+
+
+_NOT_PERMITTED = ('You must either own the target bucket or give the '
+                  'logging service (logging.s3.amazonaws.com) s3:PutObject '
+                  'in its bucket policy, or the LogDelivery group WRITE '
+                  'permission in its ACL')
+
+
+def _check_target(req: S3Request, backend: Backend, target: str,
+                  prefix: str) -> Dict[str, str]:
+    """Where log objects of ``req.bucket`` may be written: the target's
+    account and owner (stored with the configuration, read by the
+    delivery).  InvalidTargetBucketForLogging unless the target exists and
+    belongs to the same owner or grants the logging service, by bucket
+    policy (principal ``logging.s3.amazonaws.com``, ``s3:PutObject``) or by
+    ACL (``LogDelivery`` group WRITE)."""
+    guard = backend.guard
+    if not isinstance(guard, Guard):
+        # without s3_acl the target is looked up in the bucket owner's
+        # account: same owner, nothing can be granted
+        if not backend.container_exists(target):
+            raise errors.InvalidTargetBucketForLogging(TargetBucket=target)
+        return {'account': backend.account or '',
+                'owner': backend.account or ''}
+    try:
+        target_acl = guard.locate(target)
+    except errors.NoSuchBucket:
+        raise errors.InvalidTargetBucketForLogging(
+            TargetBucket=target) from None
+    account = guard.accounts[target]
+    stored = {'account': account, 'owner': target_acl.owner.id}
+    source_owner = guard.bucket_acl(req.bucket).owner.id
+    if account == guard.accounts[req.bucket] or \
+            same_id(target_acl.owner.id, source_owner):
+        return stored
+    verdict = policy_model.evaluate(
+        bucket_policy(guard.sysmeta[target], target), policy_model.Context(
+            action='s3:PutObject',
+            resource=policy_model.resource_arn(target, prefix),
+            principal_ids=frozenset([policy_model.SERVICE_PREFIX +
+                                     policy_model.LOGGING_SERVICE]),
+            source_account=guard.accounts[req.bucket],
+            source_arn=policy_model.resource_arn(req.bucket)))
+    if verdict == policy_model.ALLOW:
+        return stored
+    log_delivery = Grantee.group(LOG_DELIVERY)
+    if verdict is None and any(
+            g.grantee == log_delivery and g.permission in (WRITE, FULL_CONTROL)
+            for g in target_acl.grants):
+        return stored
+    raise errors.InvalidTargetBucketForLogging(_NOT_PERMITTED,
+                                               TargetBucket=target)
+
+
+# -- RequestPayment -----------------------------------------------------------------------
+PAYERS = ('BucketOwner', 'Requester')
+
+
+def get_request_payment(req: S3Request, backend: Backend) -> S3Response:
+    payer = load(head_bucket(backend, req.bucket), REQUEST_PAYMENT)
+    return xml_response(xml.document('RequestPaymentConfiguration', [
+        xml.elem('Payer', payer or PAYERS[0])]))
+
+
+def put_request_payment(req: S3Request, backend: Backend) -> S3Response:
+    body = read_config_body(req, integrity_required=False)
+    root = xml.parse(body, 'RequestPaymentConfiguration')
+    _only_children(root, {'Payer'})
+    payer = (xml.text(root, 'Payer') or '').strip()
+    if payer not in PAYERS:
+        raise errors.MalformedXML()
+    current = head_bucket(backend, req.bucket)
+    store(backend, req.bucket, REQUEST_PAYMENT,
+          None if payer == PAYERS[0] else payer, current)
     return S3Response(200)

@@ -21,6 +21,7 @@ import logging
 from typing import Any, Dict, Optional
 
 from swift3compat import errors
+from swift3compat.authz.access import guard_of
 from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.http.body import read_config_body
 from swift3compat.http.request import S3Request
@@ -59,8 +60,9 @@ def put_bucket_cors(req: S3Request, backend: Backend) -> S3Response:
     conf = cors.from_xml(body)
     current = bucket_config.head_bucket(backend, req.bucket)
     bucket_config.store(backend, req.bucket, NAME, conf.to_json(), current)
-    if backend.guard is not None:
-        backend.guard.ensure_indexed()      # preflights must find it
+    guard = guard_of(backend)
+    if guard is not None:
+        guard.ensure_indexed()      # preflights must find it
     return S3Response(200)
 
 
@@ -134,6 +136,7 @@ def response_headers(env: Dict[str, Any], logger=LOG) -> Dict[str, str]:
         return {}
     req = backend.req
     try:
+        account: Optional[str]
         if backend.authenticated and backend.account:
             account = backend.accounts.get(req.bucket, backend.account)
         else:

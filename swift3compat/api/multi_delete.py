@@ -7,11 +7,13 @@ from typing import Dict, List, Optional, Tuple
 from eventlet import GreenPool
 
 from swift3compat import errors
+from swift3compat.model import conditions
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, versions
+from swift3compat.swift import checksums, objects, versions
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -32,8 +34,8 @@ def _check_integrity(req: S3Request, body: bytes) -> None:
         'x-amz-checksum-*')
 
 
-def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
-                                                                 Optional[str]]]]:
+def _parse(req: S3Request, body: bytes
+           ) -> Tuple[bool, List[Tuple[str, Optional[str], Dict[str, str]]]]:
     root = xml.parse(body, 'Delete')
     quiet = (xml.text(root, 'Quiet', 'false') or '').strip().lower() \
         == 'true'
@@ -42,7 +44,16 @@ def _parse(req: S3Request, body: bytes) -> Tuple[bool, List[Tuple[str,
         key = xml.text(node, 'Key')
         if key is None:
             raise errors.MalformedXML()
-        keys.append((key, xml.text(node, 'VersionId')))
+        # A conditional delete per key: ETag, LastModifiedTime, Size.
+        wanted: Dict[str, str] = {}
+        for name in ('ETag', 'LastModifiedTime', 'Size'):
+            value = xml.text(node, name)
+            if value is not None:
+                wanted[name] = value
+        if not conditions.valid_size(wanted.get('Size')) or \
+                not conditions.valid_time(wanted.get('LastModifiedTime')):
+            raise errors.MalformedXML()
+        keys.append((key, xml.text(node, 'VersionId'), wanted))
     if not keys or len(keys) > req.conf.max_multi_delete_objects:
         raise errors.MalformedXML()
     return quiet, keys
@@ -61,23 +72,42 @@ def _deleted_version(version: Optional[str], headers: Dict[str, str]
 
 def delete_objects(req: S3Request, backend: Backend) -> S3Response:
     body = xml.read_body(req.environ['wsgi.input'], req.content_length,
-                         req.conf.max_xml_body_size)
+                         xml.body_limit('Delete', req.conf))
     _check_integrity(req, body)
     quiet, keys = _parse(req, body)
     # Bucket must exist (and this authenticates the request once).
     backend.request('HEAD', req.bucket)
 
     def delete_one(item):
-        key, version = item
+        key, version, wanted = item
         try:
+            objects.check_delete_conditions(backend, req.bucket, key,
+                                            version or None, wanted)
+            object_lock.check_delete(req, backend, key, version or None)
             return key, version, versions.delete_key(
                 backend, req.bucket, key, version or None), None
         except errors.S3Error as err:
             return key, version, {}, err
 
+    def delete_group(items):
+        # One key's versions one after the other: deleting a current
+        # version restores the newest remaining one, which must not be one
+        # being deleted meanwhile (it would be left dangling, and
+        # DeleteBucket would find the bucket not empty).
+        return [delete_one(item) for item in items]
+
+    groups: Dict[str, List[int]] = {}
+    for index, item in enumerate(keys):
+        groups.setdefault(item[0], []).append(index)
+    indexes = list(groups.values())
+    results: List[tuple] = [()] * len(keys)
     pool = GreenPool(req.conf.multi_delete_concurrency)
+    for group, done in zip(indexes, pool.imap(
+            delete_group, ([keys[i] for i in g] for g in indexes))):
+        for index, result in zip(group, done):
+            results[index] = result
     parts = []
-    for key, version, headers, err in pool.imap(delete_one, keys):
+    for key, version, headers, err in results:
         if err is None:
             if not quiet:
                 parts.append('<Deleted>%s%s</Deleted>' % (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 
 from swift3compat import errors
+from swift3compat.authz.access import guard_of
 from swift3compat.authz.policy import NAME, bucket_policy, storable, stored_text
 from swift3compat.http import xml
 from swift3compat.http.body import read_config_body
@@ -38,7 +39,8 @@ def get_bucket_policy(req: S3Request, backend: Backend) -> S3Response:
 
 
 def put_bucket_policy(req: S3Request, backend: Backend) -> S3Response:
-    if backend.guard is None:
+    guard = guard_of(backend)
+    if guard is None:
         raise errors.NotImplemented('Bucket policies need s3_acl = true on '
                                     'this endpoint')
     body = read_config_body(req, integrity_required=False)
@@ -52,7 +54,7 @@ def put_bucket_policy(req: S3Request, backend: Backend) -> S3Response:
         raise errors.AccessDenied()
     bucket_config.store(backend, req.bucket, NAME, storable(document.text),
                         current)
-    backend.guard.ensure_indexed()      # anonymous callers must find it
+    guard.ensure_indexed()      # anonymous callers must find it
     return S3Response(204)
 
 

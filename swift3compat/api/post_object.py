@@ -57,7 +57,8 @@ from swift3compat.auth.signature import SignedRequest
 from swift3compat.http import xml
 from swift3compat.http.request import MAX_KEY_BYTES, S3Request
 from swift3compat.http.response import S3Response
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
+from swift3compat.swift.backend import Backend
 
 MAX_PRE_DATA = 64 * 1024
 # What reading the fields may take from the client at most: the MIME parser
@@ -74,7 +75,16 @@ _EXEMPT = frozenset(['awsaccesskeyid', 'signature', 'file', 'policy',
 _HEADER_FIELDS = ('cache-control', 'content-disposition', 'content-encoding',
                   'expires', 'x-amz-storage-class',
                   'x-amz-server-side-encryption', 'x-amz-website-redirect-'
-                  'location')
+                  'location', 'x-amz-object-lock-mode',
+                  'x-amz-object-lock-retain-until-date',
+                  'x-amz-object-lock-legal-hold',
+                  # server-side encryption (swift/sse.py)
+                  'x-amz-server-side-encryption-aws-kms-key-id',
+                  'x-amz-server-side-encryption-context',
+                  'x-amz-server-side-encryption-bucket-key-enabled',
+                  'x-amz-server-side-encryption-customer-algorithm',
+                  'x-amz-server-side-encryption-customer-key',
+                  'x-amz-server-side-encryption-customer-key-md5')
 _EXPIRATION = re.compile(
     r'(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z')
 
@@ -160,7 +170,7 @@ def read_form(req: S3Request) -> Form:
 
 
 def _read_value(part) -> str:
-    chunks = []
+    chunks: List[bytes] = []
     while True:
         chunk = part.read(4 * _MIME_CHUNK)
         if not chunk:
@@ -362,12 +372,14 @@ def _put_request(req: S3Request, form: Form, body: FileInput) -> S3Request:
     env = {k: v for k, v in req.environ.items()
            if not k.startswith('HTTP_') and
            k not in ('CONTENT_TYPE', 'CONTENT_LENGTH', 'QUERY_STRING')}
+    env['swift3compat.form_upload'] = True
     env.update({'REQUEST_METHOD': 'PUT', 'wsgi.input': body,
                 'HTTP_TRANSFER_ENCODING': 'chunked', 'QUERY_STRING': '',
                 'CONTENT_TYPE': form.fields.get('content-type') or
                 'binary/octet-stream'})
-    if 'HTTP_HOST' in req.environ:
-        env['HTTP_HOST'] = req.environ['HTTP_HOST']
+    for name in ('HTTP_HOST', 'HTTP_X_FORWARDED_PROTO'):
+        if name in req.environ:
+            env[name] = req.environ[name]
     for name, value in form.fields.items():
         if name.startswith('x-amz-meta-') or name in _HEADER_FIELDS:
             env['HTTP_' + name.upper().replace('-', '_')] = value

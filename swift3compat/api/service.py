@@ -73,7 +73,7 @@ def list_buckets(req: S3Request, backend: Backend) -> S3Response:
                 xml.elem('BucketRegion', req.conf.location)
                 if paged else ''))
     body = xml.document('ListAllMyBucketsResult', [
-        listing.owner_xml(req.user_id or backend.account),
+        listing.owner_xml(backend.caller_id or backend.account),
         '<Buckets>', ''.join(buckets), '</Buckets>',
         xml.elem('ContinuationToken', next_token),
         xml.elem('Prefix', prefix) if 'prefix' in req.query else ''])

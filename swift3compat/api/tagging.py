@@ -1,7 +1,7 @@
 """Object and bucket tagging: Put/Get/DeleteObjectTagging (also with
 ``versionId``), Put/Get/DeleteBucketTagging (``?tagging``).  The tagging
 parts of object writes (``x-amz-tagging`` on PUT, copy with
-``x-amz-tagging-directive``, ``x-amz-tagging-count`` on GET) and the object
+``x-amz-tagging-directive``, ``x-amz-tagging-count`` on GET/HEAD) and the object
 POST that changes tags are ``swift.tags``; AWS's rules are ``model.tags``.
 
 Nothing to enable: the ``swift3`` filter serves these routes.  Bucket tags

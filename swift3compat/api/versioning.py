@@ -51,6 +51,7 @@ from swift3compat.http import listing, xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import versions
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 _MAX_CONFIG_BODY = 10240
@@ -94,6 +95,7 @@ def put_bucket_versioning(req: S3Request, backend: Backend) -> S3Response:
     if req.header('x-amz-mfa') is not None:
         raise errors.NotImplemented('MFA delete is not implemented')
     status = _parse_versioning(body)
+    object_lock.versioning_change_allowed(backend, req.bucket, status)
     if not versions.available():
         raise errors.NotImplemented(
             'Bucket versioning needs Swift object versioning '
@@ -181,7 +183,7 @@ def list_object_versions(req: S3Request, backend: Backend) -> S3Response:
                    if not (key_marker and e.get('subdir') == key_marker)]
     truncated = len(entries) > page
     entries = entries[:page]
-    owner = req.user_id or backend.account
+    owner = backend.caller_id or backend.account
     found, prefixes = [], []
     for entry in entries:
         if 'subdir' in entry:

@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional
 from urllib.parse import quote
 
 from swift3compat import errors
+from swift3compat.authz.access import guard_of
 from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.config import Config
 from swift3compat.http import xml
@@ -62,8 +63,9 @@ def put_bucket_website(req: S3Request, backend: Backend) -> S3Response:
     current = bucket_config.head_bucket(backend, req.bucket)
     bucket_config.store(backend, req.bucket, NAME,
                         conf.to_json().replace(' ', _SPACE), current)
-    if backend.guard is not None:
-        backend.guard.ensure_indexed()      # the endpoint must find it
+    guard = guard_of(backend)
+    if guard is not None:
+        guard.ensure_indexed()      # the endpoint must find it
     return S3Response(200)
 
 

@@ -51,7 +51,7 @@ from typing import Dict, List, Optional, Tuple
 from swift3compat import errors
 from swift3compat.auth import sigv4
 from swift3compat.auth.signature import SignedRequest
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
 from swift3compat.http.request import S3Request
 
 SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'
@@ -144,7 +144,7 @@ class AwsChunkedInput:
     # -- reading ------------------------------------------------------------
     def read(self, size: Optional[int] = -1) -> bytes:
         if size is None or size < 0:
-            parts = []
+            parts: List[bytes] = []
             while True:
                 part = self.read(READ_SIZE)
                 if not part:
@@ -340,8 +340,10 @@ def trailer_names(req: S3Request) -> Tuple[str, ...]:
     return tuple(n.strip().lower() for n in raw.split(',') if n.strip())
 
 
-def install(req: S3Request, signed: SignedRequest, backend: Backend) -> None:
-    """Decode the request body from here on (see the module docstring)."""
+def install(req: S3Request, signed: SignedRequest) -> None:
+    """Decode the request body from here on (see the module docstring).
+    The decoder becomes ``wsgi.input``: what reads it (a PUT's checksummed
+    body) carries its ``error`` to ``Backend.request``."""
     payload = signed.payload_hash
     length = _decoded_length(req)
     trailer_ok = payload != SIGNED
@@ -372,7 +374,6 @@ def install(req: S3Request, signed: SignedRequest, backend: Backend) -> None:
         env['HTTP_CONTENT_ENCODING'] = ','.join(encodings)
     else:
         env.pop('HTTP_CONTENT_ENCODING', None)
-    backend.body_reader = decoder
 
 
 def trailer_values(req: S3Request) -> Optional[Dict[str, str]]:

@@ -14,7 +14,7 @@ import hmac
 from typing import Optional
 
 from swift3compat import errors
-from swift3compat.swift.backend import BodyError
+from swift3compat.http.body import BodyError
 
 
 class VerifiedInput:

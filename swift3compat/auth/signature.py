@@ -164,6 +164,7 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
     q = req.query
     presigned_v4 = 'X-Amz-Algorithm' in q or 'X-Amz-Credential' in q
     presigned_v2 = 'AWSAccessKeyId' in q or 'Signature' in q
+    _refuse_repeated_auth_params(req)
     if authz is not None and (presigned_v4 or presigned_v2):
         raise errors.InvalidArgument(
             'Only one auth mechanism allowed; only the X-Amz-Algorithm query '
@@ -187,6 +188,31 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
     if presigned_v2:
         return _query_v2(req, now)
     return None
+
+
+# Query parameters that carry authentication; each may appear once.
+_V4_QUERY_AUTH = ('X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature',
+                  'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires',
+                  'X-Amz-Security-Token')
+_V2_QUERY_AUTH = ('AWSAccessKeyId', 'Signature', 'Expires')
+
+
+def _refuse_repeated_auth_params(req: S3Request) -> None:
+    """A repeated authentication query parameter is refused: S3Request.query
+    keeps the first, the canonical query string signs all of them, and other
+    filters may read another one."""
+    seen = set()
+    for name, _value in req.params:
+        if name in _V4_QUERY_AUTH or name in _V2_QUERY_AUTH:
+            if name in seen:
+                if name in _V4_QUERY_AUTH:
+                    raise errors.AuthorizationQueryParametersError(
+                        'Query-string authentication parameters must not be '
+                        'repeated: %s' % name)
+                raise errors.InvalidArgument(
+                    'Query-string authentication parameters must not be '
+                    'repeated', ArgumentName=name, ArgumentValue=name)
+            seen.add(name)
 
 
 def _signing_headers(req: S3Request) -> Dict[str, str]:
@@ -359,8 +385,15 @@ def _parse_v4_header(authz: str) -> Dict[str, str]:
     fields: Dict[str, str] = {}
     for part in authz[len(sigv4.ALGORITHM):].split(','):
         name, sep, value = part.strip().partition('=')
-        if sep:
-            fields[name] = value.strip()
+        if not sep:
+            continue
+        if name in fields:
+            # Two Signature= (or Credential=, SignedHeaders=): which one a
+            # verifier and a logger or another filter read must never differ.
+            raise errors.AuthorizationHeaderMalformed(
+                'The authorization header is malformed; the %s component '
+                'appears more than once.' % name[:40])
+        fields[name] = value.strip()
     if not all(fields.get(k) for k in ('Credential', 'SignedHeaders',
                                        'Signature')):
         raise errors.AuthorizationHeaderMalformed(

@@ -7,11 +7,13 @@ S3 requests), grants work across accounts, anonymous requests are served
 where an ACL allows them, and bucket names are unique across accounts
 (``swift3compat.authz.bucket_index``).
 
-How a request is decided (``enforce``, called by the middleware once the
-request is routed):
+How a request is decided (``Guard.check_route``, called by the middleware
+once the request is routed, before its handler runs; the guard is then
+given to the handler's ``Backend``):
 
-1. Authenticate without a backend request: one ``TEST`` subrequest goes
-   through the auth filter after us (tempauth, s3token + keystoneauth),
+1. Authenticate without a backend request (``authz.principal``): one
+   ``TEST`` subrequest goes through the auth filter after us (tempauth,
+   s3token + keystoneauth),
    which checks the signature and maps the access key to the caller's
    account; the proxy answers it 405 without contacting any server.  The
    caller *owns* that account when the auth filter's own authorize callback
@@ -20,8 +22,8 @@ request is routed):
    users act only as their user id (``test:tester3``, a Keystone user id).
 2. Locate the bucket: the caller's own account first (Swift's cached
    container info), then the bucket index (memcache).
-3. Check the route's permission (``ROUTE_PERMISSIONS``; routes not listed
-   there need the bucket owner).  Bucket permissions are checked against the
+3. Check the route's permission (its row in ``api.routes``, which names
+   one for every route).  Bucket permissions are checked against the
    bucket ACL, which comes with Swift's cached container info; object
    permissions against the object ACL, which comes with the object's own
    GET/HEAD response (``Backend`` calls ``Guard.after`` before the handler
@@ -52,16 +54,15 @@ owner's full control is AccessControlListNotSupported) and
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Set, Tuple
+from typing import Callable, Dict, Mapping, Optional, Set, Tuple, cast
 from urllib.parse import unquote
 
-from swift.common.swob import Request as SwobRequest
 from swift.common.utils import close_if_possible
 
 from swift3compat import errors
 from swift3compat.model import acl, policy
 from swift3compat.model.acl import ACL, Owner, Principal
-from swift3compat.swift import sysmeta
+from swift3compat.swift import sysmeta, versions
 from swift3compat.swift.backend import Backend, split_object_path
 from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.swift import bucket_config
@@ -82,36 +83,11 @@ NONE = 'none'       # no backend access at all (CORS preflight)
 OWNER = 'OWNER'     # pseudo permission: the bucket owner only
 _READS = ('GET', 'HEAD')
 
-ROUTE_PERMISSIONS: Dict[Tuple[str, str, str], Tuple[str, Optional[str]]] = {
-    ('service', '', 'GET'): (NATIVE, None),
-    ('bucket', '', 'PUT'): (NATIVE, None),
-    ('bucket', '', 'GET'): (BUCKET, acl.READ),
-    ('bucket', '', 'HEAD'): (BUCKET, acl.READ),
-    ('bucket', '', 'DELETE'): (BUCKET, OWNER),
-    ('bucket', '', 'OPTIONS'): (NONE, None),
-    ('bucket', '', 'POST'): (BUCKET, acl.WRITE),     # browser form upload
-    ('bucket', 'acl', 'GET'): (BUCKET, acl.READ_ACP),
-    ('bucket', 'acl', 'PUT'): (BUCKET, acl.WRITE_ACP),
-    ('bucket', 'delete', 'POST'): (BUCKET, acl.WRITE),
-    ('bucket', 'location', 'GET'): (BUCKET, acl.READ),
-    ('bucket', 'versions', 'GET'): (BUCKET, acl.READ),
-    ('bucket', 'uploads', 'GET'): (BUCKET, acl.READ),
-    ('object', '', 'GET'): (OBJECT, acl.READ),
-    ('object', '', 'HEAD'): (OBJECT, acl.READ),
-    ('object', '', 'PUT'): (BUCKET, acl.WRITE),
-    ('object', '', 'DELETE'): (BUCKET, acl.WRITE),
-    ('object', '', 'OPTIONS'): (NONE, None),
-    ('object', 'acl', 'GET'): (OBJECT, acl.READ_ACP),
-    ('object', 'acl', 'PUT'): (OBJECT, acl.WRITE_ACP),
-    ('object', 'tagging', 'GET'): (OBJECT, acl.READ),
-    ('object', 'attributes', 'GET'): (OBJECT, acl.READ),
-    ('object', 'uploads', 'POST'): (BUCKET, acl.WRITE),
-    ('object', 'uploadId', 'PUT'): (BUCKET, acl.WRITE),
-    ('object', 'uploadId', 'POST'): (BUCKET, acl.WRITE),
-    ('object', 'uploadId', 'DELETE'): (BUCKET, acl.WRITE),
-    ('object', 'uploadId', 'GET'): (BUCKET, acl.READ),
-}
-DEFAULT_PERMISSION = (BUCKET, OWNER)
+# A route's required permission (its row in ``api.routes``): (kind, ACL
+# permission), e.g. (BUCKET, acl.READ), (OBJECT, acl.WRITE_ACP), (BUCKET,
+# OWNER), (NATIVE, None), (NONE, None).
+Permission = Tuple[str, Optional[str]]
+KINDS = (NATIVE, BUCKET, OBJECT, NONE)
 
 
 def allow(_req) -> None:
@@ -129,81 +105,53 @@ def _exists(info: Mapping) -> bool:
     return status in (200, 204)
 
 
-# -- who asks --------------------------------------------------------------------
-def authenticate(req: S3Request, backend: Backend) -> Principal:
-    """Authenticate a signed request (no backend request) and say who it
-    is."""
-    env = backend.authenticate()
-    account = backend.account
-    user_id = env.get('HTTP_X_USER_ID') or _tempauth_user(
-        env.get('REMOTE_USER', ''))
-    ids = {user_id} if user_id else set()
-    owner = _owns_account(req, backend)
-    if owner:
-        ids.add(account)
-    return Principal(frozenset(ids), account if owner else user_id, True)
-
-
-def _tempauth_user(remote_user: str) -> Optional[str]:
-    """tempauth's REMOTE_USER is 'account,account:user,AUTH_account...'."""
-    groups = remote_user.split(',')
-    return groups[1] if len(groups) > 1 else (groups[0] or None)
-
-
-def _owns_account(req: S3Request, backend: Backend) -> bool:
-    """Whether the auth filter's own authorization makes the caller an
-    owner of its account (tempauth .admin, Keystone operator role)."""
-    env = backend.make_env('HEAD', req.bucket or 'bucket')
-    authorize = env.get('swift.authorize')
-    if authorize is None:
-        return False
-    probe = SwobRequest(env)
-    return authorize(probe) is None and bool(env.get('swift_owner'))
-
-
-def enforce(req: S3Request, backend: Backend, subresource: str,
-            logger) -> None:
-    """Decide a routed request under S3 ACLs; raise AccessDenied (or
-    NoSuchBucket) when it may not proceed.  Leaves ``backend.guard`` set."""
-    principal = authenticate(req, backend) if backend.signed is not None \
-        else acl.ANONYMOUS
-    req.user_id = principal.canonical_id
-    guard = Guard(req, backend, principal, logger)
-    backend.guard = guard
-    guard.check_route(subresource)
-
-
 # -- the guard ---------------------------------------------------------------------
 class Guard:
-    """The S3 ACL decisions of one request, consulted by ``Backend``."""
+    """The S3 ACL decisions of one request, made before its handler runs
+    (``check_route``) and consulted by the ``Backend`` it is given to for
+    every subrequest (``before``, ``after``).
 
-    def __init__(self, req: S3Request, backend: Backend,
+    ``session`` is the request's authenticated, unguarded backend: the
+    guard looks buckets up through it (container info, bucket index) and
+    reads the objects whose ACL it must see.  The accounts it locates
+    (``bucket_account``, ``other_accounts``) and ``authorize`` are what the
+    guarded backend sends its subrequests with.
+    """
+
+    def __init__(self, req: S3Request, session: Backend,
                  principal: Principal, logger) -> None:
         self.req = req
-        self.backend = backend
+        self.backend = session
         self.principal = principal
         self.logger = logger
-        self.own_account = backend.account if principal.authenticated \
+        self.own_account = session.account if principal.authenticated \
             else None
-        self.index = BucketIndex(backend, req.conf.bucket_index_account,
+        self.index = BucketIndex(session, req.conf.bucket_index_account,
                                  logger)
         self.kind = NATIVE
-        self.subresource = ''
+        self.action: Optional[str] = None
         self.bucket_acls: Dict[str, ACL] = {}
         self.sysmeta: Dict[str, Mapping[str, str]] = {}
         self.accounts: Dict[str, str] = {}
+        # What the guarded backend addresses: the route's bucket in its
+        # owner's account, other buckets (copy sources) in theirs.
+        self.bucket_account: Optional[str] = None
+        self.other_accounts: Dict[str, str] = {}
+        self.authorize: Optional[Callable] = None
         self.pending: Dict[Tuple[str, str], str] = {}
         self.verified: Set[Tuple[str, str]] = set()
 
     # -- route ---------------------------------------------------------------
-    def check_route(self, subresource: str) -> None:
+    def check_route(self, permission: Permission, action: Optional[str]
+                    ) -> None:
+        """Decide the routed request: its route's ``permission`` and its
+        policy ``action`` (both from its row in ``api.routes``)."""
         req = self.req
-        kind, permission = ROUTE_PERMISSIONS.get(
-            (req.level, subresource, req.method), DEFAULT_PERMISSION)
+        kind, needed = permission
         if req.level == 'service':
             kind = NATIVE
         self.kind = kind
-        self.subresource = subresource
+        self.action = action
         if kind == NONE:
             return
         if kind == NATIVE:
@@ -211,12 +159,12 @@ class Guard:
                 raise errors.AccessDenied()
             return
         bucket_acl = self.locate(req.bucket)
-        self.backend.account = self.accounts[req.bucket]
-        self.backend.authorize = allow
+        self.bucket_account = self.accounts[req.bucket]
+        self.authorize = allow
         if kind == BUCKET:
-            self._require(bucket_acl, permission)
+            self._require(bucket_acl, needed)
         else:
-            self.pending[(req.bucket, req.key)] = permission
+            self.pending[(req.bucket, req.key)] = cast(str, needed)
         source = self._copy_source()
         if source is not None:
             self._expect_read(*source)
@@ -242,10 +190,18 @@ class Guard:
         """Deny-first: the bucket policy's verdict (on the routed request,
         or on ``key`` / ``action``), then the ACLs (``allows``)."""
         verdict = bucket_policy.verdict(
-            self.req, self.backend, self.principal, self.own_account,
-            self.subresource, bucket=bucket, key=key, action=action)
+            self.req, self.principal, self.own_account,
+            action or self.action or '', self.accounts[bucket],
+            self.sysmeta[bucket], bucket=bucket, key=key)
         return policy.authorize(verdict, lambda: self.allows(
             bucket, resource_acl, permission))
+
+    def owner_or_granted(self, action: str, key: Optional[str]) -> bool:
+        """The route's bucket owner, or a caller the bucket policy grants
+        ``action`` on ``key`` (e.g. s3:BypassGovernanceRetention)."""
+        bucket = self.req.bucket or ''
+        return self.decide(bucket, self.bucket_acl(bucket), OWNER, key=key,
+                           action=action)
 
     def allows(self, bucket: str, resource_acl: ACL,
                permission: Optional[str]) -> bool:
@@ -275,7 +231,7 @@ class Guard:
         account, info = self._find(bucket)
         self.accounts[bucket] = account
         if bucket != self.req.bucket:
-            self.backend.accounts[bucket] = account
+            self.other_accounts[bucket] = account
         self.sysmeta[bucket] = info.get('sysmeta') or {}
         self.bucket_acls[bucket] = self.stored_acl(
             self.sysmeta[bucket].get(_BUCKET_ACL_INFO), Owner(account))
@@ -375,22 +331,33 @@ class Guard:
                                       (headers or {}).get('X-Copy-From-Account'))
         bucket = self.req.bucket
         if method == 'DELETE' and obj is not None and container == bucket \
-                and self.subresource == 'delete':
+                and self.action == 's3:DeleteObject' and self.req.key is None:
             self._check_deleted_key(obj)
         if container is None:
             if not self.owns(self.bucket_acl()):
                 raise errors.AccessDenied()
-        elif container != bucket and not container.startswith(bucket + '+'):
+        elif not self._bucket_storage(container):
             if obj is None or method not in _READS:
                 raise errors.AccessDenied()
             self._expect_read(container, obj)
 
+    def _bucket_storage(self, container: str) -> bool:
+        """The route's bucket, its ``<bucket>+...`` helper containers, or
+        the container where Swift keeps its versions (all covered by the
+        decision on the bucket)."""
+        bucket = cast(str, self.req.bucket)
+        return container == bucket or container.startswith(bucket + '+') \
+            or (bucket in self.sysmeta and container ==
+                versions.versions_container_of(self.sysmeta[bucket], bucket))
+
     def _check_deleted_key(self, key: str) -> None:
-        """DeleteObjects: a policy Deny on one key refuses that key."""
+        """DeleteObjects (the bucket-level route of action s3:DeleteObject):
+        a policy Deny on one key refuses that key."""
+        bucket = self.req.bucket
         if bucket_policy.verdict(
-                self.req, self.backend, self.principal, self.own_account,
-                self.subresource, key=key,
-                action='s3:DeleteObject') == policy.DENY:
+                self.req, self.principal, self.own_account,
+                's3:DeleteObject', self.accounts[bucket],
+                self.sysmeta[bucket], bucket=bucket, key=key) == policy.DENY:
             raise errors.AccessDenied()
 
     def _expect_read(self, container: str, obj: str) -> None:
@@ -399,16 +366,23 @@ class Guard:
             self.pending.setdefault((container, obj), acl.READ)
 
     def _verify_pending(self) -> None:
+        """Read the objects whose ACL is still to be seen (a copy source
+        before the copy); their HEAD goes to the account that holds them
+        with the decision's authorization, and ``after`` checks it."""
         for container, obj in list(self.pending):
-            self.backend.request('HEAD', container, obj, ok=(404,))
+            resp = self.backend.request(
+                'HEAD', container, obj, ok=(404,),
+                account=self.accounts[container], authorize=allow)
+            self.after('HEAD', container, obj, resp)
             if (container, obj) in self.pending:
-                raise self.backend.error_for(404, container, obj)
+                # located, so the bucket exists (Backend.error_for's 404)
+                raise errors.NoSuchKey(Key=self.req.key)
 
     def _check_copy_from(self, value: str, account: Optional[str]) -> None:
         container, obj = split_object_path(unquote(value))
         self._expect_read(container, obj)
         self._verify_pending()
-        if (account or self.backend.account) != self.accounts[container]:
+        if (account or self.bucket_account) != self.accounts[container]:
             raise errors.AccessDenied()
 
     def after(self, method: str, container: Optional[str],
@@ -436,6 +410,11 @@ class Guard:
         self.verified.add((container, obj))
 
 
+def guard_of(backend: Backend) -> Optional[Guard]:
+    """The request's S3 ACL decision (s3_acl), None without s3_acl."""
+    return cast(Optional[Guard], backend.guard)
+
+
 # -- ACLs of new buckets and objects -------------------------------------------------------
 def require_owner_only(wanted: Optional[ACL]) -> None:
     """Without s3_acl only the owner has access: accept a request for that,
@@ -458,9 +437,9 @@ def bucket_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
 def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     """Transient sysmeta of an object being written (PUT, copy, multipart
     completion): its ACL from x-amz-acl / x-amz-grant-* (s3_acl)."""
-    guard: Optional[Guard] = backend.guard
+    guard = guard_of(backend)
     if guard is None:
-        owner = Owner(req.user_id or backend.account)
+        owner = Owner(backend.caller_id or backend.account)
         require_owner_only(acl.from_request(req.headers(), b'', owner, owner))
         return {}
     owner = guard.creator()
@@ -474,7 +453,7 @@ def claim_bucket(req: S3Request, backend: Backend) -> bool:
     bucket of the caller, BucketAlreadyExists when another account holds
     the name; else the name is recorded for the caller.  Returns whether
     this call recorded it (``release_bucket`` undoes that on failure)."""
-    guard: Optional[Guard] = backend.guard
+    guard = guard_of(backend)
     if guard is None:
         return False
     account = backend.account
@@ -489,7 +468,7 @@ def claim_bucket(req: S3Request, backend: Backend) -> bool:
 
 def release_bucket(req: S3Request, backend: Backend) -> None:
     """After DeleteBucket (or a failed CreateBucket): free the name."""
-    guard: Optional[Guard] = backend.guard
+    guard = guard_of(backend)
     if guard is not None:
         guard.index.release(req.bucket, backend.account)
 
@@ -497,7 +476,7 @@ def release_bucket(req: S3Request, backend: Backend) -> None:
 def listed_bucket(req: S3Request, backend: Backend, bucket: str) -> bool:
     """ListBuckets shows ``bucket`` (with ``check_bucket_owner``: only when
     the caller owns it; costs one cached container info per bucket)."""
-    guard: Optional[Guard] = backend.guard
+    guard = guard_of(backend)
     if guard is None or not req.conf.check_bucket_owner:
         return True
     info = backend.container_info(bucket)

@@ -12,14 +12,15 @@ account get the policy's Allow.  The policy API (``?policy``) is
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Optional
+import time
+from typing import Any, Dict, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
 from swift3compat.model import policy
 from swift3compat.model.acl import Principal
 from swift3compat.swift import bucket_config
-from swift3compat.swift.backend import Backend
 
 
 NAME = 'policy'
@@ -59,38 +60,112 @@ def context(req: S3Request, principal: Principal, action: str, bucket: str,
         principal_ids=principal.ids,
         source_ip=req.environ.get('REMOTE_ADDR'),
         secure_transport=req.environ.get('wsgi.url_scheme') == 'https',
-        prefix=prefix)
+        prefix=prefix, values=condition_values(req, principal, action))
 
 
-def request_action(req: S3Request, subresource: str) -> str:
-    """The S3 action of the routed request."""
-    return policy.action_for(req.level, subresource, req.method,
-                             version='versionId' in req.query)
+# Request headers that are S3 condition keys of the same name (s3:<header>),
+# and the object lock ones, which are named differently.
+_HEADER_KEYS = (
+    'x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-write',
+    'x-amz-grant-read-acp', 'x-amz-grant-write-acp',
+    'x-amz-grant-full-control', 'x-amz-copy-source',
+    'x-amz-metadata-directive', 'x-amz-storage-class',
+    'x-amz-server-side-encryption',
+    'x-amz-server-side-encryption-aws-kms-key-id',
+    'x-amz-server-side-encryption-customer-algorithm',
+    'x-amz-website-redirect-location', 'x-amz-content-sha256',
+    'x-amz-object-ownership', 'if-match', 'if-none-match')
+_LOCK_KEYS = (('object-lock-mode', 'x-amz-object-lock-mode'),
+              ('object-lock-retain-until-date',
+               'x-amz-object-lock-retain-until-date'),
+              ('object-lock-legal-hold', 'x-amz-object-lock-legal-hold'))
+_LISTING_KEYS = ('delimiter', 'max-keys')
 
 
-def verdict(req: S3Request, backend: Backend, principal: Principal,
-            caller_account: Optional[str], subresource: str, *,
-            bucket: Optional[str] = None, key: Optional[str] = None,
-            action: Optional[str] = None) -> Optional[str]:
+def condition_values(req: S3Request, principal: Principal, action: str
+                     ) -> Dict[str, Tuple[str, ...]]:
+    """The condition keys (lower case) this request carries, as
+    ``policy.Context.values``: time, client, caller, the S3 request
+    headers, listing parameters, the tags of a new object.  ``s3:prefix``,
+    ``aws:SourceIp`` and ``aws:SecureTransport`` are Context fields."""
+    now = time.time()
+    out: Dict[str, Tuple[str, ...]] = {
+        'aws:currenttime': (time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                          time.gmtime(now)),),
+        'aws:epochtime': (str(int(now)),),
+        'aws:principaltype': ('User' if principal.authenticated
+                              else 'Anonymous',),
+    }
+    for name, header in (('aws:useragent', 'user-agent'),
+                         ('aws:referer', 'referer')):
+        value = req.header(header)
+        if value is not None:
+            out[name] = (value,)
+    if principal.canonical_id is not None:
+        out['aws:userid'] = (principal.canonical_id,)
+    for header in _HEADER_KEYS:
+        value = req.header(header)
+        if value is not None:
+            out['s3:' + header] = (value,)
+    for key, header in _LOCK_KEYS:
+        value = req.header(header)
+        if value is not None:
+            out['s3:' + key] = (value,)
+    if 'versionId' in req.query:
+        out['s3:versionid'] = (req.query['versionId'],)
+    if action in _LISTINGS:
+        for name in _LISTING_KEYS:
+            if name in req.query:
+                out['s3:' + name] = (req.query[name],)
+    out.update(_signature_keys(req))
+    tagging = req.header('x-amz-tagging')
+    if tagging is not None:
+        tags = parse_qsl(tagging, keep_blank_values=True)
+        out['s3:requestobjecttagkeys'] = tuple(k for k, _v in tags)
+        for tag_key, value in tags:
+            out['s3:requestobjecttag/' + tag_key.lower()] = (value,)
+    return out
+
+
+def _signature_keys(req: S3Request) -> Dict[str, Tuple[str, ...]]:
+    """s3:signatureversion and s3:authType."""
+    authorization = req.header('authorization') or ''
+    if authorization.startswith('AWS4-HMAC-SHA256'):
+        return {'s3:signatureversion': ('AWS4-HMAC-SHA256',),
+                's3:authtype': ('REST-HEADER',)}
+    if authorization.startswith('AWS '):
+        return {'s3:signatureversion': ('AWS',),
+                's3:authtype': ('REST-HEADER',)}
+    if 'X-Amz-Algorithm' in req.query:
+        return {'s3:signatureversion': ('AWS4-HMAC-SHA256',),
+                's3:authtype': ('REST-QUERY-STRING',)}
+    if 'Signature' in req.query:
+        return {'s3:signatureversion': ('AWS',),
+                's3:authtype': ('REST-QUERY-STRING',)}
+    if req.method == 'POST' and req.key is None and not req.query:
+        return {'s3:authtype': ('POST',)}
+    return {}
+
+
+def verdict(req: S3Request, principal: Principal,
+            caller_account: Optional[str], action: str, owner: str,
+            sysmeta: Mapping[str, str], *, bucket: str,
+            key: Optional[str] = None) -> Optional[str]:
     """The bucket policy's verdict on a request: ``policy.DENY``,
     ``policy.ALLOW`` or None (no statement applies; the ACLs decide).
 
-    Called by the authorization path once the bucket's account is known
-    (``backend.accounts`` / ``backend.account``), for the routed request
-    (defaults) or for another object it touches (``bucket``, ``key``,
-    ``action``: the source of a copy, each key of DeleteObjects).
-    ``caller_account`` is the account the caller authenticated in (None:
-    anonymous).  The policy comes from Swift's cached container info.
+    Called by the guard once ``bucket`` is located: ``owner`` is the
+    account holding it and ``sysmeta`` its container sysmeta (Swift's cached
+    container info), for the routed request (its ``action`` from the route
+    table) or for another object it touches (``key``, ``action``: the
+    source of a copy, each key of DeleteObjects).  ``caller_account`` is
+    the account the caller authenticated in (None: anonymous).
     """
-    bucket = bucket or req.bucket
     if key is None and bucket == req.bucket:
         key = req.key if req.key is not None else _form_key(req)
-    action = action or request_action(req, subresource)
-    owner = backend.accounts.get(bucket, backend.account)
-    is_owner = owner is not None and owner in principal.ids
+    is_owner = owner in principal.ids
     if is_owner and action in policy.POLICY_ACTIONS:
         return None
-    sysmeta = bucket_config.info_sysmeta(backend, bucket)
     try:
         document = bucket_policy(sysmeta, bucket)
     except errors.MalformedPolicy:

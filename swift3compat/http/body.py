@@ -1,5 +1,6 @@
-"""Small request bodies: configuration XML checked against Content-MD5 or
-an ``x-amz-checksum-*`` header, and Content-MD5 decoding."""
+"""Request bodies: ``BodyError`` (what a body reader raises), configuration
+XML checked against Content-MD5 or an ``x-amz-checksum-*`` header, and
+Content-MD5 decoding."""
 from __future__ import annotations
 
 import base64
@@ -8,9 +9,20 @@ import hashlib
 import zlib
 from typing import Optional
 
+from swift.common.exceptions import ChunkReadError
+
 from swift3compat import errors
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
+
+
+class BodyError(ChunkReadError):
+    """Raised from a request body reader; Swift treats it as a client
+    disconnect (nothing stored), and the S3 error is rendered afterwards."""
+
+    def __init__(self, s3_error: errors.S3Error):
+        super().__init__(s3_error.code)
+        self.s3_error = s3_error
 
 
 def content_md5_hex(value: Optional[str]) -> Optional[str]:

@@ -81,9 +81,6 @@ class S3Request:
         self.host: str = (environ.get('HTTP_HOST') or '').lower()
         self.vhost_bucket: Optional[str] = self._bucket_from_host()
         self.bucket, self.key = self._bucket_and_key()
-        # Set by the middleware once authentication succeeds.
-        self.user_id: Optional[str] = None
-        self.auth = None
         self._headers: Optional[Dict[str, str]] = None
 
     # -- parsing ---------------------------------------------------------

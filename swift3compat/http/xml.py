@@ -64,6 +64,23 @@ def document(root: str, children: Iterable[str], ns: bool = True) -> bytes:
                                  root)).encode('utf-8')
 
 
+# The largest body each operation's valid requests need; anything larger is
+# refused before it is read to the end or parsed (MaxMessageLengthExceeded).
+# CompleteMultipartUpload takes ``max_xml_body_size`` (10,000 parts with
+# checksums are about 2 MB); DeleteObjects 1,000 keys of 1024 bytes with
+# version ids; every other document (CreateBucketConfiguration, ACLs,
+# versioning, ...) is a few KB on AWS.
+_BODY_LIMITS = {'CompleteMultipartUpload': None, 'Delete': 2 * 1024 * 1024}
+SMALL_BODY_LIMIT = 64 * 1024
+
+
+def body_limit(operation: str, conf) -> int:
+    """The XML body bound of ``operation`` (its document's root element)."""
+    limit = _BODY_LIMITS.get(operation, SMALL_BODY_LIMIT)
+    configured = conf.max_xml_body_size
+    return configured if limit is None else min(limit, configured)
+
+
 def read_body(wsgi_input, content_length: Optional[int], limit: int,
               required: bool = True) -> bytes:
     """Read a request body of at most ``limit`` bytes, or fail.
@@ -73,7 +90,7 @@ def read_body(wsgi_input, content_length: Optional[int], limit: int,
     truncated.
     """
     if content_length is not None and content_length > limit:
-        raise errors.MalformedXML()
+        raise errors.MaxMessageLengthExceeded()
     chunks: List[bytes] = []
     size = 0
     while True:
@@ -83,7 +100,7 @@ def read_body(wsgi_input, content_length: Optional[int], limit: int,
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
-            raise errors.MalformedXML()
+            raise errors.MaxMessageLengthExceeded()
     body = b''.join(chunks)
     if content_length is not None and len(body) < content_length:
         raise errors.IncompleteBody()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from swift3compat import errors
 from swift3compat.http import xml
@@ -347,7 +347,7 @@ def from_xml(body: bytes) -> ACL:
     return ACL(Owner(owner_id), tuple(grants))
 
 
-def _grantee_from_xml(node) -> Grantee:
+def _grantee_from_xml(node: Any) -> Grantee:
     if node is None:
         raise errors.MalformedACLError()
     kind = next((v for k, v in node.attrib.items()

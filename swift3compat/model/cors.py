@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
 
 from swift3compat import errors
 from swift3compat.http import xml
@@ -151,11 +151,11 @@ def _one_wildcard(kind: str, value: str) -> str:
     return value
 
 
-def _texts(node, name: str) -> List[str]:
+def _texts(node: Any, name: str) -> List[str]:
     return [(c.text or '').strip() for c in xml.children(node, name)]
 
 
-def _rule(node) -> Rule:
+def _rule(node: Any) -> Rule:
     for c in node:
         if isinstance(c.tag, str) and xml.local(c.tag) not in _RULE_FIELDS:
             raise errors.MalformedXML()

@@ -35,7 +35,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, cast
 
 from swift3compat import errors
 from swift3compat.http import xml
@@ -140,26 +140,26 @@ def parse(body: bytes) -> Configuration:
     return Configuration(tuple(rules))
 
 
-def _children(node) -> Dict[str, list]:
-    out: Dict[str, list] = {}
+def _children(node: Any) -> Dict[str, List[Any]]:
+    out: Dict[str, List[Any]] = {}
     for child in node:
         if isinstance(child.tag, str):
             out.setdefault(xml.local(child.tag), []).append(child)
     return out
 
 
-def _single(children: Dict[str, list], name: str):
+def _single(children: Dict[str, List[Any]], name: str) -> Any:
     nodes = children.get(name, [])
     if len(nodes) > 1:
         raise errors.MalformedXML()
     return nodes[0] if nodes else None
 
 
-def _text(node) -> str:
+def _text(node: Any) -> str:
     return (node.text or '').strip() if node is not None else ''
 
 
-def _parse_rule(node) -> Rule:
+def _parse_rule(node: Any) -> Rule:
     children = _children(node)
     if set(children) - _RULE_CHILDREN:
         raise errors.MalformedXML()
@@ -197,10 +197,10 @@ def _parse_rule(node) -> Rule:
         fields['abort_days'] = _positive(
             _single(_children(abort), 'DaysAfterInitiation'),
             'DaysAfterInitiation', 'AbortIncompleteMultipartUpload')
-    return Rule(**fields)
+    return Rule(**fields)  # type: ignore[arg-type]  # fields typed by parser
 
 
-def _parse_rule_filter(children: Dict[str, list]) -> Filter:
+def _parse_rule_filter(children: Dict[str, List[Any]]) -> Filter:
     legacy = _single(children, 'Prefix')
     node = _single(children, 'Filter')
     if (legacy is None) == (node is None):
@@ -226,7 +226,7 @@ def _parse_rule_filter(children: Dict[str, list]) -> Filter:
     raise errors.MalformedXML()
 
 
-def _parse_and(node) -> Filter:
+def _parse_and(node: Any) -> Filter:
     parts = _children(node)
     if set(parts) - {'Prefix', 'Tag', 'ObjectSizeGreaterThan',
                      'ObjectSizeLessThan'}:
@@ -244,7 +244,7 @@ def _parse_and(node) -> Filter:
         size_lt=_size(lt) if lt is not None else None))
 
 
-def _parse_tag(node) -> Tuple[str, str]:
+def _parse_tag(node: Any) -> Tuple[str, str]:
     parts = _children(node)
     key, value = _single(parts, 'Key'), _single(parts, 'Value')
     if key is None or value is None or set(parts) - {'Key', 'Value'}:
@@ -252,7 +252,7 @@ def _parse_tag(node) -> Tuple[str, str]:
     return key.text or '', value.text or ''
 
 
-def _size(node) -> int:
+def _size(node: Any) -> int:
     text = _text(node)
     if not _INT.match(text):
         raise errors.MalformedXML()
@@ -273,7 +273,7 @@ def _sized(rule_filter: Filter) -> Filter:
     return rule_filter
 
 
-def _positive(node, name: str, action: str) -> int:
+def _positive(node: Any, name: str, action: str) -> int:
     text = _text(node)
     if node is None or not _INT.match(text):
         raise errors.MalformedXML()
@@ -285,7 +285,7 @@ def _positive(node, name: str, action: str) -> int:
     return value
 
 
-def _parse_expiration(node, rule_filter: Filter) -> Dict[str, object]:
+def _parse_expiration(node: Any, rule_filter: Filter) -> Dict[str, object]:
     if node is None:
         return {}
     parts = _children(node)
@@ -335,7 +335,7 @@ def _parse_date(text: str) -> str:
     return parsed.strftime('%Y-%m-%dT00:00:00.000Z')
 
 
-def _parse_noncurrent(node) -> Dict[str, object]:
+def _parse_noncurrent(node: Any) -> Dict[str, object]:
     if node is None:
         return {}
     parts = _children(node)
@@ -493,8 +493,8 @@ def earliest_possible_expiry(config: Configuration, key: str,
 
 def _expiration_time(rule: Rule, created: float, day: int) -> float:
     if rule.date is not None:
-        return rule.date_epoch
-    return after_days(created, rule.days, day)
+        return cast(float, rule.date_epoch)
+    return after_days(created, cast(int, rule.days), day)
 
 
 def noncurrent_rules(config: Configuration) -> List[Rule]:
@@ -504,7 +504,7 @@ def noncurrent_rules(config: Configuration) -> List[Rule]:
 
 def noncurrent_expiry(rule: Rule, noncurrent_since: float, day: int
                       ) -> float:
-    return after_days(noncurrent_since, rule.noncurrent_days, day)
+    return after_days(noncurrent_since, cast(int, rule.noncurrent_days), day)
 
 
 def removes_expired_delete_markers(config: Configuration, key: str) -> bool:

@@ -10,7 +10,8 @@ The supported subset (anything else is ``MalformedPolicy``, never silently
 ignored):
 
 * ``Version`` 2012-10-17 or 2008-10-17, optional ``Id``; ``Statement`` is one
-  object or a list; statement ``Sid`` values are unique;
+  object or a list; ``Sid`` is optional, and unique when given (an empty
+  ``Sid`` counts as none);
 * ``Effect``: ``Allow`` or ``Deny``;
 * ``Principal``: ``"*"``, ``{"AWS": "*"}``, or ``{"AWS": [...]}`` /
   ``{"CanonicalUser": [...]}`` naming canonical ids: a Swift account
@@ -22,12 +23,16 @@ ignored):
   apply to one of the statement's resources;
 * ``Resource`` / ``NotResource``: ``arn:aws:s3:::<bucket>`` and
   ``arn:aws:s3:::<bucket>/<key pattern>`` of *this* bucket, with wildcards;
-* ``Condition`` on ``aws:SourceIp`` (``IpAddress``, ``NotIpAddress``, CIDR),
-  ``aws:SecureTransport`` (``Bool``) and ``s3:prefix`` (``StringEquals``,
-  ``StringNotEquals``, ``StringEqualsIgnoreCase``,
-  ``StringNotEqualsIgnoreCase``, ``StringLike``, ``StringNotLike``).  Values
-  of one condition are ORed, conditions are ANDed; a key absent from the
-  request fails a positive operator and satisfies a negated one.
+* ``Condition``: every operator AWS documents -- ``String*``,
+  ``Numeric*``, ``Date*``, ``Bool``, ``BinaryEquals``, ``IpAddress`` /
+  ``NotIpAddress``, ``Arn*``, their ``...IfExists`` forms, ``Null``, and
+  the ``ForAnyValue:`` / ``ForAllValues:`` set operators -- on AWS's
+  global and S3 condition keys (``known_key``).  Values of one condition
+  are ORed (ANDed for the negated operators: "none of them"), conditions
+  are ANDed.  A key absent from the request fails a positive operator and
+  satisfies a negated one, an ``...IfExists`` one and ``ForAllValues:``;
+  ``Null`` tests the absence itself.  Which keys a request carries is the
+  caller's business (``Context.values``).
 
 Evaluation (``evaluate``): an explicit ``Deny`` wins; else an ``Allow`` that
 applies; else no verdict (``None``), and the ACLs decide.  ``authorize``
@@ -35,10 +40,13 @@ combines a verdict with the ACL check in that order.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import (Any, Callable, Dict, FrozenSet, List, Mapping, Optional,
                     Pattern, Tuple, Union)
@@ -50,6 +58,11 @@ DENY = 'Deny'
 MAX_POLICY_SIZE = 20 * 1024
 VERSIONS = ('2012-10-17', '2008-10-17')
 ARN_PREFIX = 'arn:aws:s3:::'
+# Service principals ({"Service": "logging.s3.amazonaws.com"}): the only
+# service here is server access log delivery (swift/log_delivery.py).
+LOGGING_SERVICE = 'logging.s3.amazonaws.com'
+SERVICES = frozenset([LOGGING_SERVICE])
+SERVICE_PREFIX = 'service:'
 _IAM_ROOT = re.compile(r'^arn:aws:iam::([^:*?]+):root$')
 
 # -- the S3 actions -------------------------------------------------------------
@@ -95,52 +108,6 @@ ALL_ACTIONS = BUCKET_ACTIONS | OBJECT_ACTIONS
 POLICY_ACTIONS = frozenset(['s3:GetBucketPolicy', 's3:PutBucketPolicy',
                             's3:DeleteBucketPolicy'])
 
-# (level, sub-resource, method) -> action; a second name is the action of
-# the same request on a specific ?versionId.
-_ROUTE_ACTIONS: Dict[Tuple[str, str, str], Tuple[str, ...]] = {
-    ('service', '', 'GET'): ('ListAllMyBuckets',),
-    ('bucket', '', 'GET'): ('ListBucket',),
-    ('bucket', '', 'HEAD'): ('ListBucket',),
-    ('bucket', '', 'PUT'): ('CreateBucket',),
-    ('bucket', '', 'DELETE'): ('DeleteBucket',),
-    ('bucket', '', 'POST'): ('PutObject',),   # browser form upload
-    ('bucket', 'delete', 'POST'): ('DeleteObject',),
-    ('bucket', 'location', 'GET'): ('GetBucketLocation',),
-    ('bucket', 'versions', 'GET'): ('ListBucketVersions',),
-    ('bucket', 'uploads', 'GET'): ('ListBucketMultipartUploads',),
-    ('bucket', 'policyStatus', 'GET'): ('GetBucketPolicyStatus',),
-    ('bucket', 'policy', 'DELETE'): ('DeleteBucketPolicy',),
-    ('bucket', 'website', 'DELETE'): ('DeleteBucketWebsite',),
-    ('bucket', 'ownershipControls', 'DELETE'): (
-        'DeleteBucketOwnershipControls',),
-    ('object', '', 'GET'): ('GetObject', 'GetObjectVersion'),
-    ('object', '', 'HEAD'): ('GetObject', 'GetObjectVersion'),
-    ('object', '', 'PUT'): ('PutObject',),
-    ('object', '', 'DELETE'): ('DeleteObject', 'DeleteObjectVersion'),
-    ('object', 'acl', 'GET'): ('GetObjectAcl', 'GetObjectVersionAcl'),
-    ('object', 'acl', 'PUT'): ('PutObjectAcl', 'PutObjectVersionAcl'),
-    ('object', 'tagging', 'GET'): ('GetObjectTagging',
-                                   'GetObjectVersionTagging'),
-    ('object', 'tagging', 'PUT'): ('PutObjectTagging',
-                                   'PutObjectVersionTagging'),
-    ('object', 'tagging', 'DELETE'): ('DeleteObjectTagging',
-                                      'DeleteObjectVersionTagging'),
-    ('object', 'uploads', 'POST'): ('PutObject',),
-    ('object', 'uploadId', 'PUT'): ('PutObject',),
-    ('object', 'uploadId', 'POST'): ('PutObject',),
-    ('object', 'uploadId', 'DELETE'): ('AbortMultipartUpload',),
-    ('object', 'uploadId', 'GET'): ('ListMultipartUploadParts',),
-    ('object', 'restore', 'POST'): ('RestoreObject',),
-    ('object', 'select', 'POST'): ('GetObject',),
-    ('object', 'retention', 'GET'): ('GetObjectRetention',),
-    ('object', 'retention', 'PUT'): ('PutObjectRetention',),
-    ('object', 'legal-hold', 'GET'): ('GetObjectLegalHold',),
-    ('object', 'legal-hold', 'PUT'): ('PutObjectLegalHold',),
-    ('object', 'attributes', 'GET'): ('GetObjectAttributes',
-                                      'GetObjectVersionAttributes'),
-    ('object', 'torrent', 'GET'): ('GetObjectTorrent',
-                                   'GetObjectVersionTorrent'),
-}
 # Bucket configuration sub-resources: GET -> Get<name>, PUT and DELETE ->
 # Put<name> (AWS has no separate delete action for most of them).
 _BUCKET_CONFIGS: Dict[str, str] = {
@@ -161,20 +128,14 @@ _BUCKET_CONFIGS: Dict[str, str] = {
 }
 
 
-def action_for(level: str, subresource: str, method: str,
-               version: bool = False) -> str:
-    """The S3 action a routed request performs (``s3:GetObject``, ...).
-
-    Requests without a known action get a name no S3 action has, which
-    only ``*`` and ``s3:*`` match: a blanket Deny still applies to them.
-    """
-    names = _ROUTE_ACTIONS.get((level, subresource, method))
-    if names is not None:
-        return 's3:' + names[1 if version and len(names) > 1 else 0]
-    if level == 'bucket' and subresource in _BUCKET_CONFIGS:
-        verb = 'Get' if method in ('GET', 'HEAD') else 'Put'
-        return 's3:' + verb + _BUCKET_CONFIGS[subresource]
-    return 's3:Unlisted%s%s' % (method.title(), subresource)
+def bucket_config_action(subresource: str, method: str) -> Optional[str]:
+    """AWS's action for a bucket configuration sub-resource
+    (``s3:GetBucketCORS``, ``s3:PutBucketCORS``), or None."""
+    name = _BUCKET_CONFIGS.get(subresource)
+    if name is None:
+        return None
+    verb = 'Get' if method in ('GET', 'HEAD') else 'Put'
+    return 's3:' + verb + name
 
 
 def resource_arn(bucket: str, key: Optional[str] = None) -> str:
@@ -187,7 +148,16 @@ def resource_arn(bucket: str, key: Optional[str] = None) -> str:
 # -- values -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Context:
-    """What a statement is matched against."""
+    """What a statement is matched against.
+
+    ``values``: the request's condition keys (lower case, ``aws:referer``,
+    ``s3:x-amz-acl``, ``s3:requestobjecttag/team``, ...) and their values
+    (a tuple: one value for single-valued keys, any number for multivalued
+    ones such as ``s3:requestobjecttagkeys``); a key that is not there is
+    absent from the request.  ``source_ip``, ``secure_transport`` and
+    ``prefix`` are the same as ``aws:sourceip``, ``aws:securetransport``
+    and ``s3:prefix``.
+    """
 
     action: str                       # 's3:GetObject'
     resource: str                     # resource_arn(bucket, key)
@@ -195,22 +165,49 @@ class Context:
     source_ip: Optional[str] = None
     secure_transport: bool = False
     prefix: Optional[str] = None      # s3:prefix of listings, else None
+    source_account: Optional[str] = None   # log delivery: the source's
+    source_arn: Optional[str] = None       # account and bucket ARN
+    values: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Condition:
+    """One condition key under one operator of a ``Condition`` block.
+
+    ``operator`` is the base operator (``StringLike``, ``Null``, ...);
+    ``qualifier`` is ``ForAnyValue``, ``ForAllValues`` or ``''``;
+    ``if_exists`` is the ``...IfExists`` form.  ``values`` are parsed for
+    the operator (str, float, bytes, bool or ip_network).
+    """
+
     operator: str                     # base operator, e.g. 'StringLike'
     key: str                          # lower case, e.g. 'aws:sourceip'
     values: Tuple[Any, ...]           # str, bool or ip_network
+    qualifier: str = ''
+    if_exists: bool = False
 
     def holds(self, ctx: Context) -> bool:
-        value = _context_value(ctx, self.key)
+        found = _context_values(ctx, self.key)
+        if self.operator == 'Null':
+            # Null: true means "the key is absent" (or empty).
+            return bool((not found) == self.values[0])
+        if self.qualifier == FOR_ALL:
+            # Every request value must match; none at all passes.
+            return all(self._one(v) for v in found)
+        if not found:
+            return self.if_exists or \
+                (self.operator in _NEGATED and self.qualifier != FOR_ANY)
+        return any(self._one(v) for v in found)
+
+    def _one(self, raw: str) -> bool:
+        """This condition on one request value."""
+        value = _CONTEXT_PARSERS[_FAMILY[self.operator]](raw)
         negated = self.operator in _NEGATED
         if value is None:
             return negated
-        matched = any(_OPERATORS[self.operator](value, v)
-                      for v in self.values)
-        return matched != negated
+        test = _OPERATORS[self.operator]
+        # Values of a negated operator are ANDed: "none of them".
+        return any(test(value, v) for v in self.values) != negated
 
 
 @dataclass(frozen=True)
@@ -239,6 +236,7 @@ class Statement:
         if self.effect != ALLOW or '*' not in self.principals:
             return False
         return not any(c.key == 'aws:sourceip' and c.operator == 'IpAddress'
+                       and not c.if_exists and not c.qualifier
                        and not any(n.prefixlen == 0 for n in c.values)
                        for c in self.conditions)
 
@@ -262,25 +260,115 @@ def _any_match(patterns: Tuple[Pattern[str], ...], value: str) -> bool:
     return any(p.match(value) for p in patterns)
 
 
-def _context_value(ctx: Context, key: str) -> Optional[Any]:
+def _context_values(ctx: Context, key: str) -> Tuple[str, ...]:
+    if key in ctx.values:
+        return tuple(ctx.values[key])
     if key == 'aws:sourceip':
-        if ctx.source_ip is None:
-            return None
-        try:
-            return ipaddress.ip_address(ctx.source_ip)
-        except ValueError:
-            return None
+        return () if ctx.source_ip is None else (ctx.source_ip,)
     if key == 'aws:securetransport':
-        return ctx.secure_transport
+        return ('true' if ctx.secure_transport else 'false',)
     if key == 's3:prefix':
-        return ctx.prefix
-    return None
+        return () if ctx.prefix is None else (ctx.prefix,)
+    if key == 'aws:sourceaccount' and ctx.source_account is not None:
+        return (ctx.source_account,)
+    if key == 'aws:sourcearn' and ctx.source_arn is not None:
+        return (ctx.source_arn,)
+    return ()
 
 
 def _in_network(value: Any, network: Any) -> bool:
     return value.version == network.version and value in network
 
 
+def _number(text: Any) -> Optional[float]:
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float('inf') else None
+
+
+_ISO_DATE = re.compile(
+    r'^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?'
+    r'([Zz]|[+-]\d{2}:?\d{2})?$')
+
+
+def _date(text: Any) -> Optional[float]:
+    """An ISO 8601 date/time (UTC unless it says) or epoch seconds, as
+    epoch seconds; None if it is neither."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    text = str(text).strip()
+    if re.match(r'^-?\d+(\.\d+)?$', text):
+        return float(text)
+    match = _ISO_DATE.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, frac, zone = match.groups()
+    try:
+        when = datetime(int(year), int(month), int(day), int(hour or 0),
+                        int(minute or 0), int(second or 0),
+                        tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    offset = 0
+    if zone and zone not in ('Z', 'z'):
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return when.timestamp() - offset + (float(frac) if frac else 0.0)
+
+
+def _bool(text: Any) -> Optional[bool]:
+    if isinstance(text, bool):
+        return text
+    lowered = str(text).strip().lower()
+    return {'true': True, 'false': False}.get(lowered)
+
+
+def _ip(text: Any) -> Optional[Any]:
+    try:
+        return ipaddress.ip_address(str(text).strip())
+    except ValueError:
+        return None
+
+
+def _arn_match(value: str, pattern: str) -> bool:
+    """ArnLike / ArnEquals: each of the six colon-separated parts matches
+    (wildcards allowed in every part)."""
+    got, want = value.split(':', 5), pattern.split(':', 5)
+    return len(got) == len(want) == 6 and all(
+        wildcard(w).match(g) for w, g in zip(want, got))
+
+
+FOR_ANY, FOR_ALL = 'ForAnyValue', 'ForAllValues'
+
+# operator -> family; the family says how values are parsed.
+_FAMILY: Dict[str, str] = {}
+for _name in ('StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase',
+              'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike'):
+    _FAMILY[_name] = 'String'
+for _suffix in ('Equals', 'NotEquals', 'LessThan', 'LessThanEquals',
+                'GreaterThan', 'GreaterThanEquals'):
+    _FAMILY['Numeric' + _suffix] = 'Numeric'
+    _FAMILY['Date' + _suffix] = 'Date'
+_FAMILY.update({'Bool': 'Bool', 'BinaryEquals': 'Binary',
+                'IpAddress': 'Ip', 'NotIpAddress': 'Ip',
+                'ArnEquals': 'Arn', 'ArnLike': 'Arn', 'ArnNotEquals': 'Arn',
+                'ArnNotLike': 'Arn', 'Null': 'Null'})
+
+_COMPARE: Dict[str, Callable[[Any, Any], bool]] = {
+    'Equals': lambda a, b: a == b, 'NotEquals': lambda a, b: a == b,
+    'LessThan': lambda a, b: a < b, 'LessThanEquals': lambda a, b: a <= b,
+    'GreaterThan': lambda a, b: a > b,
+    'GreaterThanEquals': lambda a, b: a >= b,
+}
 _OPERATORS: Dict[str, Callable[[Any, Any], bool]] = {
     'StringEquals': lambda value, v: value == v,
     'StringNotEquals': lambda value, v: value == v,
@@ -291,16 +379,80 @@ _OPERATORS: Dict[str, Callable[[Any, Any], bool]] = {
     'IpAddress': _in_network,
     'NotIpAddress': _in_network,
     'Bool': lambda value, v: value == v,
+    'BinaryEquals': lambda value, v: value == v,
+    'ArnEquals': lambda value, v: _arn_match(value, v),
+    'ArnLike': lambda value, v: _arn_match(value, v),
+    'ArnNotEquals': lambda value, v: _arn_match(value, v),
+    'ArnNotLike': lambda value, v: _arn_match(value, v),
 }
+for _suffix, _test in _COMPARE.items():
+    _OPERATORS['Numeric' + _suffix] = _test
+    _OPERATORS['Date' + _suffix] = _test
 _NEGATED = frozenset(['StringNotEquals', 'StringNotEqualsIgnoreCase',
-                      'StringNotLike', 'NotIpAddress'])
-_STRING_OPERATORS = frozenset(o for o in _OPERATORS if o.startswith('String'))
-# Condition key (lower case) -> the operators that make sense for it.
-_KEYS: Dict[str, FrozenSet[str]] = {
-    'aws:sourceip': frozenset(['IpAddress', 'NotIpAddress']),
-    'aws:securetransport': frozenset(['Bool']),
-    's3:prefix': _STRING_OPERATORS,
+                      'StringNotLike', 'NumericNotEquals', 'DateNotEquals',
+                      'NotIpAddress', 'ArnNotEquals', 'ArnNotLike'])
+
+# How a request's value (a string) is read for each family; None: it
+# cannot be compared (the positive operators fail, the negated hold).
+_CONTEXT_PARSERS: Dict[str, Callable[[str], Any]] = {
+    'String': lambda raw: raw,
+    'Numeric': _number,
+    'Date': _date,
+    'Bool': _bool,
+    'Binary': lambda raw: raw.encode('utf-8'),
+    'Ip': _ip,
+    'Arn': lambda raw: raw,
 }
+
+# The condition keys a bucket policy may use (lower case): AWS's global
+# keys and S3's keys.  Keys ending in '/' take a tag key or a name after
+# the slash.  Many never appear in a request here (no VPCs, no
+# organizations, no MFA): they are absent, as on AWS for a request without
+# them.
+GLOBAL_KEYS = frozenset(k.lower() for k in (
+    'aws:CalledVia', 'aws:CalledViaFirst', 'aws:CalledViaLast',
+    'aws:CurrentTime', 'aws:EpochTime', 'aws:FederatedProvider',
+    'aws:MultiFactorAuthAge', 'aws:MultiFactorAuthPresent',
+    'aws:PrincipalAccount', 'aws:PrincipalArn', 'aws:PrincipalIsAWSService',
+    'aws:PrincipalOrgID', 'aws:PrincipalOrgPaths',
+    'aws:PrincipalServiceName', 'aws:PrincipalServiceNamesList',
+    'aws:PrincipalType', 'aws:Referer', 'aws:RequestedRegion',
+    'aws:ResourceAccount', 'aws:ResourceOrgID', 'aws:ResourceOrgPaths',
+    'aws:SecureTransport', 'aws:SourceAccount', 'aws:SourceArn',
+    'aws:SourceIdentity', 'aws:SourceIp', 'aws:SourceOrgID',
+    'aws:SourceOrgPaths', 'aws:SourceVpc', 'aws:SourceVpce',
+    'aws:TagKeys', 'aws:TokenIssueTime', 'aws:UserAgent', 'aws:userid',
+    'aws:username', 'aws:ViaAWSService', 'aws:VpcSourceIp',
+    'aws:Ec2InstanceSourceVpc', 'aws:Ec2InstanceSourcePrivateIPv4'))
+S3_KEYS = frozenset(k.lower() for k in (
+    's3:AccessGrantsInstanceArn', 's3:AccessPointNetworkOrigin',
+    's3:authType', 's3:DataAccessPointAccount', 's3:DataAccessPointArn',
+    's3:delimiter', 's3:if-match', 's3:if-none-match',
+    's3:LocationConstraint', 's3:max-keys', 's3:object-lock-legal-hold',
+    's3:object-lock-mode', 's3:object-lock-remaining-retention-days',
+    's3:object-lock-retain-until-date', 's3:ObjectCreationOperation',
+    's3:prefix', 's3:RequestObjectTagKeys', 's3:ResourceAccount',
+    's3:signatureAge', 's3:signatureversion', 's3:TlsVersion',
+    's3:VersionId', 's3:x-amz-acl', 's3:x-amz-content-sha256',
+    's3:x-amz-copy-source', 's3:x-amz-grant-full-control',
+    's3:x-amz-grant-read', 's3:x-amz-grant-read-acp',
+    's3:x-amz-grant-write', 's3:x-amz-grant-write-acp',
+    's3:x-amz-metadata-directive', 's3:x-amz-object-ownership',
+    's3:x-amz-server-side-encryption',
+    's3:x-amz-server-side-encryption-aws-kms-key-id',
+    's3:x-amz-server-side-encryption-customer-algorithm',
+    's3:x-amz-storage-class', 's3:x-amz-website-redirect-location'))
+KEY_PREFIXES = ('aws:principaltag/', 'aws:requesttag/', 'aws:resourcetag/',
+                's3:existingobjecttag/', 's3:requestobjecttag/',
+                's3:bucketTag/'.lower())
+
+
+def known_key(key: str) -> bool:
+    """Is ``key`` (lower case) a condition key AWS defines for S3 bucket
+    policies?"""
+    if key in GLOBAL_KEYS or key in S3_KEYS:
+        return True
+    return any(key.startswith(p) and len(key) > len(p) for p in KEY_PREFIXES)
 
 
 # -- evaluation -------------------------------------------------------------------------
@@ -365,6 +517,12 @@ def _principals(statement: Mapping[str, Any]) -> FrozenSet[str]:
         raise _malformed('Invalid principal in policy')
     ids = set()
     for kind, names in value.items():
+        if kind == 'Service':
+            for name in _strings(names, 'Principal'):
+                if name not in SERVICES:
+                    raise _malformed('Invalid principal in policy')
+                ids.add(SERVICE_PREFIX + name)
+            continue
         if kind not in ('AWS', 'CanonicalUser'):
             raise _malformed('Invalid principal in policy')
         for name in _strings(names, 'Principal'):
@@ -422,40 +580,80 @@ def _check_applicable(actions: Tuple[Pattern[str], ...], not_action: bool,
 
 
 def _condition_value(operator: str, value: Any) -> Any:
-    if operator in ('IpAddress', 'NotIpAddress'):
+    family = _FAMILY[operator]
+    if isinstance(value, (dict, list)) or value is None:
+        raise _malformed('Invalid condition value')
+    if family == 'Ip':
         try:
-            return ipaddress.ip_network(str(value), strict=False)
+            return ipaddress.ip_network(str(value).strip(), strict=False)
         except ValueError:
             raise _malformed('Invalid IP address in policy') from None
-    if operator == 'Bool':
-        text = str(value).lower()
-        if text not in ('true', 'false'):
-            raise _malformed('Invalid value for Bool condition')
-        return text == 'true'
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _malformed('Invalid condition value')
+    if family in ('Bool', 'Null'):
+        truth = _bool(value)
+        if truth is None:
+            raise _malformed('Invalid value for %s condition' % operator)
+        return truth
+    if family == 'Numeric':
+        number = _number(value)
+        if number is None:
+            raise _malformed('Invalid value for %s condition: %s'
+                             % (operator, value))
+        return number
+    if family == 'Date':
+        parsed = _date(value)
+        if parsed is None:
+            raise _malformed('Invalid date for %s condition: %s'
+                             % (operator, value))
+        return parsed
+    if family == 'Binary':
+        try:
+            return base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError):
+            raise _malformed('Invalid base64 value for BinaryEquals') \
+                from None
+    if family == 'Arn' and str(value) != '*' and \
+            len(str(value).split(':', 5)) != 6:
+        raise _malformed('Invalid ARN in condition: %s' % value)
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return str(value)
+
+
+def parse_operator(name: str) -> Tuple[str, str, bool]:
+    """``ForAnyValue:StringLikeIfExists`` -> ('StringLike', 'ForAnyValue',
+    True); MalformedPolicy for anything AWS does not define."""
+    qualifier, sep, rest = name.partition(':')
+    if not sep:
+        qualifier, rest = '', name
+    elif qualifier not in (FOR_ANY, FOR_ALL):
+        raise _malformed('Invalid Condition type : %s' % name)
+    if_exists = rest.endswith('IfExists') and rest != 'IfExists'
+    base = rest[:-len('IfExists')] if if_exists else rest
+    if base not in _FAMILY or (base == 'Null' and (if_exists or qualifier)):
+        raise _malformed('Invalid Condition type : %s' % name)
+    return base, qualifier, if_exists
 
 
 def _conditions(value: Any) -> Tuple[Condition, ...]:
     if not isinstance(value, dict):
         raise _malformed('Condition must be an object')
     out = []
-    for operator, block in value.items():
-        if operator not in _OPERATORS:
-            raise _malformed('Invalid Condition type : %s' % operator)
+    for name, block in value.items():
+        operator, qualifier, if_exists = parse_operator(str(name))
         if not isinstance(block, dict) or not block:
-            raise _malformed('Invalid Condition type : %s' % operator)
+            raise _malformed('Invalid Condition type : %s' % name)
         for key, values in block.items():
             lowered = str(key).lower()
-            if lowered not in _KEYS:
+            if not known_key(lowered):
                 raise _malformed('Policy has an invalid condition key')
-            if operator not in _KEYS[lowered]:
-                raise _malformed('Invalid Condition type : %s for key %s'
-                                 % (operator, key))
             items = _as_list(values, 'Condition')
-            out.append(Condition(operator, lowered, tuple(
-                _condition_value(operator, v) for v in items)))
+            parsed = tuple(_condition_value(operator, v) for v in items)
+            if operator == 'Null' and len(parsed) != 1:
+                raise _malformed('Null takes one value')
+            out.append(Condition(operator, lowered, parsed, qualifier,
+                                 if_exists))
     return tuple(out)
 
 
@@ -529,7 +727,8 @@ def _from_document(doc: Any, bucket: str) -> Policy:
     raw = doc['Statement']
     statements = tuple(_statement(s, bucket)
                        for s in _as_list(raw, 'Statement'))
-    sids = [s.sid for s in statements if s.sid is not None]
+    # Sid is optional; an empty one (minio-py writes "Sid": "") is none.
+    sids = [s.sid for s in statements if s.sid]
     if len(sids) != len(set(sids)):
         raise _malformed('Statement IDs (SID) in a single policy must be '
                          'unique')

@@ -64,7 +64,7 @@ def parse_xml(body: bytes) -> Tags:
     nodes = [n for n in root if isinstance(n.tag, str)]
     if len(nodes) != 1 or xml.local(nodes[0].tag) != 'TagSet':
         raise errors.MalformedXML()
-    tags = []
+    tags: Tags = []
     for node in nodes[0]:
         if not isinstance(node.tag, str):
             continue
@@ -73,7 +73,7 @@ def parse_xml(body: bytes) -> Tags:
         names = [xml.local(c.tag) for c in node if isinstance(c.tag, str)]
         if sorted(names) != ['Key', 'Value']:
             raise errors.MalformedXML()
-        tags.append((xml.text(node, 'Key'), xml.text(node, 'Value')))
+        tags.append((xml.text(node, 'Key') or '', xml.text(node, 'Value') or ''))
     return tags
 
 

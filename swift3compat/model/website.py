@@ -145,7 +145,7 @@ def _rule_xml(rule: RoutingRule) -> str:
 
 
 # -- PutBucketWebsite ---------------------------------------------------------------
-def _only(node, allowed: Tuple[str, ...]) -> None:
+def _only(node: Any, allowed: Tuple[str, ...]) -> None:
     seen = set()
     for c in node:
         if not isinstance(c.tag, str):
@@ -177,7 +177,7 @@ def _protocol(text: Optional[str]) -> Optional[str]:
     return text
 
 
-def _routing_rule(node) -> RoutingRule:
+def _routing_rule(node: Any) -> RoutingRule:
     _only(node, ('Condition', 'Redirect'))
     condition = xml.child(node, 'Condition')
     redirect = xml.child(node, 'Redirect')
@@ -214,7 +214,7 @@ def _routing_rule(node) -> RoutingRule:
     return rule
 
 
-def _redirect_all(node) -> Configuration:
+def _redirect_all(node: Any) -> Configuration:
     _only(node, ('HostName', 'Protocol'))
     host = (xml.text(node, 'HostName') or '').strip()
     if not host:
@@ -271,7 +271,7 @@ def from_xml(body: bytes) -> Configuration:
                          rules=rules)
 
 
-def _only_rules(node) -> None:
+def _only_rules(node: Any) -> None:
     for c in node:
         if isinstance(c.tag, str) and xml.local(c.tag) != 'RoutingRule':
             raise errors.MalformedXML()

@@ -59,6 +59,7 @@ from swift.common.utils import cache_from_env, generate_trans_id, get_logger
 from swift.common.wsgi import ConfigFileError
 
 from swift3compat import config, errors
+from swift3compat.s3token import access as service_access
 from swift3compat.s3token.secret_cache import CachedCredential, SecretCache
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -364,6 +365,7 @@ class S3Token:
         self._s3tokens_url = base + '/s3tokens'
         self._ec2_url = base + '/users/%s/credentials/OS-EC2/%s'
         self._session = load_service_session(conf, values)
+        self._access_check = _access_check_args(conf, values, self.logger)
         self._cache = None
         if values['secret_cache_duration'] or \
                 values['negative_cache_duration']:
@@ -489,10 +491,7 @@ class S3Token:
         secret = credential.get('secret') \
             if isinstance(credential, dict) else None
         if not isinstance(secret, str):
-            self._warn_once(f'secret {status}', (
-                f'cannot read EC2 secrets (HTTP {status}): nothing is '
-                'cached; give the service user the admin role or the system '
-                'reader role'))
+            self._warn_once(f'secret {status}', self._read_failure(status))
             return
         if not check(secret):
             self.logger.error('s3token: the EC2 secret of access key %s does '
@@ -522,10 +521,28 @@ class S3Token:
                               type(err).__name__, err)
             raise AuthFailure('ServiceUnavailable',
                               'Keystone unreachable') from None
+        service_access.recheck_if_due(*self._access_check)
         try:
             return resp.status_code, resp.json()
         except ValueError:
             return resp.status_code, None
+
+    def _read_failure(self, status: int) -> str:
+        """The warning when an EC2 secret cannot be read, with the fix."""
+        message = f'cannot read EC2 secrets (HTTP {status}): ' \
+            f'{service_access.LOSS}'
+        if status != 403:
+            return message
+        known = service_access.verdict(self._access_check[0])
+        if known is not None and known.read_fix:
+            return f'{message}; fix: {known.read_fix}'
+        try:
+            access = self._session.auth.get_access(self._session)
+            fix = service_access.read_fix(service_access.Who.of(access))
+        except Exception:  # only the message's detail is lost
+            fix = ('give the service user the admin role on its project, or '
+                   'the reader role on the system with system_scope = all')
+        return f'{message}; fix: {fix}'
 
     def _warn_once(self, what: str, message: str) -> None:
         if what not in self._warned:
@@ -572,10 +589,32 @@ def _purge(environ: dict, prefixes: tuple[str, ...],
         del environ[key]
 
 
+def _access_check_args(conf: Mapping[str, str], values: dict[str, Any],
+                       logger: Any) -> tuple:
+    """Arguments of ``service_access.at_start``/``recheck_if_due``: the
+    check runs with its own short-lived session (never the filter's, whose
+    connections forked workers inherit)."""
+    check_values = dict(values, http_timeout=min(
+        values['http_timeout'], service_access.CHECK_TIMEOUT))
+    return (service_access.fingerprint(conf),
+            lambda: load_service_session(conf, check_values),
+            values['auth_uri'].rstrip('/'),
+            bool(values['secret_cache_duration']), logger)
+
+
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
-    """Paste entry point: ``use = egg:swift3compat#s3token``."""
+    """Paste entry point: ``use = egg:swift3compat#s3token``.
+
+    Checks at once (bounded; Keystone being down does not stop the proxy)
+    that the service user may do what s3token needs, and logs the fix
+    otherwise (``s3token.access``).
+    """
     warnings = check_option_names(local_conf, global_conf)
     conf = dict(global_conf, **local_conf)
+    values = parse_options(conf)
+    load_service_session(conf, values)      # option errors stop the proxy
+    service_access.at_start(*_access_check_args(
+        conf, values, get_logger(dict(conf), log_route='s3token')))
 
     def s3token_filter(app: WSGIApp) -> S3Token:
         s3token = S3Token(app, conf)

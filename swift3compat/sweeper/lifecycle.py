@@ -34,10 +34,12 @@ Running it (as the ``swift`` user, like Swift's own daemons)::
     swift3compat-lifecycle /etc/swift/proxy-server.conf --once   # cron job
     swift3compat-lifecycle /etc/swift/proxy-server.conf           # daemon
 
-It reads two sections of that file: ``[filter:swift3]`` (the same
-``lifecycle_day_seconds`` and ``lifecycle_registry_account`` as the proxy)
-and ``[swift3compat-lifecycle]`` (``OPTIONS`` below, and Swift's daemon
-options ``user``, ``log_name``, ``log_level``, ...).  It talks to Swift
+It reads two sections of that file: the swift3 filter's (the same
+``lifecycle_day_seconds`` and ``lifecycle_registry_account`` as the proxy;
+found by what it loads, ``use = egg:swift3compat#swift3``, whatever its name,
+e.g. ``[filter:s3api]``: see ``swift3compat.sweeper.proxy_conf``) and
+``[swift3compat-lifecycle]`` (``OPTIONS`` below, and Swift's daemon options
+``user``, ``log_name``, ``log_level``, ...).  It talks to Swift
 through ``swift.common.internal_client`` with the file named by
 ``internal_client_conf_path``: a proxy pipeline without auth (the usual
 ``/etc/swift/internal-client.conf``), which must contain
@@ -67,11 +69,13 @@ from swift.common.utils import (Timestamp, drain_and_close, get_logger,
 from swift3compat import config
 from swift3compat.model import lifecycle
 from swift3compat.swift import bucket_config, sysmeta
+from swift3compat.swift import object_lock
 from swift3compat.swift import tags as tagging
 from swift3compat.swift import uploads as multipart
 from swift3compat.swift.expiry import (
     DELETE_AT, REGISTRY_CONTAINER, BucketRules, created_at)
 from swift3compat.swift.versions import DELETE_MARKER_CONTENT_TYPE
+from swift3compat.sweeper import proxy_conf
 
 SECTION = 'swift3compat-lifecycle'
 STATE_SYSMETA = sysmeta.SWEEP_STATE
@@ -96,6 +100,11 @@ OPTIONS: List[config.Option] = [
                   'Objects between two saves of a bucket\'s progress.'),
     config.Option('request_tries', config.integer(1), '3',
                   'Attempts of each internal request.'),
+    config.Option(proxy_conf.OPTION, config.text, '',
+                  'Name of the swift3 filter section of this file (e.g. '
+                  's3api for [filter:s3api]); empty: the section that loads '
+                  'egg:swift3compat#swift3, which must be the only one or the '
+                  'only one in [pipeline:main].'),
 ]
 
 
@@ -107,16 +116,13 @@ def check_option_names(conf_path: str) -> None:
                        allowed=config.DAEMON_NAMES)
 
 
-def swift3_conf(conf_path: str) -> Dict[str, str]:
-    """The proxy's swift3 filter section (the sweeper shares its
-    lifecycle_day_seconds and lifecycle_registry_account)."""
-    try:
-        return readconf(conf_path, 'filter:swift3')
-    except ValueError:
-        raise config.ConfigError(
-            f'no swift3 filter ([filter:swift3]) in {conf_path}: the sweeper '
-            'reads lifecycle_day_seconds and lifecycle_registry_account '
-            'there; pass the proxy config') from None
+def swift3_conf(conf_path: str, chosen: str = '') -> Tuple[str, Dict[str, str]]:
+    """The proxy's swift3 filter (the sweeper shares its
+    lifecycle_day_seconds and lifecycle_registry_account): its section name
+    and the conf paste hands its factory.  Found by what it loads, whatever
+    the section is called (``swift3compat.sweeper.proxy_conf``); ``chosen``
+    is ``swift3_filter`` of the sweeper's section."""
+    return proxy_conf.find_swift3_filter(conf_path, chosen, SECTION)
 
 
 def check_config(conf_path: str) -> None:
@@ -141,8 +147,8 @@ def check_config(conf_path: str) -> None:
         raise config.ConfigError(
             f'cannot read {conf_path}: {err}') from None
     check_option_names(conf_path)
-    load_options(conf)
-    config.load(swift3_conf(conf_path))
+    options = load_options(conf)
+    config.load(swift3_conf(conf_path, getattr(options, proxy_conf.OPTION))[1])
 
 
 def load_options(conf: Mapping[str, str]) -> config.Config:
@@ -189,6 +195,7 @@ class Stats:
     stamped: int = 0
     unregistered: int = 0
     skipped_changed: int = 0
+    skipped_locked: int = 0
     errors: int = 0
 
     def line(self) -> str:
@@ -230,7 +237,9 @@ class Sweeper(Daemon):
         self.logger = logger or get_logger(conf, log_route=SECTION)
         check_option_names(conf['__file__'])
         self.options = load_options(conf)
-        self.s3 = config.load(swift3_conf(conf['__file__']))
+        self.s3_section, s3_conf = swift3_conf(
+            conf['__file__'], getattr(self.options, proxy_conf.OPTION))
+        self.s3 = config.load(s3_conf)
         self.day = self.s3.lifecycle_day_seconds
         self.registry = self.s3.lifecycle_registry_account
         set_swift_dir(conf.get('swift_dir', '/etc/swift'))
@@ -334,6 +343,7 @@ class Sweeper(Daemon):
             state = State(rules=current, reconciled=state.reconciled)
         sweep = BucketSweep(self, name, account, bucket, rules, state,
                             stats, reconcile=state.reconciled != current)
+        sweep.lock_config = object_lock.config_of(sysmeta)
         if not rules.versioned:
             sweep.objects()
         elif rules.config is not None:
@@ -354,6 +364,10 @@ class Sweeper(Daemon):
 
 class BucketSweep:
     """One pass over one bucket."""
+
+    # The bucket's Object Lock configuration: versions it locks are
+    # skipped (and deleted by a later pass once unlocked).
+    lock_config = None
 
     def __init__(self, sweeper: Sweeper, name: str, account: str,
                  bucket: str, rules: BucketRules, state: State,
@@ -405,6 +419,9 @@ class BucketSweep:
         expiry = self.rules.expiry(key, size, created_at(head.headers), tags,
                                    self.day)
         if expiry is not None and expiry[0] <= self.now:
+            if self._locked(head.headers):
+                self.stats.skipped_locked += 1
+                return
             self._delete(key, head.headers)
             return
         changes = self.rules.stamp_changes(key, size, head.headers, tags,
@@ -473,6 +490,9 @@ class BucketSweep:
         for index, entry in enumerate(noncurrent):
             since = _listing_time(group[index])
             if self._noncurrent_expired(key, entry, index, since):
+                if self._version_locked(key, entry):
+                    self.stats.skipped_locked += 1
+                    continue
                 self._delete_version(key, entry)
                 self.stats.noncurrent_deleted += 1
                 remaining -= 1
@@ -523,6 +543,20 @@ class BucketSweep:
                     dict(tagging.object_tags(head.headers))):
                 return True
         return False
+
+    def _locked(self, headers) -> bool:
+        """Does Object Lock keep this version now (this node's clock)?"""
+        return object_lock.lock_of(headers).deletion_block(
+            object_lock.now()) is not None
+
+    def _version_locked(self, key: str, entry: dict) -> bool:
+        if self.lock_config is None or not entry.get('version_id'):
+            return False
+        head = self._request('HEAD', self.account, self.bucket, key,
+                             headers={'X-Newest': 'true'},
+                             params={'version-id': entry['version_id']},
+                             ok=(2, 404))
+        return head.status_int != 404 and self._locked(head.headers)
 
     def _delete_version(self, key: str, entry: dict) -> None:
         self._request('DELETE', self.account, self.bucket, key,

@@ -14,18 +14,20 @@ s3token); once it has authenticated, its result (``swift.authorize``,
 later subrequest of the same S3 request, with ``swift.authorize_override``.
 
 With ``s3_acl`` the middleware authenticates first (``authenticate``, a
-TEST subrequest that costs no backend request), then ``swift3compat.authz.access``
-decides with S3 ACLs: it sets ``guard`` (consulted before and after every
-subrequest), ``authorize`` (the ``swift.authorize`` of allowed subrequests),
-``account`` (the bucket owner's) and ``accounts`` (other buckets it located).
+TEST subrequest that costs no backend request) on a session backend, then
+``swift3compat.authz.access`` decides with S3 ACLs, and the handler gets a
+backend constructed with that decision (``guard``): consulted before and
+after every subrequest, it gives the ``swift.authorize`` of allowed
+subrequests and the accounts they go to (the bucket owner's, and those of
+other buckets it located).
 """
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterable, Mapping, Optional, Protocol,
+                    Tuple)
 from urllib.parse import quote, urlencode
 
-from swift.common.exceptions import ChunkReadError
 from swift.common.request_helpers import get_object_transient_sysmeta
 from swift.common.swob import Request as SwobRequest, Response as SwobResponse
 from swift.common.utils import close_if_possible
@@ -34,7 +36,7 @@ from swift.proxy.controllers.base import get_container_info
 from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
 from swift3compat.http.request import S3Request
-from swift3compat.swift import sysmeta
+from swift3compat.swift import metadata_budget, sysmeta
 
 SWIFT_SOURCE = 'S3C'
 
@@ -65,20 +67,37 @@ def wsgi_str(value: str) -> str:
     return value.encode('utf-8').decode('latin-1')
 
 
-class BodyError(ChunkReadError):
-    """Raised from a request body reader; Swift treats it as a client
-    disconnect (nothing stored), and the S3 error is rendered afterwards."""
+class GuardHooks(Protocol):
+    """What a ``Backend`` asks of its guard (``authz.access.Guard``)."""
 
-    def __init__(self, s3_error: errors.S3Error):
-        super().__init__(s3_error.code)
-        self.s3_error = s3_error
+    bucket_account: Optional[str]
+    other_accounts: Dict[str, str]
+    authorize: Optional[Callable]
+
+    def before(self, method: str, container: Optional[str],
+               obj: Optional[str], headers: Optional[Mapping[str, str]]
+               ) -> None: ...
+
+    def owner_or_granted(self, action: str, key: Optional[str]) -> bool: ...
+
+    def after(self, method: str, container: Optional[str],
+              obj: Optional[str], resp: Any) -> None: ...
 
 
 class Backend:
     """Swift subrequests on behalf of one S3 request."""
 
     def __init__(self, app, req: S3Request,
-                 signed: Optional[SignedRequest]) -> None:
+                 signed: Optional[SignedRequest], *,
+                 guard: Optional[GuardHooks] = None,
+                 principal: Optional[Any] = None,
+                 session: Optional['Backend'] = None) -> None:
+        """``guard`` (with ``s3_acl``) is the request's S3 ACL decision,
+        made before the handler runs: it sees every subrequest and says
+        which account each goes to.  ``principal`` is who asks (its
+        ``canonical_id``, None when anonymous); ``session`` an
+        authenticated backend of the same request whose authentication
+        this one reuses."""
         self.app = app
         self.req = req
         # One info cache for the request and all its subrequests, as Swift
@@ -86,16 +105,43 @@ class Backend:
         # loads for one subrequest serves the next and container_info().
         req.environ.setdefault('swift.infocache', {})
         self.signed = signed
-        self.account: Optional[str] = signed.access_key if signed else None
+        self.guard = guard
+        self.principal = principal
+        self._account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
         self._auth_env: Dict[str, Any] = {}
-        self.body_reader = None     # the wrapped client body, if any
-        # With s3_acl (swift3compat.authz.access): the request's S3 ACL guard,
-        # the swift.authorize of subrequests it allowed, and the accounts
-        # of buckets other than the request's own that it located.
-        self.guard = None
-        self.authorize: Optional[Callable] = None
-        self.accounts: Dict[str, str] = {}
+        # Environment keys every later subrequest carries (Object Lock:
+        # the objectlock filter's 'decided by swift3' mark).
+        self.extra_env: Dict[str, Any] = {}
+        if session is not None and session.authenticated:
+            self._account = session._account
+            self._auth_env = dict(session._auth_env)
+            self.authenticated = True
+
+    @property
+    def account(self) -> Optional[str]:
+        """The account subrequests go to: the route's bucket owner's once
+        the guard located it, else the caller's (the access key until the
+        auth filter said which account it maps to)."""
+        if self.guard is not None and self.guard.bucket_account is not None:
+            return self.guard.bucket_account
+        return self._account
+
+    @property
+    def accounts(self) -> Mapping[str, str]:
+        """Accounts of buckets other than the request's own (s3_acl: copy
+        sources the guard located)."""
+        return self.guard.other_accounts if self.guard is not None else {}
+
+    @property
+    def authorize(self) -> Optional[Callable]:
+        """The ``swift.authorize`` of subrequests the guard allowed."""
+        return self.guard.authorize if self.guard is not None else None
+
+    @property
+    def caller_id(self) -> Optional[str]:
+        """The caller's canonical id (s3_acl), or None."""
+        return getattr(self.principal, 'canonical_id', None)
 
     # -- paths -------------------------------------------------------------
     def path(self, container: Optional[str] = None,
@@ -116,7 +162,8 @@ class Backend:
                  body: Optional[bytes] = None,
                  wsgi_input=None,
                  content_length: Optional[int] = None,
-                 account: Optional[str] = None) -> Dict[str, Any]:
+                 account: Optional[str] = None,
+                 authorize: Optional[Callable] = None) -> Dict[str, Any]:
         base = self.req.environ
         env = {k: base[k] for k in _INHERITED if k in base}
         env['REQUEST_METHOD'] = method
@@ -146,10 +193,12 @@ class Backend:
             if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
                 key = 'HTTP_' + key
             env[key] = value
+        env.update(self.extra_env)
         if self.authenticated:
             env.update(self._auth_env)
-            if self.authorize is not None:
-                env['swift.authorize'] = self.authorize
+            authorize = authorize or self.authorize
+            if authorize is not None:
+                env['swift.authorize'] = authorize
                 env['swift.authorize_override'] = True
         else:
             details = self.signed.auth_details()
@@ -163,24 +212,41 @@ class Backend:
                 query: Optional[Dict[str, str]] = None,
                 body: Optional[bytes] = None,
                 wsgi_input=None, content_length: Optional[int] = None,
-                ok: Iterable[int] = ()) -> SwobResponse:
+                ok: Iterable[int] = (), account: Optional[str] = None,
+                authorize: Optional[Callable] = None,
+                kept_metadata: Optional[Dict[str, str]] = None) -> SwobResponse:
         """Run one subrequest; map failures to S3 errors.
 
         Statuses listed in ``ok`` are returned to the caller instead of
-        raising (e.g. a 404 the handler wants to interpret itself).
+        raising (e.g. a 404 the handler wants to interpret itself).  A
+        ``wsgi_input`` that failed (its ``error``: a bad chunk signature,
+        checksum or payload hash) raises that error, whatever Swift said.
+        ``account`` and ``authorize`` are for the guard's own reads.
+
+        An object PUT or POST is first held to the stored-metadata budget
+        (``metadata_budget``): what Swift will pickle into the object's
+        xattr, with ``kept_metadata`` (what a copy keeps of its source), may
+        not exceed ``max_stored_metadata_size`` (MetadataTooLarge), so that
+        no request can make the object server fail the write (507) and the
+        proxy error-limit the device.
         """
+        if obj is not None and method in ('PUT', 'POST'):
+            metadata_budget.check(self.path(container, obj, account),
+                                  headers or {},
+                                  self.req.conf.max_stored_metadata_size,
+                                  kept=kept_metadata)
         if self.guard is not None:
             self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,
-                            wsgi_input, content_length)
+                            wsgi_input, content_length, account, authorize)
         resp = SwobRequest(env).get_response(self.app)
         self._after_auth(env, resp.status_int)
         if self.guard is not None:
             self.guard.after(method, container, obj, resp)
-        if self.body_reader is not None and \
-                getattr(self.body_reader, 'error', None) is not None:
+        failed = getattr(wsgi_input, 'error', None)
+        if failed is not None:
             close_if_possible(resp.app_iter)
-            raise self.body_reader.error
+            raise failed
         status = resp.status_int
         if status < 300 or status == 304 or status in ok:
             return resp
@@ -244,7 +310,7 @@ class Backend:
         carried['swift.authorize_override'] = True
         self._auth_env = carried
         account = env['PATH_INFO'].split('/')[2]
-        self.account = account.encode('latin-1').decode('utf-8')
+        self._account = account.encode('latin-1').decode('utf-8')
         self.authenticated = True
 
     def error_for(self, status: int, container: Optional[str],

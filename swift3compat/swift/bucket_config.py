@@ -32,6 +32,7 @@ OWNERSHIP = 'ownership'
 OWNERSHIP_VALUES = ('BucketOwnerPreferred', 'ObjectWriter',
                     'BucketOwnerEnforced')
 LOGGING = 'logging'
+REQUEST_PAYMENT = 'request-payment'
 
 
 def sysmeta_of(headers: Mapping[str, str]) -> Dict[str, str]:

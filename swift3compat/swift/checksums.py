@@ -38,7 +38,7 @@ from awscrt import checksums as crt
 from swift3compat import errors
 from swift3compat.auth import chunked
 from swift3compat.swift import sysmeta
-from swift3compat.swift.backend import Backend, BodyError
+from swift3compat.http.body import BodyError
 from swift3compat.http.request import S3Request
 
 ALGORITHM_SYSMETA = sysmeta.CHECKSUM_ALGORITHM
@@ -292,12 +292,13 @@ def object_sysmeta(algorithm: Algorithm, value: str,
             TYPE_SYSMETA: kind}
 
 
-def upload_input(req: S3Request, backend: Backend, length: Optional[int]
+def upload_input(req: S3Request, length: Optional[int]
                  ) -> Tuple[ChecksummedInput, Optional[Algorithm]]:
     """Wrap a PutObject body (``wsgi.input``, possibly aws-chunked): verify
     the declared checksum, store it (or a CRC64NVME when none is declared).
-    Returns the new body, also made ``backend.body_reader``, and the
-    declared algorithm (whose value the response echoes)."""
+    Returns the new body (to send as the PUT's ``wsgi_input``: ``Backend``
+    raises its ``error``) and the declared algorithm (whose value the
+    response echoes)."""
     names = chunked.trailer_names(req)
     decl = declared(req, names[0] if names else None)
     algorithm = decl.algorithm if decl else ALGORITHMS[DEFAULT_ALGORITHM]
@@ -306,7 +307,6 @@ def upload_input(req: S3Request, backend: Backend, length: Optional[int]
         return object_sysmeta(algorithm, b64(body.results[algorithm.name]))
     body = ChecksummedInput(req.environ['wsgi.input'], length, [algorithm],
                             expected_values(req, decl), footers)
-    backend.body_reader = body
     if length == 0:
         body.finish()       # Swift will not read an empty body
     return body, decl.algorithm if decl else None
@@ -401,7 +401,8 @@ def combine_parts(algorithm: Algorithm, kind: str,
             b''.join(raw for raw, _size in parts))), len(parts))
     total = 0
     for raw, size in parts:
-        total = algorithm.combine(total, int.from_bytes(raw, 'big'), size)
+        total = algorithm.combine(  # type: ignore[misc]  # CRCs combine
+            total, int.from_bytes(raw, 'big'), size)
     return b64(total.to_bytes(algorithm.size, 'big'))
 
 

@@ -7,15 +7,16 @@ import base64
 import email.errors
 import email.header
 import json
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, cast
 from urllib.parse import unquote
 
 from swift.common import constraints
 
 from swift3compat import errors
+from swift3compat.model import conditions
 from swift3compat.http.request import MAX_KEY_BYTES, S3Request, valid_bucket_name
 from swift3compat.swift import sysmeta, uploads, versions
-from swift3compat.swift.backend import wsgi_str
+from swift3compat.swift.backend import Backend, wsgi_str
 
 
 STORAGE_CLASSES = frozenset([
@@ -116,19 +117,9 @@ def storage_class(req: S3Request) -> Dict[str, str]:
     return {STORAGE_CLASS_SYSMETA: value}
 
 
-def unsupported_headers(req: S3Request) -> None:
-    sse = req.header('x-amz-server-side-encryption')
-    if sse is not None:
-        raise errors.NotImplemented(
-            'Server-side encryption is not implemented by this endpoint')
-    if req.header('x-amz-server-side-encryption-customer-algorithm'):
-        raise errors.NotImplemented(
-            'Server-side encryption with customer keys is not implemented')
-
-
 def put_headers(req: S3Request) -> Dict[str, str]:
-    """The Swift headers of an object PUT, from an allow-list."""
-    unsupported_headers(req)
+    """The Swift headers of an object PUT, from an allow-list (server-side
+    encryption: swift/sse.py)."""
     headers = user_metadata(req)
     headers.update(storage_class(req))
     headers['Content-Type'] = req.header('content-type') or \
@@ -203,14 +194,64 @@ def parse_copy_source(req: S3Request) -> Tuple[str, str, Optional[str]]:
     return bucket, key, version
 
 
-COPY_CONDITIONS = {
-    'x-amz-copy-source-if-match': 'If-Match',
-    'x-amz-copy-source-if-none-match': 'If-None-Match',
-    'x-amz-copy-source-if-modified-since': 'If-Modified-Since',
-    'x-amz-copy-source-if-unmodified-since': 'If-Unmodified-Since',
-}
-
-
 def copy_source_conditions(req: S3Request) -> Dict[str, str]:
-    return {h: req.header(a) for a, h in COPY_CONDITIONS.items()
-            if req.header(a) is not None}
+    """The request's ``x-amz-copy-source-if-*`` headers (lower case)."""
+    return {name: cast(str, req.header(name))
+            for name in conditions.COPY_CONDITIONS
+            if req.header(name) is not None}
+
+
+def check_copy_source(req: S3Request, source_headers) -> None:
+    """PreconditionFailed unless the copy source (its Swift HEAD headers)
+    meets the ``x-amz-copy-source-if-*`` conditions, compared with its S3
+    ETag (``"...-N"`` for a multipart object) and Last-Modified."""
+    wanted = copy_source_conditions(req)
+    if not wanted:
+        return
+    failed = conditions.copy_source_failure(
+        wanted, uploads.s3_etag_of(source_headers),
+        conditions.parse_time(source_headers.get('Last-Modified')))
+    if failed is not None:
+        raise errors.PreconditionFailed(Condition=failed)
+
+
+def copy_source_head(req: S3Request, backend: Backend, bucket: str,
+                     key: str, version: Optional[str]):
+    """HEAD the copy source (or one version of it): NoSuchKey,
+    NoSuchVersion, or InvalidRequest for a delete marker."""
+    if version is None:
+        resp = backend.request('HEAD', bucket, key, ok=(404,))
+        if resp.status_int == 404:
+            raise backend.error_for(404, bucket, key)
+        return resp
+    try:
+        return versions.request_version(req, backend, 'HEAD', bucket, key,
+                                        version)
+    except errors.MethodNotAllowed:
+        raise errors.InvalidRequest(
+            'The source of a copy request may not specifically refer to a '
+            'delete marker by version id.') from None
+
+
+def check_delete_conditions(backend: Backend, bucket: str, key: str,
+                            version: Optional[str],
+                            wanted: Dict[str, str]) -> None:
+    """PreconditionFailed unless the object (or version) to delete has the
+    ``ETag`` / ``LastModifiedTime`` / ``Size`` a conditional delete names
+    (DeleteObject's If-Match, x-amz-if-match-last-modified-time and
+    x-amz-if-match-size, or a DeleteObjects key's elements); nothing to
+    check when it does not exist, or is a delete marker (AWS answers
+    204)."""
+    if not wanted:
+        return
+    query = {'version-id': version} if version else None
+    head = backend.request('HEAD', bucket, key, query=query, ok=(400, 404))
+    if head.status_int != 200:
+        return
+    failed = conditions.delete_failure(
+        wanted.get('ETag'), wanted.get('LastModifiedTime'),
+        wanted.get('Size'), etag=uploads.s3_etag_of(head.headers),
+        last_modified=conditions.parse_time(head.headers.get('Last-Modified')),
+        object_size=int(head.headers.get('Content-Length', 0)))
+    if failed is not None:
+        raise errors.PreconditionFailed(Condition=failed)

@@ -43,18 +43,43 @@ CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
 CHECKSUM_VALUE = OBJECT_SYSMETA + 'Checksum-Value'
 CHECKSUM_TYPE = OBJECT_SYSMETA + 'Checksum-Type'
 BUCKET_ACCOUNT = OBJECT_SYSMETA + 'Account'     # bucket index entries
+# Server-side encryption (doc/encryption.md; read by the sse filter on writes)
+SSE = OBJECT_SYSMETA + 'Sse'                    # AES256 / aws:kms[:dsse]
+SSE_KMS_KEY_ID = OBJECT_SYSMETA + 'Sse-Kms-Key-Id'
+SSE_CONTEXT = OBJECT_SYSMETA + 'Sse-Context'    # base64 JSON, as sent
+SSE_BUCKET_KEY = OBJECT_SYSMETA + 'Sse-Bucket-Key'
+SSE_CUSTOMER_MAC = OBJECT_SYSMETA + 'Sse-C-Key-Mac'  # salted HMAC of the key
+SSE_ETAG = OBJECT_SYSMETA + 'Sse-Etag'          # opaque ETag of SSE-C/KMS
 
 # -- object transient sysmeta (changed by object POSTs) ----------------------
 OBJECT_ACL = OBJECT_TRANSIENT + 'Acl'
 TAG = OBJECT_TRANSIENT + 'Tag-'                 # + index: "key=value"
 EXPIRY = OBJECT_TRANSIENT + 'Expiry'            # our own X-Delete-At stamp
 SWEEP_STATE = OBJECT_TRANSIENT + 'Sweep'        # lifecycle registry entries
+# Object Lock of a version (swift.object_lock): '<MODE> <retain-until
+# ISO date>' and 'ON'/'OFF'.  Transient: only they can change by POST
+# (every POST of ours carries them again; objectlock refuses the
+# Swift API's POSTs to a locked version).
+LOCK_RETENTION = OBJECT_TRANSIENT + 'Lock-Retention'
+LOCK_LEGAL_HOLD = OBJECT_TRANSIENT + 'Lock-Legal-Hold'
 
 # -- container sysmeta ------------------------------------------------------------
 BUCKET_ACL = CONTAINER_SYSMETA + 'Acl'
 BUCKET_ACL_INFO = CONTAINER_INFO_PREFIX + 'acl'
+# The LocationConstraint a bucket was created with, as the client spelled it
+# (when not the endpoint's own location).
+BUCKET_LOCATION = CONTAINER_SYSMETA + 'Location'
+# A bucket's Object Lock configuration: 'Enabled[ <MODE> <n>d|y]'
+OBJECT_LOCK = CONTAINER_SYSMETA + 'Object-Lock'
+OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
+# -- account sysmeta ---------------------------------------------------
+# The account holds a bucket with Object Lock (objectlock refuses its
+# DELETE)
+ACCOUNT_OBJECT_LOCK = 'X-Account-Sysmeta-S3c-Object-Lock'
+ACCOUNT_OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
 # Bucket configurations: CONTAINER_SYSMETA + Name.title() (+ '-<i>' chunks),
 # see swift.bucket_config.
+BUCKET_ENCRYPTION = 'encryption'        # bucket default encryption's name
 
 # -- Swift's own names that we write ----------------------------------------------
 CONTAINER_UPDATE_OVERRIDE_ETAG = \

@@ -358,6 +358,36 @@ def versioned(backend: Backend, bucket: str) -> bool:
         bool(info.get('versions'))
 
 
+SEGMENTS_REGISTRY = 'segments'      # sweeper/segments.py reads it
+
+
+def register_segments_container(backend: Backend, bucket: str) -> None:
+    """Record ``<account>/<bucket>`` for the segment collector when the
+    bucket's segments container is created (once per bucket, not per
+    request).  Best effort: an unregistered container only waits for an
+    operator's run of the collector on that bucket."""
+    account = backend.req.conf.lifecycle_registry_account
+    name = '%s/%s' % (backend.account, bucket)
+    resp = backend.system_request('PUT', account, SEGMENTS_REGISTRY, name)
+    if resp.status_int == 404:
+        backend.system_request('PUT', account, SEGMENTS_REGISTRY)
+        backend.system_request('PUT', account, SEGMENTS_REGISTRY, name)
+
+
 def delete_segments_container(backend: Backend, bucket: str) -> None:
-    """After DeleteBucket: the hidden container too, when it is empty."""
-    backend.request('DELETE', segments_container(bucket), ok=(404, 409))
+    """After DeleteBucket: the hidden container too, when it is empty.  When
+    uploads are in progress their markers go at once (they must not come
+    back if the bucket is created again); their parts are the segment
+    collector's (the bucket is gone, so all of its segments are orphans)."""
+    container = segments_container(bucket)
+    resp = backend.request('DELETE', container, ok=(404, 409))
+    if resp.status_int != 409:
+        return
+    listing = backend.request('GET', container, query={
+        'format': 'json', 'prefix': UPLOADS, 'limit': str(LISTING_LIMIT)},
+        ok=(404,))
+    if listing.status_int == 404:
+        return
+    delete_all(backend.req, backend, container,
+               [entry['name'] for entry in json.loads(listing.body or b'[]')])
+    backend.request('DELETE', container, ok=(404, 409))

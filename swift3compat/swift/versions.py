@@ -6,13 +6,17 @@ S3 way of deleting a key or a version, and the response headers
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import unquote
 
+from swift.common.middleware.versioned_writes.object_versioning import \
+    build_versions_container_name
 from swift.common.registry import get_swift_info
 from swift.common.utils import Timestamp
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
+from swift3compat.swift import sysmeta
 from swift3compat.swift.backend import Backend
 
 # Swift's delete-marker content type (swift/common/middleware/
@@ -106,6 +110,10 @@ def delete_key(backend: Backend, bucket: str, key: str,
         out = response_headers(resp.headers)
         if out and is_delete_marker(resp.headers):
             out[DELETE_MARKER] = 'true'
+        elif not out and _suspended(backend, bucket):
+            # S3 puts a null delete marker in a suspended bucket; Swift
+            # only removes the current object: the same view, no marker.
+            out = {VERSION_ID: 'null', DELETE_MARKER: 'true'}
         return out
     if not valid_version_id(version):
         raise invalid_version(version)
@@ -127,6 +135,13 @@ def delete_key(backend: Backend, bucket: str, key: str,
     if is_delete_marker(marker.headers):
         out[DELETE_MARKER] = 'true'
     return out
+
+
+def _suspended(backend: Backend, bucket: str) -> bool:
+    """Versioning was enabled on the bucket, and is suspended now."""
+    info = backend.container_info(bucket).get('sysmeta', {})
+    value = info.get(sysmeta.VERSIONS_ENABLED_INFO)
+    return value is not None and value.lower() not in ('true', '1', 'yes')
 
 
 def _delete_null_version(backend: Backend, bucket: str, key: str
@@ -161,6 +176,21 @@ def _restore_latest(backend: Backend, bucket: str, key: str) -> None:
     backend.request('PUT', bucket, key,
                     query={'version-id': entries[0]['version_id']},
                     body=b'', ok=(404,))
+
+
+def versions_container(backend: Backend, bucket: str) -> str:
+    """The (reserved) name of the container where Swift's object
+    versioning keeps the bucket's versions."""
+    info = backend.container_info(bucket)
+    return versions_container_of(info.get('sysmeta') or {}, bucket)
+
+
+def versions_container_of(container_sysmeta: Mapping[str, str],
+                          bucket: str) -> str:
+    """``versions_container`` from the bucket's container info sysmeta."""
+    return unquote(container_sysmeta.get(
+        sysmeta.VERSIONS_CONTAINER_INFO, '')) or \
+        build_versions_container_name(bucket)
 
 
 def available() -> bool:

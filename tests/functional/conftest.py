@@ -1,7 +1,9 @@
 """Fixtures for the functional suite: a real Swift cluster and real S3 clients.
 
 One cluster (account, container and object servers + memcached, see
-``swift3compat_dev.cluster``) runs per session under pytest's temp dir. Proxies are
+``swift3compat_dev.cluster``) runs per session under pytest's temp dir, its device
+on a loopback XFS image when it can be mounted (root, xfsprogs), as Swift's
+SAIO runs, else on a plain directory. Proxies are
 started on demand, one per distinct (preset, S3 options), and kept for the session:
 
 * ``s3_proxy`` / ``s3_endpoint``: the ``swift3compat`` pipeline (tempauth) with
@@ -52,7 +54,7 @@ DEFAULT_USER = 'test:tester'
 
 @pytest.fixture(scope='session')
 def swift_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(str(tmp_path_factory.mktemp('cluster')))
+    cluster = Cluster(str(tmp_path_factory.mktemp('cluster')), filesystem='auto')
     try:
         cluster.start()
         yield cluster

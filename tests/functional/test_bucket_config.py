@@ -173,12 +173,14 @@ def test_request_payment(s3, bucket):
         'BucketOwner'
     s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={
         'Payer': 'BucketOwner'})
+    s3.put_bucket_request_payment(
+        Bucket=bucket, RequestPaymentConfiguration={'Payer': 'Requester'})
+    assert s3.get_bucket_request_payment(Bucket=bucket)['Payer'] == \
+        'Requester'
     with pytest.raises(ClientError) as exc:
         s3.put_bucket_request_payment(
-            Bucket=bucket, RequestPaymentConfiguration={'Payer': 'Requester'})
-    assert _code(exc) == 'NotImplemented'
-    assert s3.get_bucket_request_payment(Bucket=bucket)['Payer'] == \
-        'BucketOwner'
+            Bucket=bucket, RequestPaymentConfiguration={'Payer': 'Me'})
+    assert _code(exc) == 'MalformedXML'
 
 
 # -- Logging ---------------------------------------------------------------------------

@@ -155,3 +155,16 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
     except FileNotFoundError:
         return False
+
+
+def test_device_on_xfs_when_it_can_be(swift_cluster):
+    """As Swift's SAIO: the device is a loopback XFS image when root and
+    xfsprogs allow it (issue 13), else a plain directory, and says which."""
+    from swift3compat_dev.loopfs import loop_mount_possible, mounted_source
+    device = os.path.join(swift_cluster.devices_dir, 'd1')
+    if loop_mount_possible('xfs') is None:
+        assert swift_cluster.fs_type == 'xfs'
+        assert mounted_source(device)[1] == 'xfs'
+    else:
+        assert swift_cluster.fs_type == 'dir'
+        assert mounted_source(device) is None

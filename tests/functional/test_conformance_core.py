@@ -522,7 +522,7 @@ def test_bucket_location(s3, bucket_name):
         'LocationConstraint'] is None
     assert status_code(fails(
         s3.create_bucket, Bucket=bucket_name + 'x',
-        CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})) == \
+        CreateBucketConfiguration={'LocationConstraint': 'ap-south-2'})) == \
         (400, 'InvalidLocationConstraint')
 
 

@@ -122,7 +122,8 @@ class SweeperRun:
 @pytest.fixture(scope='module')
 def sweeper_conf(swift_cluster: Cluster, tmp_path_factory) -> Callable[..., str]:
     """``sweeper_conf(**section_options) -> path`` of a sweeper config
-    (``[filter:swift3]`` like the proxy's, ``[swift3compat-lifecycle]``)."""
+    (``[filter:swift3]`` like the proxy's, or ``[filter:<s3_section>]``, and
+    ``[swift3compat-lifecycle]``)."""
     directory = tmp_path_factory.mktemp('sweeper')
     default = {'swift_dir': swift_cluster.etc_dir, 'user': _user(),
                'log_custom_handlers':
@@ -144,12 +145,12 @@ def sweeper_conf(swift_cluster: Cluster, tmp_path_factory) -> Callable[..., str]
     ]))
     serial = iter(range(10 ** 6))
 
-    def write(**options: str) -> str:
+    def write(s3_section: str = 'swift3', **options: str) -> str:
         path = directory / ('sweeper-%d.conf' % next(serial))
         path.write_text(render_ini([
             ('DEFAULT', default),
-            ('filter:swift3', {'use': 'egg:swift3compat#swift3',
-                               'lifecycle_day_seconds': str(DAY)}),
+            ('filter:' + s3_section, {'use': 'egg:swift3compat#swift3',
+                                      'lifecycle_day_seconds': str(DAY)}),
             ('swift3compat-lifecycle', {
                 'internal_client_conf_path': str(internal), **options}),
         ]))
@@ -484,6 +485,36 @@ def test_sweeper_with_tag_rules(s3, sweep, bucket):
     assert _listed(s3, bucket) == ['b', 'c']
 
 
+def test_sweeper_with_and_tag_and_size_filters(s3, sweep, bucket):
+    """Issue #12: And of Prefix, Tags and both size bounds; a lone size
+    filter; each object is expired only when every condition holds."""
+    bodies = {'logs/small': (b'1', 'tmp=yes&team=a'),
+              'logs/mid': (b'1' * 50, 'tmp=yes&team=a'),
+              'logs/mid-untagged': (b'1' * 50, 'team=a'),
+              'logs/big': (b'1' * 500, 'tmp=yes&team=a'),
+              'other/mid': (b'1' * 50, 'tmp=yes&team=a'),
+              'huge': (b'2' * 2000, ''),
+              'tiny': (b'2', '')}
+    for key, (body, tags) in bodies.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body, Tagging=tags)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [
+            {'ID': 'and', 'Status': 'Enabled', 'Expiration': {'Days': 1},
+             'Filter': {'And': {
+                 'Prefix': 'logs/', 'Tags': [{'Key': 'tmp', 'Value': 'yes'},
+                                             {'Key': 'team', 'Value': 'a'}],
+                 'ObjectSizeGreaterThan': 10, 'ObjectSizeLessThan': 100}}},
+            {'ID': 'big', 'Status': 'Enabled', 'Expiration': {'Days': 1},
+             'Filter': {'ObjectSizeGreaterThan': 1000}}]})
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)['Rules']
+    assert got[1]['Filter'] == {'ObjectSizeGreaterThan': 1000}
+    assert got[0]['Filter']['And']['ObjectSizeLessThan'] == 100
+    wait_past(next_expiry(time.time(), 1))
+    sweep()
+    assert sorted(_listed(s3, bucket)) == [
+        'logs/big', 'logs/mid-untagged', 'logs/small', 'other/mid', 'tiny']
+
+
 def test_sweeper_expires_multipart_objects_and_their_parts(s3, sweep, bucket,
                                                            swift):
     s3.put_bucket_lifecycle_configuration(
@@ -626,6 +657,24 @@ def test_sweepers_running_at_once(s3, sweeper_conf, make_bucket_name):
         label = 'lifecycle swept %s/%s:' % (ACCOUNT, name)
         assert sum(_stats(out, label)['expired'] for out in outputs) >= 5, \
             outputs
+
+
+def test_sweeper_finds_the_filter_under_the_s3api_name(s3, sweeper_conf,
+                                                      bucket):
+    """Operators moving from Swift's s3api keep ``[filter:s3api]``."""
+    s3.put_object(Bucket=bucket, Key='old', Body=b'x')
+    s3.put_object(Bucket=bucket, Key='keep/me', Body=b'y')
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [
+            rule('r', 1, prefix='old')]})
+    wait_past(next_expiry(time.time(), 1))
+    proc = subprocess.run(_command(sweeper_conf(s3_section='s3api')),
+                          capture_output=True, text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert _stats(output, 'lifecycle swept %s/%s:' % (ACCOUNT, bucket))[
+        'expired'] == 1, output
+    assert _listed(s3, bucket) == ['keep/me']
 
 
 def test_console_script(sweeper_conf, s3, bucket):

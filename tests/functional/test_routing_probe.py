@@ -127,11 +127,11 @@ def test_bucket_info_documents(s3, raw, bucket_name):
     s3.put_bucket_request_payment(Bucket=bucket_name,
                                   RequestPaymentConfiguration={
                                       'Payer': 'BucketOwner'})
-    with pytest.raises(s3.exceptions.ClientError) as exc:
-        s3.put_bucket_request_payment(Bucket=bucket_name,
-                                      RequestPaymentConfiguration={
-                                          'Payer': 'Requester'})
-    assert exc.value.response['Error']['Code'] == 'NotImplemented'
+    s3.put_bucket_request_payment(Bucket=bucket_name,
+                                  RequestPaymentConfiguration={
+                                      'Payer': 'Requester'})
+    assert s3.get_bucket_request_payment(Bucket=bucket_name)['Payer'] == \
+        'Requester'
     assert 'LoggingEnabled' not in s3.get_bucket_logging(Bucket=bucket_name)
     s3.put_bucket_logging(Bucket=bucket_name, BucketLoggingStatus={})
     enabled = {'LoggingEnabled': {'TargetBucket': bucket_name,

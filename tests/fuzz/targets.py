@@ -29,7 +29,7 @@ from lxml import etree
 
 from swift3compat import errors
 from swift3compat.auth import chunked, signature
-from swift3compat.swift.backend import BodyError
+from swift3compat.http.body import BodyError
 from tests.security.inprocess import InProcess
 from tests.security.s3raw import Response
 

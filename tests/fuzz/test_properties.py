@@ -21,7 +21,7 @@ from hypothesis import assume, given, strategies as st
 from swift3compat import errors
 from swift3compat.api import routes
 from swift3compat.http import xml
-from swift3compat.swift.backend import BodyError
+from swift3compat.http.body import BodyError
 from tests.fuzz import targets as t
 
 MODES = ['signed', 'unsigned-trailer', 'signed-trailer']

@@ -263,7 +263,7 @@ def test_bug_2153513_oversized_xml_refused_not_truncated(small_xml_raw, make_buc
     body = _delete_body(LIMIT + 1)
     resp = raw.send('POST', f'/{bucket}', params=[('delete', '')], body=body,
                     headers=md5_header(body), chunked=chunked)
-    assert resp.status == 400 and resp.code == 'MalformedXML', resp
+    assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
     assert raw.send('HEAD', f'/{bucket}/victim').status == 200
     # The limit itself is allowed: the refusal above is about size.
     body = _delete_body(LIMIT)
@@ -281,13 +281,13 @@ def test_bug_2153513_oversized_xml_other_ops(small_xml_raw, make_bucket_name, ch
     if op == 'create_bucket':
         body = b'<CreateBucketConfiguration/>' + b' ' * LIMIT
         resp = raw.send('PUT', f'/{bucket}', body=body, chunked=chunked)
-        assert resp.status == 400 and resp.code == 'MalformedXML', resp
+        assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
         assert raw.send('HEAD', f'/{bucket}').status == 404
         return
     assert raw.send('PUT', f'/{bucket}').status == 200
     body = b'<AccessControlPolicy/>' + b' ' * LIMIT
     resp = raw.send('PUT', f'/{bucket}', params=[('acl', '')], body=body, chunked=chunked)
-    assert resp.status == 400 and resp.code in ('MalformedXML', 'MalformedACLError'), resp
+    assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
 
 
 def test_huge_declared_length_refused_before_reading(small_xml_raw, bucket):
@@ -297,4 +297,29 @@ def test_huge_declared_length_refused_before_reading(small_xml_raw, bucket):
     hdrs['content-md5'] = '1B2M2Y8AsgTpgAmY7PhCfg=='
     resp = small_xml_raw.request('POST', f'/{bucket}?delete=', hdrs, b'<Delete>',
                                  content_length=10 ** 12)
-    assert resp.status == 400 and resp.code == 'MalformedXML', resp
+    assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
+
+
+# -- issue 13: a bound per operation, far below max_xml_body_size ---------------------
+@pytest.mark.parametrize('op', ['create_bucket', 'delete_objects', 'acl'])
+def test_per_operation_bound_below_the_configured_maximum(raw, make_bucket_name, op):
+    """3 MiB bodies were parsed and applied for CreateBucket and DeleteObjects
+    (max_xml_body_size is 4 MiB, for CompleteMultipartUpload's 10,000 parts)."""
+    bucket = make_bucket_name('xml-bound')
+    if op == 'create_bucket':
+        body = b'<CreateBucketConfiguration/>' + b' ' * (3 * 1024 * 1024)
+        resp = raw.send('PUT', f'/{bucket}', body=body)
+        assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
+        assert raw.send('HEAD', f'/{bucket}').status == 404
+        return
+    assert raw.send('PUT', f'/{bucket}').status == 200
+    assert raw.send('PUT', f'/{bucket}/victim', body=b'x').status == 200
+    if op == 'delete_objects':
+        body = _delete_body(3 * 1024 * 1024)
+        resp = raw.send('POST', f'/{bucket}', params=[('delete', '')], body=body,
+                        headers=md5_header(body))
+    else:
+        body = b'<AccessControlPolicy/>' + b' ' * (100 * 1024)
+        resp = raw.send('PUT', f'/{bucket}', params=[('acl', '')], body=body)
+    assert resp.status == 400 and resp.code == 'MaxMessageLengthExceeded', resp
+    assert raw.send('HEAD', f'/{bucket}/victim').status == 200

@@ -9,6 +9,7 @@ from typing import Dict, Optional
 import pytest
 
 from swift3compat import config, errors
+from swift3compat.api import routes
 from swift3compat.authz import access
 from swift3compat.model import acl
 from swift3compat.model.acl import ACL, Owner, Principal
@@ -100,7 +101,9 @@ def guard_for(method: str, path: str, principal: Principal,
 
 
 def check(guard: access.Guard, subresource: str = '') -> None:
-    guard.check_route(subresource)
+    req = guard.req
+    row = routes.ROUTE_TABLE[(req.level, subresource, req.method)]
+    guard.check_route(row.permission, row.action_of(req))
 
 
 PRIVATE = {('AUTH_test', 'bkt'): _sysmeta(acl.private(Owner('AUTH_test')))}
@@ -118,7 +121,7 @@ def test_buckets_are_found_in_the_own_account_then_the_index():
     guard = guard_for('GET', '/bkt', OTHER, PRIVATE, index={'bkt': 'AUTH_test'})
     with pytest.raises(errors.AccessDenied):
         check(guard)
-    assert guard.backend.account == 'AUTH_test'
+    assert guard.bucket_account == 'AUTH_test'
     with pytest.raises(errors.NoSuchBucket):
         check(guard_for('GET', '/nothere', OTHER, PRIVATE))
     # a stale index entry is no bucket
@@ -243,7 +246,7 @@ def test_subrequests_stay_within_the_decision():
     # reading another bucket's object waits for that object's ACL
     guard.before('GET', 'other', 'x', {})
     assert guard.pending[('other', 'x')] == acl.READ
-    assert guard.backend.accounts == {'other': 'AUTH_test'}
+    assert guard.other_accounts == {'other': 'AUTH_test'}
 
 
 def test_check_bucket_owner_hides_other_owners():

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from swift3compat import errors
 from swift3compat.auth import chunked, sigv4
 from swift3compat.auth.signature import SignedRequest
-from swift3compat.swift.backend import BodyError
+from swift3compat.http.body import BodyError
 
 SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 SCOPE = ('20130524', 'us-east-1', 's3', 'aws4_request')

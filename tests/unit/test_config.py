@@ -29,11 +29,21 @@ def test_defaults():
     assert conf.allowable_clock_skew == 900
     assert conf.max_upload_part_num == 10000
     assert conf.storage_domain == ()
+    assert conf.location_constraints == (('EU', ''),)
+
+
+def test_location_constraints():
+    assert config.location_constraints('EU:gold, eu-west-1 ,x:') == (
+        ('EU', 'gold'), ('eu-west-1', ''), ('x', ''))
+    assert config.location_constraints('') == ()
 
 
 @pytest.mark.parametrize('name,value', [
     ('s3_acl', 'flase'), ('max_bucket_listing', '-1'),
     ('max_bucket_listing', 'many'), ('allowable_clock_skew', '0'),
+    ('location_constraints', 'EU:gold, eu:silver'),
+    ('location_constraints', ':gold'),
+    ('location_constraints', 'EU:go ld'),
 ])
 def test_bad_values_stop_the_proxy(name, value):
     with pytest.raises(config.ConfigError, match=name):

@@ -20,8 +20,8 @@ def test_every_option_is_in_the_sample_with_its_default():
     section = sample.split('\n[%s]\n' % sweeper.SECTION, 1)[1] \
         .split('\n[', 1)[0]
     for option in sweeper.OPTIONS:
-        assert re.search(r'^# %s = %s$' % (re.escape(option.name),
-                                           re.escape(option.default)),
+        value = ' ' + re.escape(option.default) if option.default else ''
+        assert re.search(r'^# %s =%s$' % (re.escape(option.name), value),
                          section, re.M), option.name
 
 

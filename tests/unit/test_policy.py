@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from swift3compat import errors
+from swift3compat.api import routes
 from swift3compat.model import policy
 from swift3compat.model.policy import ALLOW, DENY, Context
 
@@ -220,14 +221,26 @@ def test_is_public():
     doc(stmt(action='s3:ListAllMyBuckets', resource='arn:aws:s3:::pub')),
     doc(stmt(NotAction='s3:GetObject')),             # Action and NotAction
     doc(stmt(Condition={'DateGreaterThan': {'aws:CurrentTime': 'x'}})),
-    doc(stmt(Condition={'StringEquals': {'aws:Referer': 'x'}})),
-    doc(stmt(Condition={'StringEquals': {'aws:SourceIp': '1.2.3.4'}})),
+    doc(stmt(Condition={'StringEquals': {'aws:NoSuchKey': 'x'}})),
+    doc(stmt(Condition={'StringEquals': {'s3:ExistingObjectTag/': 'x'}})),
+    doc(stmt(Condition={'StringSortOf': {'s3:prefix': 'x'}})),
+    doc(stmt(Condition={'ForSomeValues:StringLike': {'s3:prefix': 'x'}})),
+    doc(stmt(Condition={'NullIfExists': {'s3:prefix': 'true'}})),
+    doc(stmt(Condition={'ForAnyValue:Null': {'s3:prefix': 'true'}})),
+    doc(stmt(Condition={'Null': {'s3:prefix': 'perhaps'}})),
+    doc(stmt(Condition={'NumericLessThan': {'s3:max-keys': 'ten'}})),
+    doc(stmt(Condition={'NumericLessThan': {'s3:max-keys': 'nan'}})),
+    doc(stmt(Condition={'DateLessThan': {'aws:CurrentTime': '2020-13-01'}})),
+    doc(stmt(Condition={'BinaryEquals': {'aws:UserAgent': '***'}})),
+    doc(stmt(Condition={'ArnLike': {'aws:SourceArn': 'not-an-arn'}})),
+    doc(stmt(Condition={'StringEquals': {'s3:prefix': None}})),
     doc(stmt(Condition={'IpAddress': {'aws:SourceIp': 'not-an-ip'}})),
     doc(stmt(Condition={'Bool': {'aws:SecureTransport': 'maybe'}})),
     doc(stmt(Condition={'StringLike': {'s3:prefix': {'a': 1}}})),
     doc(stmt(Condition={'IpAddress': {}})),
     doc(stmt(Condition=[])),
     doc(stmt(Sid='a'), stmt(Sid='a')),
+    doc(stmt(Sid='a'), stmt(), stmt(Sid='a')),
     doc(stmt(Sid=1)),
     doc(stmt(Unknown=1)),
     b'{"Statement": [' + b' ' * policy.MAX_POLICY_SIZE + b']}',
@@ -275,22 +288,162 @@ def test_star_suffix_is_startswith(prefix, rest):
     (('object', 'uploadId', 'DELETE'), False, 's3:AbortMultipartUpload'),
 ])
 def test_action_for(route, version, action):
-    assert policy.action_for(*route, version=version) == action
+    assert routes.action_for(*route, version=version) == action
 
 
 def test_every_named_action_is_known():
-    for level, sub, method in policy._ROUTE_ACTIONS:
+    for level, sub, method in routes.ROUTE_TABLE:
+        if routes.ROUTE_TABLE[(level, sub, method)].action is None:
+            continue        # a CORS preflight: never reaches the backend
         for version in (False, True):
-            action = policy.action_for(level, sub, method, version)
+            action = routes.action_for(level, sub, method, version)
             assert action in policy.ALL_ACTIONS | policy.SERVICE_ACTIONS
     for sub in policy._BUCKET_CONFIGS:
         for method in ('GET', 'PUT'):
-            assert policy.action_for('bucket', sub, method) in \
+            assert routes.action_for('bucket', sub, method) in \
                 policy.BUCKET_ACTIONS
 
 
 def test_unlisted_routes_match_only_blanket_statements():
-    action = policy.action_for('object', 'frobnicate', 'POST')
+    action = routes.action_for('object', 'frobnicate', 'POST')
     deny_all = policy.parse(doc(stmt('Deny', action='s3:*')), BUCKET)
     assert policy.evaluate(deny_all, ctx(action)) == DENY
     assert policy.evaluate(PUBLIC_READ, ctx(action)) is None
+
+
+# -- Sid -----------------------------------------------------------------------------
+def test_sid_is_optional_and_unique_only_when_present():
+    """minio-py's policies: several statements with ``"Sid": ""``."""
+    p = policy.parse(doc(stmt(Sid=''), stmt(Sid=''), stmt(), stmt(),
+                         stmt(Sid='a'), stmt(Sid='b')), BUCKET)
+    assert len(p.statements) == 6
+
+
+# -- condition operators -----------------------------------------------------------------
+def one(condition):
+    return policy.parse(doc(stmt(Condition=condition)), BUCKET)
+
+
+def allowed(p, **values):
+    return policy.evaluate(p, ctx(values={k.lower(): tuple(v)
+                                          for k, v in values.items()})) \
+        == ALLOW
+
+
+@pytest.mark.parametrize('operator,value,request_value,expected', [
+    ('StringEquals', 'a', 'a', True), ('StringEquals', 'a', 'A', False),
+    ('StringNotEquals', 'a', 'b', True), ('StringNotEquals', 'a', 'a', False),
+    ('StringEqualsIgnoreCase', 'a', 'A', True),
+    ('StringNotEqualsIgnoreCase', 'a', 'A', False),
+    ('StringLike', 'a*c', 'abbc', True), ('StringLike', 'a?c', 'abbc', False),
+    ('StringNotLike', 'a*', 'ba', True),
+    ('NumericEquals', '10', '10.0', True), ('NumericEquals', 10, '11', False),
+    ('NumericNotEquals', '10', '11', True),
+    ('NumericLessThan', '10', '9', True), ('NumericLessThan', '10', '10', False),
+    ('NumericLessThanEquals', '10', '10', True),
+    ('NumericGreaterThan', '10', '11', True),
+    ('NumericGreaterThanEquals', '10', '9', False),
+    ('NumericLessThan', '10', 'x', False), ('NumericNotEquals', '10', 'x', True),
+    ('DateEquals', '2020-01-01T00:00:00Z', '1577836800', True),
+    ('DateNotEquals', '2020-01-01', '2020-01-01T00:00:01Z', True),
+    ('DateLessThan', '2020-01-01T00:00:00Z', '2019-12-31T23:59:59Z', True),
+    ('DateLessThanEquals', '2020-01-01T01:00:00+01:00', '2020-01-01T00:00:00Z',
+     True),
+    ('DateGreaterThan', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00.5Z',
+     True),
+    ('DateGreaterThanEquals', 1577836800, '2019-12-31', False),
+    ('Bool', 'true', 'true', True), ('Bool', True, 'false', False),
+    ('BinaryEquals', 'ZXZpbA==', 'evil', True),
+    ('BinaryEquals', 'ZXZpbA==', 'good', False),
+    ('ArnLike', 'arn:aws:s3:::b*', 'arn:aws:s3:::bucket', True),
+    ('ArnEquals', 'arn:aws:iam::*:root', 'arn:aws:iam::AUTH_x:root', True),
+    ('ArnLike', 'arn:aws:s3:::b*', 'arn:aws:sqs:::bucket', False),
+    ('ArnNotLike', 'arn:aws:s3:::b*', 'arn:aws:s3:::other', True),
+    ('ArnNotEquals', 'arn:aws:s3:::b', 'arn:aws:s3:::b', False),
+    ('IpAddress', '10.0.0.0/8', '10.2.3.4', True),
+    ('NotIpAddress', '10.0.0.0/8', '10.2.3.4', False),
+    ('IpAddress', '10.0.0.0/8', 'junk', False),
+])
+def test_operator_families(operator, value, request_value, expected):
+    keys = {'Numeric': 's3:max-keys', 'Date': 'aws:CurrentTime',
+            'Bool': 'aws:SecureTransport', 'Binary': 'aws:UserAgent',
+            'Arn': 'aws:SourceArn', 'IpAddress': 'aws:SourceIp',
+            'NotIpAddress': 'aws:SourceIp'}
+    key = next((k for family, k in keys.items()
+                if operator.startswith(family)), 's3:x-amz-acl')
+    p = one({operator: {key: value}})
+    assert allowed(p, **{key: [request_value]}) is expected
+
+
+def test_absent_keys_and_if_exists():
+    positive = one({'StringEquals': {'aws:Referer': 'x'}})
+    negated = one({'StringNotEquals': {'aws:Referer': 'x'}})
+    if_exists = one({'StringEqualsIfExists': {'aws:Referer': 'x'}})
+    numeric = one({'NumericLessThanIfExists': {'s3:max-keys': '5'}})
+    assert not allowed(positive)
+    assert allowed(negated)
+    assert allowed(if_exists)
+    assert allowed(if_exists, **{'aws:Referer': ['x']})
+    assert not allowed(if_exists, **{'aws:Referer': ['y']})
+    assert allowed(numeric)
+    assert not allowed(numeric, **{'s3:max-keys': ['6']})
+
+
+def test_null():
+    absent = one({'Null': {'s3:x-amz-acl': 'true'}})
+    present = one({'Null': {'s3:x-amz-acl': False}})
+    assert allowed(absent) and not allowed(present)
+    assert allowed(present, **{'s3:x-amz-acl': ['private']})
+    assert not allowed(absent, **{'s3:x-amz-acl': ['private']})
+
+
+def test_negated_values_are_anded():
+    p = one({'StringNotEquals': {'s3:x-amz-acl': ['a', 'b']}})
+    assert allowed(p, **{'s3:x-amz-acl': ['c']})
+    assert not allowed(p, **{'s3:x-amz-acl': ['a']})
+    assert not allowed(p, **{'s3:x-amz-acl': ['b']})
+
+
+def test_set_operators():
+    any_ = one({'ForAnyValue:StringLike': {
+        's3:RequestObjectTagKeys': ['secret*', 'x']}})
+    all_ = one({'ForAllValues:StringEquals': {
+        's3:RequestObjectTagKeys': ['team', 'env']}})
+    key = 's3:RequestObjectTagKeys'
+    assert allowed(any_, **{key: ['a', 'secret1']})
+    assert not allowed(any_, **{key: ['a', 'b']})
+    assert not allowed(any_)                      # nothing: false
+    assert allowed(all_, **{key: ['team', 'env']})
+    assert allowed(all_, **{key: ['team']})
+    assert not allowed(all_, **{key: ['team', 'owner']})
+    assert allowed(all_)                          # nothing: true
+    none_of = one({'ForAllValues:StringNotLike': {key: 'secret*'}})
+    assert allowed(none_of, **{key: ['a', 'b']})
+    assert not allowed(none_of, **{key: ['a', 'secret']})
+    if_exists = one({'ForAnyValue:StringEqualsIfExists': {key: 'a'}})
+    assert allowed(if_exists)
+
+
+def test_tag_keys_and_case_of_keys():
+    p = one({'StringEquals': {'s3:RequestObjectTag/Team': 'blue',
+                              'S3:X-AMZ-ACL': 'private'}})
+    assert allowed(p, **{'s3:requestobjecttag/team': ['blue'],
+                         's3:x-amz-acl': ['private']})
+    assert not allowed(p, **{'s3:requestobjecttag/team': ['red'],
+                             's3:x-amz-acl': ['private']})
+
+
+def test_keys_nobody_sends_here_are_accepted_and_absent():
+    p = one({'StringEquals': {'aws:SourceVpce': 'vpce-1'}})
+    assert not allowed(p)
+    p = one({'StringNotEqualsIfExists': {'aws:PrincipalOrgID': 'o-1'}})
+    assert allowed(p)
+
+
+def test_legacy_context_fields_still_count():
+    p = one({'IpAddressIfExists': {'aws:SourceIp': '10.0.0.0/8'},
+             'Bool': {'aws:SecureTransport': 'true'}})
+    assert policy.evaluate(p, ctx(source_ip='10.0.0.1',
+                                  secure_transport=True)) == ALLOW
+    assert policy.evaluate(p, ctx(source_ip='11.0.0.1',
+                                  secure_transport=True)) is None

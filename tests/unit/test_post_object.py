@@ -12,7 +12,7 @@ import time
 import pytest
 
 from swift3compat import config, errors
-from swift3compat.swift.backend import BodyError
+from swift3compat.http.body import BodyError
 from swift3compat.api import post_object
 from swift3compat.http.request import S3Request
 

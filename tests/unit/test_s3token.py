@@ -71,6 +71,7 @@ class FakeKeystone:
         self.s3tokens_status: int | None = None   # force an answer
         self.s3tokens_body: Any = None
         self.ec2_status: int | None = None
+        self.ec2_list_status = 404      # listing a made-up user's credentials
         self.login_status = 201
         self.s3tokens_seen: list[dict] = []
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), self._handler())
@@ -138,6 +139,9 @@ class FakeKeystone:
                     return self._reply(200, {'version': {
                         'id': 'v3.14', 'status': 'stable',
                         'links': [{'rel': 'self', 'href': keystone.url + '/'}]}})
+                if re.match(r'^/v3/users/[^/]+/credentials/OS-EC2$', self.path):
+                    keystone.calls.append(('ec2-list', self.path))
+                    return self._error(keystone.ec2_list_status, 'forced')
                 match = re.match(r'^/v3/users/([^/]+)/credentials/OS-EC2/([^/]+)$',
                                  self.path)
                 if not match:

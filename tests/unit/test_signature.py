@@ -299,3 +299,54 @@ def test_empty_authorization_is_anonymous():
     req = make_req('GET', '/bkt/k', headers={'Authorization': ''},
                    vhost=False)
     assert signature.parse(req) is None
+
+
+# -- duplicate authentication parameters (issue 13) ------------------------------
+_GOOD_SIG = 'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41'
+_AWS_RANGE_HEADERS = {
+    'Host': 'examplebucket.s3.amazonaws.com', 'Range': 'bytes=0-9',
+    'x-amz-content-sha256': sigv4.EMPTY_SHA256, 'x-amz-date': '20130524T000000Z'}
+_V4_FIELDS = ('AWS4-HMAC-SHA256 Credential=%s/20130524/us-east-1/s3/aws4_request,'
+              'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date' % AKID)
+
+
+@pytest.mark.parametrize('authz', [
+    _V4_FIELDS + ',Signature=%s,Signature=%s' % ('0' * 64, _GOOD_SIG),
+    _V4_FIELDS + ',Signature=%s,Signature=%s' % (_GOOD_SIG, '0' * 64),
+    _V4_FIELDS + ',Signature=%s,Signature=%s' % (_GOOD_SIG, _GOOD_SIG),
+    _V4_FIELDS + ',Credential=x/20130524/us-east-1/s3/aws4_request,Signature=' + _GOOD_SIG,
+    _V4_FIELDS + ',SignedHeaders=host,Signature=' + _GOOD_SIG,
+], ids=['bad-then-good', 'good-then-bad', 'same-twice', 'credential', 'signed-headers'])
+def test_v4_header_with_a_repeated_component_is_malformed(authz):
+    req = make_req('GET', '/test.txt', headers={**_AWS_RANGE_HEADERS,
+                                                'Authorization': authz})
+    with pytest.raises(errors.AuthorizationHeaderMalformed):
+        signature.parse(req, now=AWS_NOW)
+
+
+def test_v4_header_single_components_still_verify():
+    req = make_req('GET', '/test.txt', headers={
+        **_AWS_RANGE_HEADERS, 'Authorization': _V4_FIELDS + ',Signature=' + _GOOD_SIG})
+    assert signature.parse(req, now=AWS_NOW).check_signature(SECRET)
+
+
+@pytest.mark.parametrize('query,error', [
+    ('X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20130524%2Fus-east-1'
+     '%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400'
+     '&X-Amz-SignedHeaders=host&X-Amz-Signature=aa&X-Amz-Signature=bb',
+     errors.AuthorizationQueryParametersError),
+    ('X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20130524%2Fus-east-1'
+     '%2Fs3%2Faws4_request&X-Amz-Credential=b%2F20130524%2Fus-east-1%2Fs3%2F'
+     'aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400'
+     '&X-Amz-SignedHeaders=host&X-Amz-Signature=aa',
+     errors.AuthorizationQueryParametersError),
+    ('AWSAccessKeyId=a&Expires=9999999999&Signature=x&Signature=y',
+     errors.InvalidArgument),
+    ('AWSAccessKeyId=a&AWSAccessKeyId=b&Expires=9999999999&Signature=x',
+     errors.InvalidArgument),
+], ids=['v4-signature', 'v4-credential', 'v2-signature', 'v2-access-key'])
+def test_repeated_query_auth_parameter_is_refused(query, error):
+    req = make_req('GET', '/test.txt', query=query,
+                   headers={'Host': 'examplebucket.s3.amazonaws.com'})
+    with pytest.raises(error):
+        signature.parse(req, now=AWS_NOW)

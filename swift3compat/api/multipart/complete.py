@@ -5,17 +5,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
+import time
 from dataclasses import dataclass
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
+
+import eventlet
 
 from swift.common.swob import HeaderKeyDict
 from swift.common.utils import close_if_possible
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, locks, objects, sysmeta, uploads
+from swift3compat.swift import (checksums, locks, object_lock, objects, sysmeta,
+                                upload_claims, uploads)
 from swift3compat.swift.backend import Backend
 
 
@@ -119,83 +125,208 @@ def _final_headers(upload: uploads.Upload) -> Dict[str, str]:
     return out
 
 
+def _read_complete(req: S3Request) -> List[Requested]:
+    return _parse_complete(req, xml.read_body(
+        req.environ['wsgi.input'], req.content_length,
+        xml.body_limit('CompleteMultipartUpload', req.conf)))
+
+
 def complete_multipart_upload(req: S3Request, backend: Backend
                               ) -> S3Response:
+    """CompleteMultipartUpload, serialised per upload by claims in the
+    segments container (``swift/upload_claims.py``): one Complete writes the
+    manifest; another waits for it and then answers as AWS does (the same
+    result for the same part list, NoSuchUpload otherwise)."""
     upload_id = uploads.requested_upload_id(req)
     try:
         upload = uploads.find_upload(req, backend)
     except errors.NoSuchUpload:
-        return _already_completed(req, backend, upload_id)
-    requested = _parse_complete(req, xml.read_body(
-        req.environ['wsgi.input'], req.content_length,
-        req.conf.max_xml_body_size))
-    stored = {p.number: p for p in uploads.list_upload_parts(
-        backend, upload.container, upload_id)}
-    parts = _match_parts(req, upload, requested, stored)
-    current = locks.conditional_write(req, backend)
-    etag = uploads.s3_etag(parts)
-    headers = _final_headers(upload)
-    headers.update(_object_checksum(req, upload, parts))
-    headers.update({uploads.UPLOAD_ID_SYSMETA: upload_id, uploads.ETAG_SYSMETA: etag,
-                    uploads.OVERRIDE_ETAG: '; s3_etag=%s' % etag})
-    if req.header('if-none-match') is not None:
-        headers['If-None-Match'] = '*'
-
-    def finish() -> None:
-        backend.request('DELETE', upload.container,
-                        uploads.upload_name(req.key, upload_id), ok=(404,))
-        uploads.delete_parts(req, backend, upload.container, upload_id,
-                             keep=tuple(p.number for p in parts))
-        if current is not None:
-            _delete_replaced(req, backend, current, upload_id)
-    manifest = [{'path': '/%s/%s' % (upload.container,
-                                     uploads.part_name(upload_id, p.number)),
-                 'etag': p.etag, 'size_bytes': p.size}
-                for p in parts if p.size]
-    if not manifest:
-        # SLO takes no empty manifest: an object of empty parts is empty.
-        headers[uploads.OVERRIDE_ETAG] = hashlib.md5(
-            b'', usedforsecurity=False).hexdigest() + headers[uploads.OVERRIDE_ETAG]
-        backend.request('PUT', req.bucket, req.key, headers=headers, body=b'')
-        finish()
-        return _complete_result(req, etag, headers)
-    # SLO checks every segment (a minute for 10,000 under load): it answers
-    # at once and sends whitespace while it works, and so do we, as AWS
-    # does; a failure then comes as an Error document in the 200 response.
-    headers['Accept'] = 'application/json'
-    resp = backend.request('PUT', req.bucket, req.key, headers=headers,
-                           query={'multipart-manifest': 'put',
-                                  'heartbeat': 'on'},
-                           body=json.dumps(manifest).encode('ascii'))
-    return S3Response(200, {'Content-Type': 'application/xml'},
-                      _heartbeats(req, resp, upload_id, finish,
-                                  lambda: _complete_result(req, etag,
-                                                           headers).body))
+        return _already_completed(req, backend, upload_id, _read_complete(req))
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
+    requested = _read_complete(req)
+    # Keep-alive bytes must leave at once, not once 4 KiB are buffered.
+    req.environ['eventlet.minimum_write_chunk_size'] = 0
+    completion = _Completion(req, backend, upload, requested)
+    early = completion.start()
+    if early is not None:
+        return early
+    return S3Response(200, {'Content-Type': 'application/xml',
+                            **completion.version_headers,
+                            **write.response_headers()},
+                      completion.stream())
 
 
-def _heartbeats(req: S3Request, resp, upload_id: str, finish, result
-                ) -> Iterator[bytes]:
-    """The streamed CompleteMultipartUpload answer over SLO's heartbeats."""
-    yield xml.XML_DECL.encode('ascii')
-    try:
-        final = []
-        for chunk in resp.app_iter:
-            if chunk.strip():
-                final.append(chunk)
-            else:
+class _Completion:
+    """One CompleteMultipartUpload: claim, manifest, cleanup."""
+
+    def __init__(self, req: S3Request, backend: Backend, upload: uploads.Upload,
+                 requested: List[Requested]) -> None:
+        self.req = req
+        self.backend = backend
+        self.upload = upload
+        self.upload_id = upload.upload_id
+        self.requested = requested
+        self.claim = upload_claims.CompleteClaim(backend, upload.container,
+                                                 upload.upload_id)
+        self.won = False
+        self.parts: List[uploads.Part] = []
+        self.current: Optional[HeaderKeyDict] = None
+        self.headers: Dict[str, str] = {}
+        # x-amz-version-id, known before the answer starts when this
+        # Complete won the claim at once
+        self.version_headers: Dict[str, str] = {}
+        self.etag = ''
+
+    # -- before the 200 is sent: errors get their own status --------------
+    def start(self) -> Optional[S3Response]:
+        try:
+            self.won = self.claim.take()
+            if not self.won:
+                return None
+            if not self._marker_exists():
+                self.claim.release()
+                return _already_completed(self.req, self.backend,
+                                          self.upload_id, self.requested)
+            self._prepare()
+        except BaseException:
+            self.claim.release()
+            self._release_lease()
+            raise
+        return None
+
+    def _marker_exists(self) -> bool:
+        return self.backend.request(
+            'HEAD', self.upload.container,
+            uploads.upload_name(self.req.key, self.upload_id),
+            ok=(404,)).status_int != 404
+
+    def _prepare(self) -> None:
+        req, upload = self.req, self.upload
+        stored = {p.number: p for p in uploads.list_upload_parts(
+            self.backend, upload.container, self.upload_id)}
+        self.parts = _match_parts(req, upload, self.requested, stored)
+        self.current = locks.conditional_write(req, self.backend)
+        self.etag = uploads.s3_etag(self.parts)
+        headers = _final_headers(upload)
+        headers.update(object_lock.complete_headers(req, self.backend,
+                                                    upload.headers))
+        self.version_headers = object_lock.stamp_version(
+            self.backend, req.bucket, headers)
+        headers.update(_object_checksum(req, upload, self.parts))
+        headers.update({uploads.UPLOAD_ID_SYSMETA: self.upload_id,
+                        uploads.ETAG_SYSMETA: self.etag,
+                        uploads.OVERRIDE_ETAG: '; s3_etag=%s' % self.etag})
+        if req.header('if-none-match') is not None:
+            headers['If-None-Match'] = '*'
+        self.headers = headers
+
+    def _release_lease(self) -> None:
+        lease = locks.write_lease(self.req)
+        if lease is not None:
+            lease.release()
+
+    # -- the streamed answer ----------------------------------------------
+    def stream(self) -> Iterator[bytes]:
+        yield xml.XML_DECL.encode('ascii')
+        try:
+            if not self.won:
+                outcome = yield from self._wait_for_winner()
+                if outcome is not None:
+                    yield outcome[len(xml.XML_DECL):]
+                    return
+            body = yield from self._write_manifest()
+        except errors.S3Error as err:
+            body = _error_body(self.req, err)
+        except Exception:
+            body = _error_body(self.req, errors.InternalError())
+        finally:
+            self.claim.release()
+            self._release_lease()
+        yield body[len(xml.XML_DECL):]
+
+    def _wait_for_winner(self):
+        """Wait while another Complete holds the upload; then its result, or
+        our own turn (the other one failed).  Yields keep-alive bytes."""
+        for _ in range(3):
+            deadline = time.time() + upload_claims.CLAIM_STALE + 10
+            for _ in upload_claims.wait_for_others(
+                    self.backend, self.upload.container, self.upload_id,
+                    eventlet.sleep, deadline):
                 yield b' '
-        status = json.loads(b''.join(final)).get('Response Status', '')
+            if not self._marker_exists():
+                try:
+                    return _already_completed(
+                        self.req, self.backend, self.upload_id,
+                        self.requested).body
+                except errors.S3Error as err:
+                    return _error_body(self.req, err)
+            if self.claim.take():
+                self.won = True
+                self._prepare()
+                return None
+            # jitter, not a secret
+            eventlet.sleep(random.uniform(0.05, 0.5))  # nosec B311
+        raise errors.SlowDown()
+
+    def _write_manifest(self):
+        req, backend, upload = self.req, self.backend, self.upload
+        headers = dict(self.headers)
+        manifest = [{'path': '/%s/%s' % (upload.container,
+                                         uploads.part_name(self.upload_id, p.number)),
+                     'etag': p.etag, 'size_bytes': p.size}
+                    for p in self.parts if p.size]
+        if not manifest:
+            # SLO takes no empty manifest: an object of empty parts is empty.
+            headers[uploads.OVERRIDE_ETAG] = hashlib.md5(
+                b'', usedforsecurity=False).hexdigest() + \
+                headers[uploads.OVERRIDE_ETAG]
+            backend.request('PUT', req.bucket, req.key, headers=headers,
+                            body=b'')
+            self._finish()
+            return _complete_result(req, self.etag, headers).body
+        # SLO checks every segment (a minute for 10,000 under load): it
+        # answers at once and sends whitespace while it works, and so do we,
+        # as AWS does; a failure then comes as an Error document in the 200.
+        headers['Accept'] = 'application/json'
+        resp = backend.request('PUT', req.bucket, req.key, headers=headers,
+                               query={'multipart-manifest': 'put',
+                                      'heartbeat': 'on'},
+                               body=json.dumps(manifest).encode('ascii'))
+        lease = locks.write_lease(req)
+        try:
+            final = []
+            for chunk in resp.app_iter:
+                if chunk.strip():
+                    final.append(chunk)
+                    continue
+                self.claim.renew()
+                if lease is not None:
+                    try:
+                        lease.check()
+                    except locks.LeaseLost:
+                        raise errors.SlowDown() from None
+                yield b' '
+            status = json.loads(b''.join(final)).get('Response Status', '')
+        finally:
+            close_if_possible(resp.app_iter)
         if not status.startswith('2'):
-            raise _manifest_error(status, upload_id)
-        finish()
-        body = result()
-    except errors.S3Error as err:
-        body = _error_body(req, err)
-    except Exception:
-        body = _error_body(req, errors.InternalError())
-    finally:
-        close_if_possible(resp.app_iter)
-    yield body[len(xml.XML_DECL):]
+            raise _manifest_error(status, self.upload_id)
+        self._finish()
+        return _complete_result(req, self.etag, headers).body
+
+    def _finish(self) -> None:
+        """The manifest is durable and ours: the marker goes, then the parts
+        left out (only while our claim is still the only one; else the
+        segment collector takes them), then a replaced object's parts."""
+        req, backend, upload = self.req, self.backend, self.upload
+        backend.request('DELETE', upload.container,
+                        uploads.upload_name(req.key, self.upload_id), ok=(404,))
+        if self.claim.sole():
+            uploads.delete_parts(req, backend, upload.container, self.upload_id,
+                                 keep=tuple(p.number for p in self.parts))
+        if self.current is not None:
+            _delete_replaced(req, backend, self.current, self.upload_id)
 
 
 def _manifest_error(status: str, upload_id: str) -> errors.S3Error:
@@ -222,13 +353,24 @@ def _delete_replaced(req: S3Request, backend: Backend,
         uploads.delete_segments(req, backend, current)
 
 
-def _already_completed(req: S3Request, backend: Backend, upload_id: str
-                       ) -> S3Response:
-    """A retried Complete of an upload that completed: its result again."""
+def _requested_etag(requested: List[Requested]) -> Optional[str]:
+    try:
+        digests = b''.join(bytes.fromhex(p.etag) for p in requested)
+    except ValueError:
+        return None
+    return '%s-%d' % (hashlib.md5(digests, usedforsecurity=False).hexdigest(),
+                      len(requested))
+
+
+def _already_completed(req: S3Request, backend: Backend, upload_id: str,
+                       requested: List[Requested]) -> S3Response:
+    """A Complete of an upload that completed: the same result for the same
+    part list (a retry), NoSuchUpload for any other, as AWS answers."""
     resp = backend.request('HEAD', req.bucket, req.key,
                            query={'multipart-manifest': 'get'}, ok=(404,))
     if resp.status_int == 404 or \
-            resp.headers.get(uploads.UPLOAD_ID_SYSMETA) != upload_id:
+            resp.headers.get(uploads.UPLOAD_ID_SYSMETA) != upload_id or \
+            resp.headers.get(uploads.ETAG_SYSMETA) != _requested_etag(requested):
         raise errors.NoSuchUpload(UploadId=upload_id)
     return _complete_result(req, resp.headers[uploads.ETAG_SYSMETA], resp.headers)
 

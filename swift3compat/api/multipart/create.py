@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.authz import access
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift import checksums, objects, tags, uploads
+from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
 
@@ -19,13 +21,17 @@ def _ensure_segments_container(backend: Backend, bucket: str) -> str:
         if policy:
             headers['X-Storage-Policy'] = policy
         backend.request('PUT', container, headers=headers, ok=(202,))
+        uploads.register_segments_container(backend, bucket)
     return container
 
 
 def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     _check_enabled(req)
     headers = objects.put_headers(req)
+    write = encryption.for_write(req, backend, req.bucket, multipart=True)
+    headers.update(write.headers)
     headers.update(tags.put_headers(req))
+    headers.update(object_lock.upload_headers(req, backend))
     headers.update(access.object_create_headers(req, backend))
     name = req.header('x-amz-checksum-algorithm')
     algorithm = checksums.algorithm_named(name) if name else None
@@ -34,12 +40,14 @@ def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     upload_id = uploads.new_upload_id()
     headers[uploads.CONTENT_TYPE_SYSMETA] = headers.pop('Content-Type')
     headers['Content-Type'] = uploads.marker_type(algorithm, kind)
-    backend.request('PUT', container, uploads.upload_name(req.key, upload_id),
-                    headers=headers, body=b'')
-    out = {}
-    if algorithm is not None:
-        out = {'x-amz-checksum-algorithm': algorithm.name,
-               'x-amz-checksum-type': kind}
+    resp = backend.request('PUT', container,
+                           uploads.upload_name(req.key, upload_id),
+                           headers=headers, body=b'', ok=write.ok)
+    write.check(resp, backend, container, req.key)
+    out = write.response_headers(resp.headers)
+    if algorithm is not None and kind is not None:
+        out.update({'x-amz-checksum-algorithm': algorithm.name,
+                    'x-amz-checksum-type': kind})
     return xml_response(xml.document('InitiateMultipartUploadResult', [
         xml.elem('Bucket', req.bucket), xml.elem('Key', req.key),
         xml.elem('UploadId', upload_id)]), headers=out)

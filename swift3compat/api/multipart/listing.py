@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator, List, Optional, Tuple
+from typing import Any, Dict, Generator, List, Optional, Tuple
 
 from swift3compat import errors
 from swift3compat.http import listing, xml
@@ -28,7 +28,7 @@ def _int_param(req: S3Request, name: str, default: int, hi: int) -> int:
 
 
 def _owner(req: S3Request, backend: Backend) -> str:
-    owner = req.user_id or backend.account
+    owner = backend.caller_id or backend.account
     return '<Initiator>%s%s</Initiator>%s' % (
         xml.elem('ID', owner), xml.elem('DisplayName', owner),
         listing.owner_xml(owner))
@@ -90,7 +90,8 @@ def _after(value: str) -> str:
 
 
 def _upload_entries(backend: Backend, container: str, prefix: str,
-                    marker: str) -> Iterator[dict]:
+                    marker: str
+                    ) -> Generator[Dict[str, Any], Optional[str], None]:
     """Upload markers after ``marker``; ``send(new_marker)`` skips ahead."""
     while True:
         resp = backend.request('GET', container, query={

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from swift3compat import errors
+from swift3compat.swift import sse as encryption
 from swift3compat.auth import chunked
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, iso8601, xml_response
-from swift3compat.swift import checksums, objects, uploads
+from swift3compat.swift import checksums, objects, uploads, versions
 from swift3compat.swift.backend import Backend
 
 
@@ -62,22 +63,21 @@ def upload_part(req: S3Request, backend: Backend) -> S3Response:
         return upload_part_copy(req, backend)
     number = uploads.requested_part_number(req)
     upload = uploads.find_upload(req, backend)
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
     length = _body_length(req)
     body, echoed = _part_input(req, upload, req.environ['wsgi.input'], length)
-    headers = {'Content-Type': uploads.PART_TYPE}
+    headers = {'Content-Type': uploads.PART_TYPE, **write.headers}
     md5 = content_md5_hex(req.header('content-md5'))
     if md5:
         headers['ETag'] = md5
-    previous = backend.body_reader
-    backend.body_reader = body
-    try:
-        resp = backend.request('PUT', upload.container,
-                               uploads.part_name(upload.upload_id, number),
-                               headers=headers, wsgi_input=body,
-                               content_length=length)
-    finally:
-        backend.body_reader = previous
-    out = {'ETag': uploads.quoted(resp.headers['Etag'])}
+    resp = backend.request('PUT', upload.container,
+                           uploads.part_name(upload.upload_id, number),
+                           headers=headers, wsgi_input=body,
+                           content_length=length, ok=write.ok)
+    write.check(resp, backend, upload.container, req.key)
+    out = write.response_headers(resp.headers)
+    out['ETag'] = uploads.quoted(resp.headers['Etag'])
     for algorithm in filter(None, (echoed, upload.algorithm)):
         out[algorithm.header] = checksums.b64(body.results[algorithm.name])
     return S3Response(200, out)
@@ -132,40 +132,41 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     part, so that its checksum is computed like an upload's."""
     number = uploads.requested_part_number(req)
     src_bucket, src_key, version = objects.parse_copy_source(req)
-    if version not in (None, 'null'):
-        raise errors.NotImplemented('Copying a part from an object version '
-                                    'is not implemented')
+    if version is not None and not versions.valid_version_id(version):
+        raise versions.invalid_version(version)
     upload = uploads.find_upload(req, backend)
-    conditions = objects.copy_source_conditions(req)
-    src = backend.request('HEAD', src_bucket, src_key, headers=conditions,
-                          ok=(304, 412, 404))
-    if src.status_int in (304, 412):
-        raise errors.PreconditionFailed(Condition=next(
-            (h for h in req.headers() if h.startswith(
-                'x-amz-copy-source-if-')), None))
-    if src.status_int == 404:
-        raise backend.error_for(404, src_bucket, src_key)
+    source_key = encryption.copy_source_key(req)
+    write = encryption.stored_write(
+        req, upload.headers, encryption.read_key(req, strict=False))
+    src = objects.copy_source_head(req, backend, src_bucket, src_key, version)
+    objects.check_copy_source(req, src.headers)
+    encryption.check_read(src.headers, source_key, copy_source=True)
     start, length = _copy_range(req, int(src.headers['Content-Length']))
     if length > uploads.MAX_PART_SIZE:
         raise errors.InvalidRequest(
             'The specified copy source is larger than the maximum allowable '
             'size for a copy source: %d' % uploads.MAX_PART_SIZE)
-    get_headers = dict(conditions)
+    # The very object checked above, or 412 if it changed meanwhile.
+    get_headers = {'If-Match': '"%s"' % uploads.s3_etag_of(src.headers),
+                   'X-Backend-Etag-Is-At': uploads.ETAG_SYSMETA}
     if length:
         get_headers['Range'] = 'bytes=%d-%d' % (start, start + length - 1)
-    data = backend.request('GET', src_bucket, src_key, headers=get_headers)
+    query = {'version-id': version} if version is not None else None
+    data = backend.request('GET', src_bucket, src_key, headers=get_headers,
+                           query=query, ok=(412,))
+    if data.status_int == 412:
+        raise errors.PreconditionFailed(
+            Condition='x-amz-copy-source-if-match')
     source = _IterInput(data.app_iter)
     try:
         body, _echoed = _part_input(req, upload, source, length)
-        previous = backend.body_reader
-        backend.body_reader = body
-        try:
-            resp = backend.request('PUT', upload.container,
-                                   uploads.part_name(upload.upload_id, number),
-                                   headers={'Content-Type': uploads.PART_TYPE},
-                                   wsgi_input=body, content_length=length)
-        finally:
-            backend.body_reader = previous
+        resp = backend.request('PUT', upload.container,
+                               uploads.part_name(upload.upload_id, number),
+                               headers={'Content-Type': uploads.PART_TYPE,
+                                        **write.headers},
+                               wsgi_input=body, content_length=length,
+                               ok=write.ok)
+        write.check(resp, backend, upload.container, req.key)
     finally:
         source.close()
     parts = [xml.elem('LastModified',
@@ -174,4 +175,8 @@ def upload_part_copy(req: S3Request, backend: Backend) -> S3Response:
     if upload.algorithm is not None:
         parts.append(xml.elem(upload.algorithm.xml_name, checksums.b64(
             body.results[upload.algorithm.name])))
-    return xml_response(xml.document('CopyPartResult', parts))
+    out = write.response_headers(resp.headers)
+    if versions.SWIFT_VERSION_ID in src.headers:
+        out['x-amz-copy-source-version-id'] = \
+            src.headers[versions.SWIFT_VERSION_ID]
+    return xml_response(xml.document('CopyPartResult', parts), headers=out)
