@@ -182,6 +182,13 @@ class InvalidArgument(S3Error):
     message = 'Invalid Argument'
 
 
+class InvalidBucketAclWithObjectOwnership(S3Error):
+    status = 400
+    code = 'InvalidBucketAclWithObjectOwnership'
+    message = ("Bucket cannot have ACLs set with ObjectOwnership's "
+               "BucketOwnerEnforced setting")
+
+
 class InvalidBucketName(S3Error):
     status = 400
     code = 'InvalidBucketName'

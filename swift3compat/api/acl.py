@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from swift.common.utils import Timestamp
-
 from swift3compat import errors
 from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard, guard_of,
                                        require_owner_only)
@@ -32,9 +30,8 @@ from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.model import acl
 from swift3compat.swift import versions
-from swift3compat.swift.backend import Backend, kept_by_object_post
-
-_POST_ATTEMPTS = 3
+from swift3compat.swift.backend import Backend
+from swift3compat.swift.tags import object_post
 
 
 def _guard(backend: Backend) -> Guard:
@@ -92,37 +89,20 @@ def put_acl(req: S3Request, backend: Backend) -> S3Response:
         backend.request('POST', req.bucket,
                         headers={BUCKET_ACL: wanted.to_json()})
     else:
-        if 'versionId' in req.query:
-            raise errors.NotImplemented('Setting the ACL of one object '
-                                        'version is not implemented')
         _put_object_acl(req, backend, guard, body)
     return S3Response(200)
 
 
 def _put_object_acl(req: S3Request, backend: Backend, guard: Guard,
                     body: bytes) -> None:
-    for _attempt in range(_POST_ATTEMPTS):
-        head = backend.request('HEAD', req.bucket, req.key)
-        current = guard.object_acl(head.headers)
+    """POST the new ACL to the object, or to the version it names (in a
+    versioned bucket the key is a symlink to its latest version, which
+    holds the ACL: ``tags.object_post`` addresses it)."""
+    def changes(head_headers) -> Dict[str, Optional[str]]:
+        current = guard.object_acl(head_headers)
         wanted = guard.settle(_wanted(req, body, current.owner,
                                       guard.bucket_acl().owner),
                               is_object=True)
-        resp = backend.request('POST', req.bucket, req.key,
-                               headers=post_headers(head.headers, wanted),
-                               ok=(409,))
-        if resp.status_int != 409:
-            return
-    raise errors.ConditionalRequestConflict()
-
-
-def post_headers(headers, wanted: acl.ACL) -> Dict[str, str]:
-    """An object POST that sets ``wanted`` and keeps everything else the
-    object has (``headers``: its HEAD response)."""
-    out = kept_by_object_post(headers)
-    out[OBJECT_ACL] = wanted.to_json()
-    stamp = headers.get('X-Backend-Timestamp')
-    if stamp:
-        current = Timestamp(stamp)
-        out['X-Timestamp'] = Timestamp(current.timestamp,
-                                       offset=current.offset + 1).internal
-    return out
+        return {OBJECT_ACL: wanted.to_json()}
+    object_post(req, backend, versions.requested_version(req), changes,
+                OBJECT_ACL.lower())

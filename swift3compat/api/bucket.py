@@ -11,7 +11,7 @@ from swift3compat.authz import access
 from swift3compat.http import listing, xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import object_lock, sysmeta, uploads
+from swift3compat.swift import bucket_config, object_lock, sysmeta, uploads
 from swift3compat.swift.backend import Backend
 
 
@@ -54,8 +54,32 @@ def _location_constraint(req: S3Request) -> Dict[str, str]:
     return headers
 
 
+# canned ACLs that leave a BucketOwnerEnforced bucket's ACL the owner's alone
+_OWNER_ONLY_ACLS = ('private', 'bucket-owner-full-control')
+
+
+def _object_ownership(req: S3Request) -> Dict[str, str]:
+    """Sysmeta for CreateBucket's ``x-amz-object-ownership`` (none without it).
+
+    With BucketOwnerEnforced the request may not set an ACL that grants
+    anything to anyone but the owner: InvalidBucketAclWithObjectOwnership."""
+    value = req.header('x-amz-object-ownership')
+    if value is None:
+        return {}
+    if value not in bucket_config.OWNERSHIP_VALUES:
+        raise errors.InvalidArgument(
+            'Invalid x-amz-object-ownership header: %s' % value,
+            ArgumentName='x-amz-object-ownership', ArgumentValue=value)
+    if value == 'BucketOwnerEnforced' and (
+            req.header('x-amz-acl', 'private') not in _OWNER_ONLY_ACLS or
+            any(name.startswith('x-amz-grant-') for name in req.headers())):
+        raise errors.InvalidBucketAclWithObjectOwnership()
+    return bucket_config.encode(bucket_config.OWNERSHIP, value, {})
+
+
 def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     location = _location_constraint(req)
+    ownership = _object_ownership(req)
     # A PUT on an existing container moves its put timestamp, which is the
     # bucket's CreationDate in ListBuckets: look first.
     if backend.request('HEAD', req.bucket, ok=(404,)).status_int != 404:
@@ -63,6 +87,7 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     headers = access.bucket_create_headers(req, backend)
     headers.update(object_lock.bucket_create_headers(req))
     headers.update(location)
+    headers.update(ownership)
     recorded = access.claim_bucket(req, backend)
     try:
         resp = backend.request('PUT', req.bucket, headers=headers,

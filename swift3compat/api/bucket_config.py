@@ -40,6 +40,7 @@ from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
+                                              OWNERSHIP_VALUES,
                                               PUBLIC_ACCESS_BLOCK,
                                               REQUEST_PAYMENT, head_bucket,
                                               load, object_ownership, store)
@@ -100,8 +101,6 @@ def delete_public_access_block(req: S3Request, backend: Backend
 
 
 # -- OwnershipControls --------------------------------------------------------------------
-OWNERSHIP_VALUES = ('BucketOwnerPreferred', 'ObjectWriter',
-                    'BucketOwnerEnforced')
 
 
 def get_ownership_controls(req: S3Request, backend: Backend) -> S3Response:

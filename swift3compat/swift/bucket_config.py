@@ -29,6 +29,8 @@ _INFO_PREFIX = sysmeta.CONTAINER_INFO_PREFIX   # get_container_info()['sysmeta']
 _HEADER_SYSMETA = sysmeta.CONTAINER_SYSMETA.lower()
 PUBLIC_ACCESS_BLOCK = 'public-access-block'
 OWNERSHIP = 'ownership'
+OWNERSHIP_VALUES = ('BucketOwnerPreferred', 'ObjectWriter',
+                    'BucketOwnerEnforced')
 LOGGING = 'logging'
 REQUEST_PAYMENT = 'request-payment'
 

@@ -216,6 +216,33 @@ def test_policy_with_headers_is_unexpected_content(s3_endpoint, s3_users,
     assert (resp.status, resp.code) == (400, 'MissingSecurityHeader')
 
 
+# -- PUT ?acl in a versioned bucket (ceph/s3-tests test_object_put_acl_mtime,
+# test_versioned_object_acl*) ------------------------------------------------
+def test_put_object_acl_versioned(s3, other, bucket):
+    s3.put_bucket_versioning(Bucket=bucket,
+                             VersioningConfiguration={'Status': 'Enabled'})
+    v1 = s3.put_object(Bucket=bucket, Key='k', Body=b'one')['VersionId']
+    v2 = s3.put_object(Bucket=bucket, Key='k', Body=b'two')['VersionId']
+    modified = s3.head_object(Bucket=bucket, Key='k')['LastModified']
+    # the latest version, by key: its ACL changes, its data and date do not
+    s3.put_object_acl(Bucket=bucket, Key='k', ACL='public-read')
+    assert grants(s3.get_object_acl(Bucket=bucket, Key='k')) == \
+        {(OWNER, 'FULL_CONTROL'), (ALL_USERS, 'READ')}
+    head = s3.head_object(Bucket=bucket, Key='k')
+    assert (head['VersionId'], head['LastModified']) == (v2, modified)
+    assert s3.get_object(Bucket=bucket, Key='k')['Body'].read() == b'two'
+    # one older version, by versionId: only that one
+    s3.put_object_acl(Bucket=bucket, Key='k', VersionId=v1,
+                      GrantRead='id="%s"' % OTHER)
+    assert grants(s3.get_object_acl(Bucket=bucket, Key='k', VersionId=v1)) == \
+        {(OTHER, 'READ')}
+    assert other.get_object(Bucket=bucket, Key='k', VersionId=v1)[
+        'Body'].read() == b'one'
+    assert grants(s3.get_object_acl(Bucket=bucket, Key='k', VersionId=v2)) == \
+        {(OWNER, 'FULL_CONTROL'), (ALL_USERS, 'READ')}
+    assert s3.get_object(Bucket=bucket, Key='k')['VersionId'] == v2
+
+
 # -- PUT ?acl changes nothing else (s3cmd-quirks #30) ---------------------------
 def test_put_object_acl_keeps_data_and_metadata(s3, bucket):
     s3.put_object(Bucket=bucket, Key='keep', Body=b'payload',

@@ -106,6 +106,44 @@ def test_ownership_controls(s3, bucket, value):
     s3.head_bucket(Bucket=bucket)
 
 
+@pytest.mark.parametrize('value', ['BucketOwnerEnforced',
+                                   'BucketOwnerPreferred', 'ObjectWriter'])
+def test_create_bucket_with_object_ownership(s3, make_bucket_name, value):
+    # CreateBucket's x-amz-object-ownership (ceph/s3-tests
+    # test_create_bucket_{bucket_owner_enforced,bucket_owner_preferred,object_writer})
+    name = make_bucket_name('own')
+    s3.create_bucket(Bucket=name, ObjectOwnership=value)
+    try:
+        assert s3.get_bucket_ownership_controls(Bucket=name)[
+            'OwnershipControls'] == {'Rules': [{'ObjectOwnership': value}]}
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+@pytest.mark.parametrize('kwargs, code', [
+    ({'ObjectOwnership': 'Nobody'}, 'InvalidArgument'),
+    ({'ObjectOwnership': 'BucketOwnerEnforced', 'ACL': 'public-read'},
+     'InvalidBucketAclWithObjectOwnership'),
+    ({'ObjectOwnership': 'BucketOwnerEnforced', 'GrantRead': 'id="AUTH_test2"'},
+     'InvalidBucketAclWithObjectOwnership'),
+])
+def test_create_bucket_with_bad_object_ownership(s3, make_bucket_name, kwargs, code):
+    name = make_bucket_name('own')
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket=name, **kwargs)
+    assert _code(exc) == code
+    with pytest.raises(ClientError) as exc:
+        s3.head_bucket(Bucket=name)
+    assert exc.value.response['Error']['Code'] == '404'
+
+
+def test_create_bucket_enforced_with_owner_only_acl(s3, make_bucket_name):
+    name = make_bucket_name('own')
+    s3.create_bucket(Bucket=name, ObjectOwnership='BucketOwnerEnforced',
+                     ACL='private')
+    s3.delete_bucket(Bucket=name)
+
+
 @pytest.mark.parametrize('rules', [
     [{'ObjectOwnership': 'Nobody'}],
     [{'ObjectOwnership': 'ObjectWriter'}, {'ObjectOwnership': 'ObjectWriter'}],
