@@ -28,7 +28,8 @@ setup(
     python_requires='>=3.9',
     # swift3compat (the filters, the sweeper) and swift3compat_dev (the
     # all-in-one and the test harness: not needed on production proxies)
-    packages=find_packages(exclude=['tests', 'tests.*', 'tools', 'tools.*']),
+    packages=find_packages(exclude=['tests', 'tests.*', 'tools', 'tools.*',
+                                    'third_party', 'third_party.*']),
     include_package_data=True,
     install_requires=[
         'swift>=2.35.0,<3',

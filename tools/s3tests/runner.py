@@ -120,6 +120,8 @@ def find_suite(explicit: Optional[str]) -> str:
         if parent == directory:
             break
         directory = parent
+    # the copy kept in the tree (third_party/README.md): a clean checkout
+    candidates.append(os.path.join(REPO, 'third_party', 'ceph-s3-tests'))
     for path in candidates:
         if path and os.path.isfile(os.path.join(path, TEST_FILES[0])):
             return os.path.abspath(path)
