@@ -32,6 +32,7 @@ Arguments this script does not know go to pytest (``-k``, ``-x``, node ids ...).
 from __future__ import annotations
 
 import argparse
+import base64
 import configparser
 import datetime
 import importlib.util
@@ -50,16 +51,44 @@ from tools.s3tests import results
 
 # The one place that imports the test cluster (the dev tooling may move to
 # another package: change this line only).
-from swift3compat_dev.cluster import TEMPAUTH_USERS, Cluster, ProxySpec  # noqa: I001
+from swift3compat_dev.cluster import (PIPELINES, TEMPAUTH_USERS, Cluster,  # noqa: I001
+                                      ProxySpec)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KNOWN_FAILURES = os.path.join(REPO, 'tests', 's3tests', 'known-failures.txt')
 CI_SLICE = os.path.join(REPO, 'tests', 's3tests', 'ci-slice.txt')
 SUITE_IN_SHARED = os.path.join('shared', 'conformance', 'ceph-s3-tests')
 TEST_FILES = ('s3tests/functional/test_s3.py', 's3tests/functional/test_headers.py')
-# Options of the functional tests' default proxy (tests/functional/conftest.py
-# DEFAULT_S3_OPTIONS).
-S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true'}
+# The functional tests' default proxy (tests/functional/conftest.py
+# DEFAULT_S3_OPTIONS) with every feature the suite has tests for: Object Lock
+# (the objectlock filter after tempauth), server-side encryption (sse and
+# Swift's encryption before the last proxy-logging; the suite's KMS key ids
+# below; SSE-C over plain HTTP, as the suite runs) and access logging (on by
+# default).
+S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true',
+              'object_lock': 'true', 'server_side_encryption': 'true',
+              'sse_customer_allow_http': 'true'}
+KMS_KEY_IDS = ('testkey-1', 'testkey-2')
+
+
+def proxy_pipeline() -> tuple:
+    names = list(PIPELINES['swift3compat'])
+    names.insert(names.index('tempauth') + 1, 'objectlock')
+    at = len(names) - 1             # before the last proxy-logging
+    return tuple(names[:at] + ['sse', 'encryption'] + names[at:])
+
+
+def write_key_file(path: str) -> str:
+    """The sse filter's key file: a root secret and the suite's KMS keys."""
+    def secret() -> str:
+        return base64.b64encode(os.urandom(32)).decode()
+    lines = ['[sse]', f'root_secret = {secret()}']
+    for key_id in KMS_KEY_IDS:
+        lines += [f'[kms_key:{key_id}]', f'secret = {secret()}']
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    os.chmod(path, 0o600)
+    return path
 # Marked by the suite as needing a service Swift does not have: the IAM API
 # (users, accounts) and a cloud storage tier. Not run, not counted.
 DESELECTED_MARKERS = ('iam_account', 'iam_user', 'cloud_transition', 'cloud_restore')
@@ -213,6 +242,7 @@ def write_config(path: str, port: int, worker: int) -> dict[str, str]:
                         'email': f'{account}@example.com',
                         'access_key': access, 'secret_key': secret}
     cfg['s3 tenant']['tenant'] = worker_users(worker)['s3 tenant'][0]
+    cfg['s3 main']['kms_keyid'], cfg['s3 main']['kms_keyid2'] = KMS_KEY_IDS
     if len(set(ids.values())) != len(ids):
         raise SystemExit(f'the s3-tests users are not different S3 owners: {ids}')
     # Swift has no IAM: the sections must exist, their keys authenticate nowhere
@@ -352,9 +382,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         cluster.start()
         workers = max(args.workers, 1)
+        key_file = write_key_file(os.path.join(workdir, 'sse-keys.conf'))
         proxy = cluster.add_proxy(ProxySpec(
-            name='proxy-s3tests', s3_options=S3_OPTIONS,
-            filters={'tempauth': tempauth_section(workers)}))
+            name='proxy-s3tests', s3_options=S3_OPTIONS, pipeline=proxy_pipeline(),
+            filters={'tempauth': tempauth_section(workers),
+                     'objectlock': {'use': 'egg:swift3compat#objectlock'},
+                     'sse': {'use': 'egg:swift3compat#sse', 'key_file': key_file},
+                     'encryption': {'use': 'egg:swift#encryption'}}))
         conf = os.path.join(workdir, 's3tests.conf')
         for worker in range(workers):
             ids = write_config(config_path(conf, worker), proxy.port, worker)
