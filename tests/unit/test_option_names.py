@@ -11,7 +11,7 @@ from paste.deploy import loadapp
 
 from swift3compat import config
 from swift3compat.s3token import middleware as s3token
-from swift3compat.sweeper import lifecycle as sweeper
+from swift3compat.sweeper import config as sweeper_config
 from swift3compat.middleware import filter_factory as swift3_factory
 
 S3TOKEN_CONF = {
@@ -231,7 +231,7 @@ def write_sweeper_conf(tmp_path, lines: str) -> str:
 def test_sweeper_section_typo(tmp_path):
     path = write_sweeper_conf(tmp_path, 'intervall = 60\n')
     with pytest.raises(config.ConfigError) as exc:
-        sweeper.check_option_names(path)
+        sweeper_config.check_option_names(path)
     assert str(exc.value) == ("unknown option 'intervall' in "
                               "[swift3compat-lifecycle]; did you mean "
                               "'interval'?")
@@ -240,7 +240,7 @@ def test_sweeper_section_typo(tmp_path):
 def test_sweeper_section_accepts_its_options_and_swifts(tmp_path):
     path = write_sweeper_conf(tmp_path, 'interval = 60\nprocesses = 2\n'
                               'swift_dir = /etc/swift\n')
-    sweeper.check_option_names(path)
+    sweeper_config.check_option_names(path)
 
 
 def test_sweeper_reads_a_conf_d_directory(tmp_path):
@@ -250,4 +250,4 @@ def test_sweeper_reads_a_conf_d_directory(tmp_path):
     (conf_d / '20-lifecycle.conf').write_text(
         '[swift3compat-lifecycle]\nchekpoint = 10\n')
     with pytest.raises(config.ConfigError, match="did you mean 'checkpoint'"):
-        sweeper.check_option_names(str(conf_d))
+        sweeper_config.check_option_names(str(conf_d))
