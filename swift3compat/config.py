@@ -234,7 +234,7 @@ IGNORED_OPTIONS: Dict[str, str] = {
 #
 # A misspelled option name (``s3acl = true``) must stop the proxy instead of
 # being silently ignored.  Each section declares its options (``OPTIONS``
-# here, ``s3token.OPTS``, ``sweeper.OPTIONS``); ``check_names`` refuses any
+# here, ``s3token.options.OPTS``, ``sweeper.config.OPTIONS``); ``check_names`` refuses any
 # other name except those Swift and paste.deploy read in every section.
 
 # Names paste.deploy and Swift read in any filter section.  paste.deploy

@@ -27,9 +27,10 @@ ignored):
   ``Numeric*``, ``Date*``, ``Bool``, ``BinaryEquals``, ``IpAddress`` /
   ``NotIpAddress``, ``Arn*``, their ``...IfExists`` forms, ``Null``, and
   the ``ForAnyValue:`` / ``ForAllValues:`` set operators -- on AWS's
-  global and S3 condition keys (``known_key``).  Values of one condition
-  are ORed (ANDed for the negated operators: "none of them"), conditions
-  are ANDed.  A key absent from the request fails a positive operator and
+  global and S3 condition keys (``known_key``; the operators and keys
+  live in ``policy_conditions``).  Values of one condition are ORed
+  (ANDed for the negated operators: "none of them"), conditions are
+  ANDed.  A key absent from the request fails a positive operator and
   satisfies a negated one, an ``...IfExists`` one and ``ForAllValues:``;
   ``Null`` tests the absence itself.  Which keys a request carries is the
   caller's business (``Context.values``).
@@ -40,18 +41,18 @@ combines a verdict with the ACL check in that order.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import (Any, Callable, Dict, FrozenSet, List, Mapping, Optional,
                     Pattern, Tuple, Union)
 
-from swift3compat import errors
+from swift3compat.model.policy_conditions import (CONTEXT_PARSERS, FAMILY,
+                                                  FOR_ALL, FOR_ANY, NEGATED,
+                                                  OPERATORS, condition_value,
+                                                  known_key, malformed,
+                                                  parse_operator, wildcard)
 
 ALLOW = 'Allow'
 DENY = 'Deny'
@@ -196,16 +197,16 @@ class Condition:
             return all(self._one(v) for v in found)
         if not found:
             return self.if_exists or \
-                (self.operator in _NEGATED and self.qualifier != FOR_ANY)
+                (self.operator in NEGATED and self.qualifier != FOR_ANY)
         return any(self._one(v) for v in found)
 
     def _one(self, raw: str) -> bool:
         """This condition on one request value."""
-        value = _CONTEXT_PARSERS[_FAMILY[self.operator]](raw)
-        negated = self.operator in _NEGATED
+        value = CONTEXT_PARSERS[FAMILY[self.operator]](raw)
+        negated = self.operator in NEGATED
         if value is None:
             return negated
-        test = _OPERATORS[self.operator]
+        test = OPERATORS[self.operator]
         # Values of a negated operator are ANDed: "none of them".
         return any(test(value, v) for v in self.values) != negated
 
@@ -248,14 +249,6 @@ class Policy:
 
 
 # -- matching ------------------------------------------------------------------------
-def wildcard(pattern: str, ignore_case: bool = False) -> Pattern[str]:
-    """A compiled IAM wildcard: ``*`` any run, ``?`` one character."""
-    parts = ('.*' if c == '*' else '.' if c == '?' else re.escape(c)
-             for c in pattern)
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile('(?:%s)\\Z' % ''.join(parts), flags)
-
-
 def _any_match(patterns: Tuple[Pattern[str], ...], value: str) -> bool:
     return any(p.match(value) for p in patterns)
 
@@ -274,185 +267,6 @@ def _context_values(ctx: Context, key: str) -> Tuple[str, ...]:
     if key == 'aws:sourcearn' and ctx.source_arn is not None:
         return (ctx.source_arn,)
     return ()
-
-
-def _in_network(value: Any, network: Any) -> bool:
-    return value.version == network.version and value in network
-
-
-def _number(text: Any) -> Optional[float]:
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        return float(text)
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        return None
-    return value if value == value and abs(value) != float('inf') else None
-
-
-_ISO_DATE = re.compile(
-    r'^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?'
-    r'([Zz]|[+-]\d{2}:?\d{2})?$')
-
-
-def _date(text: Any) -> Optional[float]:
-    """An ISO 8601 date/time (UTC unless it says) or epoch seconds, as
-    epoch seconds; None if it is neither."""
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        return float(text)
-    text = str(text).strip()
-    if re.match(r'^-?\d+(\.\d+)?$', text):
-        return float(text)
-    match = _ISO_DATE.match(text)
-    if not match:
-        return None
-    year, month, day, hour, minute, second, frac, zone = match.groups()
-    try:
-        when = datetime(int(year), int(month), int(day), int(hour or 0),
-                        int(minute or 0), int(second or 0),
-                        tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    offset = 0
-    if zone and zone not in ('Z', 'z'):
-        sign = -1 if zone[0] == '-' else 1
-        digits = zone[1:].replace(':', '')
-        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return when.timestamp() - offset + (float(frac) if frac else 0.0)
-
-
-def _bool(text: Any) -> Optional[bool]:
-    if isinstance(text, bool):
-        return text
-    lowered = str(text).strip().lower()
-    return {'true': True, 'false': False}.get(lowered)
-
-
-def _ip(text: Any) -> Optional[Any]:
-    try:
-        return ipaddress.ip_address(str(text).strip())
-    except ValueError:
-        return None
-
-
-def _arn_match(value: str, pattern: str) -> bool:
-    """ArnLike / ArnEquals: each of the six colon-separated parts matches
-    (wildcards allowed in every part)."""
-    got, want = value.split(':', 5), pattern.split(':', 5)
-    return len(got) == len(want) == 6 and all(
-        wildcard(w).match(g) for w, g in zip(want, got))
-
-
-FOR_ANY, FOR_ALL = 'ForAnyValue', 'ForAllValues'
-
-# operator -> family; the family says how values are parsed.
-_FAMILY: Dict[str, str] = {}
-for _name in ('StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase',
-              'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike'):
-    _FAMILY[_name] = 'String'
-for _suffix in ('Equals', 'NotEquals', 'LessThan', 'LessThanEquals',
-                'GreaterThan', 'GreaterThanEquals'):
-    _FAMILY['Numeric' + _suffix] = 'Numeric'
-    _FAMILY['Date' + _suffix] = 'Date'
-_FAMILY.update({'Bool': 'Bool', 'BinaryEquals': 'Binary',
-                'IpAddress': 'Ip', 'NotIpAddress': 'Ip',
-                'ArnEquals': 'Arn', 'ArnLike': 'Arn', 'ArnNotEquals': 'Arn',
-                'ArnNotLike': 'Arn', 'Null': 'Null'})
-
-_COMPARE: Dict[str, Callable[[Any, Any], bool]] = {
-    'Equals': lambda a, b: a == b, 'NotEquals': lambda a, b: a == b,
-    'LessThan': lambda a, b: a < b, 'LessThanEquals': lambda a, b: a <= b,
-    'GreaterThan': lambda a, b: a > b,
-    'GreaterThanEquals': lambda a, b: a >= b,
-}
-_OPERATORS: Dict[str, Callable[[Any, Any], bool]] = {
-    'StringEquals': lambda value, v: value == v,
-    'StringNotEquals': lambda value, v: value == v,
-    'StringEqualsIgnoreCase': lambda value, v: value.lower() == v.lower(),
-    'StringNotEqualsIgnoreCase': lambda value, v: value.lower() == v.lower(),
-    'StringLike': lambda value, v: bool(wildcard(v).match(value)),
-    'StringNotLike': lambda value, v: bool(wildcard(v).match(value)),
-    'IpAddress': _in_network,
-    'NotIpAddress': _in_network,
-    'Bool': lambda value, v: value == v,
-    'BinaryEquals': lambda value, v: value == v,
-    'ArnEquals': lambda value, v: _arn_match(value, v),
-    'ArnLike': lambda value, v: _arn_match(value, v),
-    'ArnNotEquals': lambda value, v: _arn_match(value, v),
-    'ArnNotLike': lambda value, v: _arn_match(value, v),
-}
-for _suffix, _test in _COMPARE.items():
-    _OPERATORS['Numeric' + _suffix] = _test
-    _OPERATORS['Date' + _suffix] = _test
-_NEGATED = frozenset(['StringNotEquals', 'StringNotEqualsIgnoreCase',
-                      'StringNotLike', 'NumericNotEquals', 'DateNotEquals',
-                      'NotIpAddress', 'ArnNotEquals', 'ArnNotLike'])
-
-# How a request's value (a string) is read for each family; None: it
-# cannot be compared (the positive operators fail, the negated hold).
-_CONTEXT_PARSERS: Dict[str, Callable[[str], Any]] = {
-    'String': lambda raw: raw,
-    'Numeric': _number,
-    'Date': _date,
-    'Bool': _bool,
-    'Binary': lambda raw: raw.encode('utf-8'),
-    'Ip': _ip,
-    'Arn': lambda raw: raw,
-}
-
-# The condition keys a bucket policy may use (lower case): AWS's global
-# keys and S3's keys.  Keys ending in '/' take a tag key or a name after
-# the slash.  Many never appear in a request here (no VPCs, no
-# organizations, no MFA): they are absent, as on AWS for a request without
-# them.
-GLOBAL_KEYS = frozenset(k.lower() for k in (
-    'aws:CalledVia', 'aws:CalledViaFirst', 'aws:CalledViaLast',
-    'aws:CurrentTime', 'aws:EpochTime', 'aws:FederatedProvider',
-    'aws:MultiFactorAuthAge', 'aws:MultiFactorAuthPresent',
-    'aws:PrincipalAccount', 'aws:PrincipalArn', 'aws:PrincipalIsAWSService',
-    'aws:PrincipalOrgID', 'aws:PrincipalOrgPaths',
-    'aws:PrincipalServiceName', 'aws:PrincipalServiceNamesList',
-    'aws:PrincipalType', 'aws:Referer', 'aws:RequestedRegion',
-    'aws:ResourceAccount', 'aws:ResourceOrgID', 'aws:ResourceOrgPaths',
-    'aws:SecureTransport', 'aws:SourceAccount', 'aws:SourceArn',
-    'aws:SourceIdentity', 'aws:SourceIp', 'aws:SourceOrgID',
-    'aws:SourceOrgPaths', 'aws:SourceVpc', 'aws:SourceVpce',
-    'aws:TagKeys', 'aws:TokenIssueTime', 'aws:UserAgent', 'aws:userid',
-    'aws:username', 'aws:ViaAWSService', 'aws:VpcSourceIp',
-    'aws:Ec2InstanceSourceVpc', 'aws:Ec2InstanceSourcePrivateIPv4'))
-S3_KEYS = frozenset(k.lower() for k in (
-    's3:AccessGrantsInstanceArn', 's3:AccessPointNetworkOrigin',
-    's3:authType', 's3:DataAccessPointAccount', 's3:DataAccessPointArn',
-    's3:delimiter', 's3:if-match', 's3:if-none-match',
-    's3:LocationConstraint', 's3:max-keys', 's3:object-lock-legal-hold',
-    's3:object-lock-mode', 's3:object-lock-remaining-retention-days',
-    's3:object-lock-retain-until-date', 's3:ObjectCreationOperation',
-    's3:prefix', 's3:RequestObjectTagKeys', 's3:ResourceAccount',
-    's3:signatureAge', 's3:signatureversion', 's3:TlsVersion',
-    's3:VersionId', 's3:x-amz-acl', 's3:x-amz-content-sha256',
-    's3:x-amz-copy-source', 's3:x-amz-grant-full-control',
-    's3:x-amz-grant-read', 's3:x-amz-grant-read-acp',
-    's3:x-amz-grant-write', 's3:x-amz-grant-write-acp',
-    's3:x-amz-metadata-directive', 's3:x-amz-object-ownership',
-    's3:x-amz-server-side-encryption',
-    's3:x-amz-server-side-encryption-aws-kms-key-id',
-    's3:x-amz-server-side-encryption-customer-algorithm',
-    's3:x-amz-storage-class', 's3:x-amz-website-redirect-location'))
-KEY_PREFIXES = ('aws:principaltag/', 'aws:requesttag/', 'aws:resourcetag/',
-                's3:existingobjecttag/', 's3:requestobjecttag/',
-                's3:bucketTag/'.lower())
-
-
-def known_key(key: str) -> bool:
-    """Is ``key`` (lower case) a condition key AWS defines for S3 bucket
-    policies?"""
-    if key in GLOBAL_KEYS or key in S3_KEYS:
-        return True
-    return any(key.startswith(p) and len(key) > len(p) for p in KEY_PREFIXES)
 
 
 # -- evaluation -------------------------------------------------------------------------
@@ -487,44 +301,40 @@ def is_public(policy: Optional[Policy]) -> bool:
 
 
 # -- parsing ------------------------------------------------------------------------------
-def _malformed(message: str) -> errors.S3Error:
-    return errors.MalformedPolicy(message)
-
-
 def _as_list(value: Any, what: str) -> List[Any]:
     items = value if isinstance(value, list) else [value]
     if not items:
-        raise _malformed('%s must not be empty' % what)
+        raise malformed('%s must not be empty' % what)
     return items
 
 
 def _strings(value: Any, what: str) -> List[str]:
     items = _as_list(value, what)
     if not all(isinstance(v, str) and v for v in items):
-        raise _malformed('%s must be a string or a list of strings' % what)
+        raise malformed('%s must be a string or a list of strings' % what)
     return items
 
 
 def _principals(statement: Mapping[str, Any]) -> FrozenSet[str]:
     if 'NotPrincipal' in statement:
-        raise _malformed('NotPrincipal is not supported')
+        raise malformed('NotPrincipal is not supported')
     if 'Principal' not in statement:
-        raise _malformed('Missing required field Principal')
+        raise malformed('Missing required field Principal')
     value = statement['Principal']
     if value == '*':
         return frozenset(['*'])
     if not isinstance(value, dict) or not value:
-        raise _malformed('Invalid principal in policy')
+        raise malformed('Invalid principal in policy')
     ids = set()
     for kind, names in value.items():
         if kind == 'Service':
             for name in _strings(names, 'Principal'):
                 if name not in SERVICES:
-                    raise _malformed('Invalid principal in policy')
+                    raise malformed('Invalid principal in policy')
                 ids.add(SERVICE_PREFIX + name)
             continue
         if kind not in ('AWS', 'CanonicalUser'):
-            raise _malformed('Invalid principal in policy')
+            raise malformed('Invalid principal in policy')
         for name in _strings(names, 'Principal'):
             ids.add(_principal_id(kind, name))
     return frozenset(ids)
@@ -537,7 +347,7 @@ def _principal_id(kind: str, name: str) -> str:
     if root and kind == 'AWS':
         return root.group(1)
     if name.startswith('arn:') or '*' in name or '?' in name:
-        raise _malformed('Invalid principal in policy')
+        raise malformed('Invalid principal in policy')
     return name
 
 
@@ -547,10 +357,10 @@ def _actions(names: List[str]) -> Tuple[Pattern[str], ...]:
         if name == '*':
             name = 's3:*'
         if not name.lower().startswith('s3:'):
-            raise _malformed('Policy has invalid action')
+            raise malformed('Policy has invalid action')
         pattern = wildcard(name, ignore_case=True)
         if not any(pattern.match(a) for a in ALL_ACTIONS | SERVICE_ACTIONS):
-            raise _malformed('Policy has invalid action')
+            raise malformed('Policy has invalid action')
         patterns.append(pattern)
     return tuple(patterns)
 
@@ -559,7 +369,7 @@ def _resources(names: List[str], bucket: str) -> Tuple[Pattern[str], ...]:
     own = resource_arn(bucket)
     for name in names:
         if name != own and not name.startswith(own + '/'):
-            raise _malformed('Policy has invalid resource')
+            raise malformed('Policy has invalid resource')
     return tuple(wildcard(n) for n in names)
 
 
@@ -575,83 +385,26 @@ def _check_applicable(actions: Tuple[Pattern[str], ...], not_action: bool,
         (OBJECT_ACTIONS if has_object else frozenset())
     for pattern in actions:
         if not any(pattern.match(a) for a in applicable):
-            raise _malformed('Action does not apply to any resource(s) in '
+            raise malformed('Action does not apply to any resource(s) in '
                              'statement')
-
-
-def _condition_value(operator: str, value: Any) -> Any:
-    family = _FAMILY[operator]
-    if isinstance(value, (dict, list)) or value is None:
-        raise _malformed('Invalid condition value')
-    if family == 'Ip':
-        try:
-            return ipaddress.ip_network(str(value).strip(), strict=False)
-        except ValueError:
-            raise _malformed('Invalid IP address in policy') from None
-    if family in ('Bool', 'Null'):
-        truth = _bool(value)
-        if truth is None:
-            raise _malformed('Invalid value for %s condition' % operator)
-        return truth
-    if family == 'Numeric':
-        number = _number(value)
-        if number is None:
-            raise _malformed('Invalid value for %s condition: %s'
-                             % (operator, value))
-        return number
-    if family == 'Date':
-        parsed = _date(value)
-        if parsed is None:
-            raise _malformed('Invalid date for %s condition: %s'
-                             % (operator, value))
-        return parsed
-    if family == 'Binary':
-        try:
-            return base64.b64decode(str(value), validate=True)
-        except (binascii.Error, ValueError):
-            raise _malformed('Invalid base64 value for BinaryEquals') \
-                from None
-    if family == 'Arn' and str(value) != '*' and \
-            len(str(value).split(':', 5)) != 6:
-        raise _malformed('Invalid ARN in condition: %s' % value)
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def parse_operator(name: str) -> Tuple[str, str, bool]:
-    """``ForAnyValue:StringLikeIfExists`` -> ('StringLike', 'ForAnyValue',
-    True); MalformedPolicy for anything AWS does not define."""
-    qualifier, sep, rest = name.partition(':')
-    if not sep:
-        qualifier, rest = '', name
-    elif qualifier not in (FOR_ANY, FOR_ALL):
-        raise _malformed('Invalid Condition type : %s' % name)
-    if_exists = rest.endswith('IfExists') and rest != 'IfExists'
-    base = rest[:-len('IfExists')] if if_exists else rest
-    if base not in _FAMILY or (base == 'Null' and (if_exists or qualifier)):
-        raise _malformed('Invalid Condition type : %s' % name)
-    return base, qualifier, if_exists
 
 
 def _conditions(value: Any) -> Tuple[Condition, ...]:
     if not isinstance(value, dict):
-        raise _malformed('Condition must be an object')
+        raise malformed('Condition must be an object')
     out = []
     for name, block in value.items():
         operator, qualifier, if_exists = parse_operator(str(name))
         if not isinstance(block, dict) or not block:
-            raise _malformed('Invalid Condition type : %s' % name)
+            raise malformed('Invalid Condition type : %s' % name)
         for key, values in block.items():
             lowered = str(key).lower()
             if not known_key(lowered):
-                raise _malformed('Policy has an invalid condition key')
+                raise malformed('Policy has an invalid condition key')
             items = _as_list(values, 'Condition')
-            parsed = tuple(_condition_value(operator, v) for v in items)
+            parsed = tuple(condition_value(operator, v) for v in items)
             if operator == 'Null' and len(parsed) != 1:
-                raise _malformed('Null takes one value')
+                raise malformed('Null takes one value')
             out.append(Condition(operator, lowered, parsed, qualifier,
                                  if_exists))
     return tuple(out)
@@ -664,7 +417,7 @@ _STATEMENT_FIELDS = frozenset(['Sid', 'Effect', 'Principal', 'NotPrincipal',
 
 def _either(statement: Mapping[str, Any], name: str) -> Tuple[List[str], bool]:
     if (name in statement) == ('Not' + name in statement):
-        raise _malformed('Statement must have exactly one of %s and Not%s'
+        raise malformed('Statement must have exactly one of %s and Not%s'
                          % (name, name))
     negated = name not in statement
     return _strings(statement['Not' + name if negated else name], name), \
@@ -673,16 +426,16 @@ def _either(statement: Mapping[str, Any], name: str) -> Tuple[List[str], bool]:
 
 def _statement(raw: Any, bucket: str) -> Statement:
     if not isinstance(raw, dict):
-        raise _malformed('Statement must be an object')
+        raise malformed('Statement must be an object')
     unknown = set(raw) - _STATEMENT_FIELDS
     if unknown:
-        raise _malformed('Unknown field %s' % sorted(unknown)[0])
+        raise malformed('Unknown field %s' % sorted(unknown)[0])
     sid = raw.get('Sid')
     if sid is not None and not isinstance(sid, str):
-        raise _malformed('Sid must be a string')
+        raise malformed('Sid must be a string')
     effect = raw.get('Effect')
     if effect not in (ALLOW, DENY):
-        raise _malformed('Invalid effect: %s' % (effect,))
+        raise malformed('Invalid effect: %s' % (effect,))
     principals = _principals(raw)
     action_names, not_action = _either(raw, 'Action')
     resource_names, not_resource = _either(raw, 'Resource')
@@ -701,36 +454,36 @@ def parse(body: Union[bytes, str], bucket: str) -> Policy:
     if isinstance(body, str):
         body = body.encode('utf-8')
     if len(body) > MAX_POLICY_SIZE:
-        raise _malformed('Policies must be no more than %d bytes'
+        raise malformed('Policies must be no more than %d bytes'
                          % MAX_POLICY_SIZE)
     try:
         doc = json.loads(body.decode('utf-8'))
     except (UnicodeDecodeError, ValueError):
-        raise _malformed('Policies must be valid JSON and the first byte '
+        raise malformed('Policies must be valid JSON and the first byte '
                          'must be \'{\'') from None
     return _from_document(doc, bucket)
 
 
 def _from_document(doc: Any, bucket: str) -> Policy:
     if not isinstance(doc, dict):
-        raise _malformed('Policies must be valid JSON and the first byte '
+        raise malformed('Policies must be valid JSON and the first byte '
                          'must be \'{\'')
     unknown = set(doc) - {'Version', 'Id', 'Statement'}
     if unknown:
-        raise _malformed('Unknown field %s' % sorted(unknown)[0])
+        raise malformed('Unknown field %s' % sorted(unknown)[0])
     if 'Version' in doc and doc['Version'] not in VERSIONS:
-        raise _malformed('The policy must contain a valid version string')
+        raise malformed('The policy must contain a valid version string')
     if 'Id' in doc and not isinstance(doc['Id'], str):
-        raise _malformed('Id must be a string')
+        raise malformed('Id must be a string')
     if 'Statement' not in doc:
-        raise _malformed('Missing required field Statement')
+        raise malformed('Missing required field Statement')
     raw = doc['Statement']
     statements = tuple(_statement(s, bucket)
                        for s in _as_list(raw, 'Statement'))
     # Sid is optional; an empty one (minio-py writes "Sid": "") is none.
     sids = [s.sid for s in statements if s.sid]
     if len(sids) != len(set(sids)):
-        raise _malformed('Statement IDs (SID) in a single policy must be '
+        raise malformed('Statement IDs (SID) in a single policy must be '
                          'unique')
     text = json.dumps(doc, separators=(',', ':'), ensure_ascii=True)
     return Policy(statements, text)
@@ -743,5 +496,5 @@ def load(text: str, bucket: str) -> Policy:
     try:
         doc = json.loads(text)
     except ValueError:
-        raise _malformed('The stored policy is not JSON') from None
+        raise malformed('The stored policy is not JSON') from None
     return _from_document(doc, bucket)

@@ -283,7 +283,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from swift.common.utils import readconf, set_swift_dir
 
     from swift3compat import config
-    from swift3compat.sweeper.lifecycle import swift3_conf
+    from swift3compat.sweeper.config import swift3_conf
     parser = argparse.ArgumentParser(description='Collect orphaned multipart '
                                      'segments (or --report them per account).')
     parser.add_argument('conf', help='proxy-server.conf with [filter:swift3] and '

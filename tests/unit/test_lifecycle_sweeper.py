@@ -8,6 +8,7 @@ import re
 import pytest
 
 from swift3compat import config
+from swift3compat.sweeper import config as sweeper_config
 from swift3compat.sweeper import lifecycle as sweeper
 
 SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
@@ -17,16 +18,16 @@ SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
 def test_every_option_is_in_the_sample_with_its_default():
     with open(SAMPLE) as f:
         sample = f.read()
-    section = sample.split('\n[%s]\n' % sweeper.SECTION, 1)[1] \
+    section = sample.split('\n[%s]\n' % sweeper_config.SECTION, 1)[1] \
         .split('\n[', 1)[0]
-    for option in sweeper.OPTIONS:
+    for option in sweeper_config.OPTIONS:
         value = ' ' + re.escape(option.default) if option.default else ''
         assert re.search(r'^# %s =%s$' % (re.escape(option.name), value),
                          section, re.M), option.name
 
 
 def test_defaults():
-    options = sweeper.load_options({})
+    options = sweeper_config.load_options({})
     assert (options.interval, options.processes, options.process,
             options.checkpoint) == (3600, 1, 0, 1000)
     assert options.internal_client_conf_path == \
@@ -39,7 +40,7 @@ def test_defaults():
 ])
 def test_bad_values(values):
     with pytest.raises(config.ConfigError):
-        sweeper.load_options(values)
+        sweeper_config.load_options(values)
 
 
 def test_processes_split_the_buckets():

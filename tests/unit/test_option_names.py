@@ -11,7 +11,8 @@ from paste.deploy import loadapp
 
 from swift3compat import config
 from swift3compat.s3token import middleware as s3token
-from swift3compat.sweeper import lifecycle as sweeper
+from swift3compat.s3token import options as s3token_options
+from swift3compat.sweeper import config as sweeper_config
 from swift3compat.middleware import filter_factory as swift3_factory
 
 S3TOKEN_CONF = {
@@ -148,7 +149,7 @@ def test_paste_loadapp_refuses_a_typo(tmp_path):
 def test_paste_loadapp_refuses_an_s3token_typo(tmp_path):
     s3token_lines = ''.join('%s = %s\n' % item
                             for item in S3TOKEN_CONF.items())
-    with pytest.raises(s3token.S3TokenConfigError) as exc:
+    with pytest.raises(s3token_options.S3TokenConfigError) as exc:
         loadapp('config:' + write_proxy_conf(
             tmp_path, '', s3token_lines + 'http_timout = 5\n'))
     assert str(exc.value) == ("unknown option 'http_timout' in "
@@ -164,7 +165,7 @@ def test_paste_loadapp_refuses_an_s3token_typo(tmp_path):
     ('user_domain_nmae', 'user_domain_name'),   # a keystoneauth1 option
     ('pasword', 'password')])
 def test_s3token_typo_stops_the_filter(typo, meant):
-    with pytest.raises(s3token.S3TokenConfigError) as exc:
+    with pytest.raises(s3token_options.S3TokenConfigError) as exc:
         s3token.filter_factory({}, **S3TOKEN_CONF, **{typo: '5'})
     assert str(exc.value) == ("unknown option %r in [filter:s3token]; did "
                               "you mean %r?" % (typo, meant))
@@ -175,19 +176,19 @@ def test_s3token_plugin_options_follow_auth_type():
                 application_credential_id='id',
                 application_credential_secret='secret')
     del conf['password'], conf['system_scope']
-    assert s3token.check_option_names(conf, {}) == []
-    with pytest.raises(s3token.S3TokenConfigError,
+    assert s3token_options.check_option_names(conf, {}) == []
+    with pytest.raises(s3token_options.S3TokenConfigError,
                        match="unknown option 'password'"):
-        s3token.check_option_names(dict(conf, password='x'), {})
+        s3token_options.check_option_names(dict(conf, password='x'), {})
 
 
 def test_s3token_retired_and_ignored_options():
-    with pytest.raises(s3token.S3TokenConfigError) as exc:
-        s3token.check_option_names(dict(S3TOKEN_CONF, auth_host='ks'), {})
+    with pytest.raises(s3token_options.S3TokenConfigError) as exc:
+        s3token_options.check_option_names(dict(S3TOKEN_CONF, auth_host='ks'), {})
     assert str(exc.value).startswith(
         "option 'auth_host' in [filter:s3token] is gone: put the Keystone "
         "URL, with its version, in auth_uri")
-    [warning] = s3token.check_option_names(
+    [warning] = s3token_options.check_option_names(
         dict(S3TOKEN_CONF, region_name='RegionOne'), {})
     assert warning.startswith("option 'region_name' in [filter:s3token] is "
                               "ignored")
@@ -231,7 +232,7 @@ def write_sweeper_conf(tmp_path, lines: str) -> str:
 def test_sweeper_section_typo(tmp_path):
     path = write_sweeper_conf(tmp_path, 'intervall = 60\n')
     with pytest.raises(config.ConfigError) as exc:
-        sweeper.check_option_names(path)
+        sweeper_config.check_option_names(path)
     assert str(exc.value) == ("unknown option 'intervall' in "
                               "[swift3compat-lifecycle]; did you mean "
                               "'interval'?")
@@ -240,7 +241,7 @@ def test_sweeper_section_typo(tmp_path):
 def test_sweeper_section_accepts_its_options_and_swifts(tmp_path):
     path = write_sweeper_conf(tmp_path, 'interval = 60\nprocesses = 2\n'
                               'swift_dir = /etc/swift\n')
-    sweeper.check_option_names(path)
+    sweeper_config.check_option_names(path)
 
 
 def test_sweeper_reads_a_conf_d_directory(tmp_path):
@@ -250,4 +251,4 @@ def test_sweeper_reads_a_conf_d_directory(tmp_path):
     (conf_d / '20-lifecycle.conf').write_text(
         '[swift3compat-lifecycle]\nchekpoint = 10\n')
     with pytest.raises(config.ConfigError, match="did you mean 'checkpoint'"):
-        sweeper.check_option_names(str(conf_d))
+        sweeper_config.check_option_names(str(conf_d))

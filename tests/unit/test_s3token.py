@@ -29,7 +29,9 @@ from swift.common.swob import Request, Response
 from swift.common.utils import split_path
 
 from swift3compat.s3token import middleware as s3token
-from swift3compat.s3token.middleware import S3Token, S3TokenConfigError, rewrite_account
+from swift3compat.s3token import options as s3token_options
+from swift3compat.s3token.middleware import S3Token, rewrite_account
+from swift3compat.s3token.options import S3TokenConfigError
 
 SERVICE_TOKEN = 'service-token-0123'
 MEMCACHE_KEY = 'unit-test memcache secret key'
@@ -401,9 +403,9 @@ def test_http_timeout_reaches_the_session(keystone: FakeKeystone) -> None:
 
 
 def test_every_option_is_declared_once_with_doc() -> None:
-    names = [opt.name for opt in s3token.OPTS]
+    names = [opt.name for opt in s3token_options.OPTS]
     assert len(names) == len(set(names))
-    assert all(opt.help for opt in s3token.OPTS)
+    assert all(opt.help for opt in s3token_options.OPTS)
 
 
 def test_filter_factory(keystone: FakeKeystone) -> None:

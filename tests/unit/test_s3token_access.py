@@ -13,6 +13,7 @@ import pytest
 from swift3compat import s3token as entry_point
 from swift3compat.s3token import access as s3token_access
 from swift3compat.s3token import middleware as s3token
+from swift3compat.s3token import options as s3token_options
 from swift3compat.s3token.access import Who, _Probe
 from tests.unit.test_s3token import (ALICE, FakeKeystone, FakeMemcache, LogCapture,
                                      Signer, _closed_port, base_conf, make_filter,
@@ -46,7 +47,7 @@ def fresh_verdicts() -> Iterator[None]:
 
 def start(keystone: FakeKeystone, **overrides: str) -> tuple:
     conf = base_conf(keystone, **overrides)
-    args = s3token._access_check_args(conf, s3token.parse_options(conf), LOGGER)
+    args = s3token._access_check_args(conf, s3token_options.parse_options(conf), LOGGER)
     s3token_access.at_start(*args)
     return args
 
@@ -121,8 +122,8 @@ def test_keystone_down_at_start_then_rechecked(keystone: FakeKeystone, log: LogC
                in x for x in log.lines)
     # Keystone answers a request later: the check runs again, in the background
     monkeypatch.setattr(s3token_access, 'RECHECK_INTERVAL', 0.0)
-    up = (args[0], lambda: s3token.load_service_session(
-        base_conf(keystone), s3token.parse_options(base_conf(keystone))), keystone.url,
+    up = (args[0], lambda: s3token_options.load_service_session(
+        base_conf(keystone), s3token_options.parse_options(base_conf(keystone))), keystone.url,
         True, LOGGER)
     s3token_access.recheck_if_due(*up)
     deadline = time.monotonic() + 10
@@ -134,10 +135,10 @@ def test_keystone_down_at_start_then_rechecked(keystone: FakeKeystone, log: LogC
 
 def test_each_call_of_the_check_is_bounded(keystone: FakeKeystone) -> None:
     conf = base_conf(keystone, http_timeout='30')
-    args = s3token._access_check_args(conf, s3token.parse_options(conf), LOGGER)
+    args = s3token._access_check_args(conf, s3token_options.parse_options(conf), LOGGER)
     assert args[1]().timeout == s3token_access.CHECK_TIMEOUT
     conf = base_conf(keystone, http_timeout='2')
-    args = s3token._access_check_args(conf, s3token.parse_options(conf), LOGGER)
+    args = s3token._access_check_args(conf, s3token_options.parse_options(conf), LOGGER)
     assert args[1]().timeout == 2
 
 
