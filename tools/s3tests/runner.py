@@ -67,7 +67,10 @@ TEST_FILES = ('s3tests/functional/test_s3.py', 's3tests/functional/test_headers.
 # default).
 S3_OPTIONS = {'storage_domain': 'localhost', 's3_acl': 'true',
               'object_lock': 'true', 'server_side_encryption': 'true',
-              'sse_customer_allow_http': 'true'}
+              'sse_customer_allow_http': 'true',
+              # the cluster's devices take 64 KiB xattrs (tmpfs, as XFS does in
+              # production; cluster_dir): AWS's maximum tags fit
+              'max_stored_metadata_size': '65536'}
 KMS_KEY_IDS = ('testkey-1', 'testkey-2')
 
 
