@@ -4,7 +4,7 @@ Minimal and fast on purpose: the benchmark measures the proxy, so the client
 must not spend more than needed per request. ``sign`` returns the headers of a
 header-signed request; ``chunked_signed`` and ``chunked_unsigned_trailer``
 encode an aws-chunked body lazily (chunk by chunk) for streaming uploads.
-Checked against AWS's published examples in tests/unit/test_bench_signer.py.
+Checked against AWS's published examples in tests/tools/test_bench_signer.py.
 """
 from __future__ import annotations
 

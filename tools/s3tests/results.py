@@ -1,7 +1,7 @@
 """Reading an s3-tests run (junit xml) and checking it against the known-failures file.
 
 Pure functions, no cluster: ``tools.s3tests.runner`` and ``tools.s3tests.report``
-use them, and tests/unit/test_s3tests_tools.py tests them.
+use them, and tests/tools/test_s3tests_tools.py tests them.
 
 The known-failures file (tests/s3tests/known-failures.txt) has one test a line::
 
