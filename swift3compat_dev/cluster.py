@@ -2,7 +2,7 @@
 
 This is tooling, not middleware: operators never put it in a pipeline. It is used by
 the functional tests (``tests/functional/conftest.py``), by the all-in-one console
-script ``swift3compat-saio`` (``swift3compat/saio.py``) and by benchmarks that run
+script ``swift3compat-saio`` (``swift3compat_dev/saio.py``) and by benchmarks that run
 several proxies on the same rings.
 
 A data dir holds everything; building is idempotent, so a data dir can be reused and
@@ -34,7 +34,7 @@ A proxy is a preset pipeline (``swift3compat``, ``s3api`` or ``native``) plus op
     ProxySpec().replacing('tempauth', ('s3token', 'authtoken', 'keystoneauth'),
                           {'s3token': {...}, 'authtoken': {...}, 'keystoneauth': {...}})
 
-Each server runs as ``python -m swift3compat_dev.cluster serve CONF SECTION``, supervised
+Each server runs as ``python -m swift3compat_dev.swift_serve CONF SECTION``, supervised
 by ``swift3compat_dev.servers.ServerProcess``: its own session (so Swift's
 ``killpg(0, SIGTERM)`` on shutdown stays inside it), SIGTERM when the thread that
 started it dies, SIGTERM then SIGKILL to its process group on ``Cluster.stop`` (also
@@ -43,10 +43,8 @@ run at exit). No server outlives its creator. Start clusters from the main threa
 from __future__ import annotations
 
 import atexit
-import configparser
 import json
 import logging
-import logging.handlers
 import os
 import pwd
 import secrets
@@ -60,12 +58,16 @@ from swift3compat_dev.loopfs import LoopFilesystem, LoopfsError, loop_mount_poss
 from swift3compat_dev.servers import (LOOPBACK, START_TIMEOUT, ClusterError, ServerProcess,
                                       connect_host, free_port, http_answers,
                                       memcached_answers)
+from swift3compat_dev import swift_serve
 
 __all__ = ['BACKENDS', 'PIPELINES', 'TEMPAUTH_USERS', 'Cluster', 'ClusterError',
            'Proxy', 'ProxySpec', 'TempauthUser', 'check_user_xattrs',
            'wildcard_localhost_resolves']
 
 LOG = logging.getLogger(__name__)
+# Confs outside this package name the log hook here: Swift only prints an
+# error for a hook it cannot import, and their servers would log to syslog.
+drop_syslog_handlers = swift_serve.drop_syslog_handlers
 
 BACKENDS = ('account', 'container', 'object')
 PART_POWER = 6
@@ -380,7 +382,7 @@ class Cluster:
             'user': _current_user(),
             'log_name': name,
             'log_level': self.log_level,
-            'log_custom_handlers': f'{__name__}.drop_syslog_handlers',
+            'log_custom_handlers': swift_serve.LOG_HOOK,
         }
 
     def _backend_conf(self, kind: str) -> str:
@@ -434,7 +436,7 @@ class Cluster:
 
     def _server(self, name: str, conf: str, section: str, port: int,
                 host: str = LOOPBACK) -> ServerProcess:
-        argv = [sys.executable, '-m', __name__, 'serve', conf, section]
+        argv = [sys.executable, '-m', swift_serve.MODULE, conf, section]
         return ServerProcess(name, argv, os.path.join(self.log_dir, f'{name}.log'),
                              port, lambda: http_answers(host, port), host)
 
@@ -506,48 +508,3 @@ _RUNNING: set[Cluster] = set()
 def _stop_running_clusters() -> None:
     for cluster in list(_RUNNING):
         cluster.stop()
-
-
-def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: bool,
-                         log_route: str, fmt: str, logger: logging.Logger,
-                         adapted_logger: object) -> None:
-    """Swift ``log_custom_handlers`` hook: log to stderr only, not to syslog.
-
-    Servers started here run with ``verbose`` (a stderr handler) and stderr
-    redirected to ``log/<server>.log``; without this hook Swift would also send
-    every line to /dev/log or, where that is missing, to UDP port 514.
-    """
-    for handler in list(logger.handlers):
-        if isinstance(handler, logging.handlers.SysLogHandler):
-            logger.removeHandler(handler)
-            handler.close()
-
-
-def serve(conf_path: str, section: str) -> int:
-    """Run one Swift WSGI server in the foreground, logging to stderr."""
-    from swift.common import constraints, utils
-    from swift.common.storage_policy import reload_storage_policies
-    from swift.common.wsgi import run_wsgi
-    # Swift reads [swift-constraints] and the storage policies once, at
-    # import, from /etc/swift: read them from this cluster's swift.conf
-    # before the app is loaded.
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(conf_path)
-    swift_dir = parser.defaults().get('swift_dir')
-    if swift_dir and utils.set_swift_dir(swift_dir):
-        constraints.reload_constraints()
-        reload_storage_policies()
-    return run_wsgi(conf_path, section, verbose=True)
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3 or args[0] != 'serve':
-        print('usage: python -m swift3compat_dev.cluster serve CONF SECTION',
-              file=sys.stderr)
-        return 2
-    return serve(args[1], args[2])
-
-
-if __name__ == '__main__':
-    sys.exit(main())
