@@ -352,16 +352,25 @@ def load(conf: Mapping[str, str]) -> Config:
     meant for other sections; see :func:`check_filter_names`); unknown
     names are kept in ``Config.raw`` but never silently reinterpreted.
     """
+    return Config(parse_values(OPTIONS, conf,
+                               filter_section(conf, 'swift3')), conf)
+
+
+def parse_values(options: Iterable[Option], conf: Mapping[str, str],
+                 section: str) -> Dict[str, Any]:
+    """Each option's value in ``conf`` (its default when absent), parsed:
+    ConfigError naming ``[section]``, the option and its doc for a value
+    its parser refuses (the proxy's and the sweeper's sections)."""
     values: Dict[str, Any] = {}
-    for option in OPTIONS:
+    for option in options:
         raw = conf.get(option.name, option.default)
         try:
             values[option.name] = option.parse(str(raw))
         except ValueError as exc:
             raise ConfigError('[%s] %s = %r is invalid: %s (%s)'
-                              % (filter_section(conf, 'swift3'), option.name,
-                                 raw, exc, option.doc)) from None
-    return Config(values, conf)
+                              % (section, option.name, raw, exc,
+                                 option.doc)) from None
+    return values
 
 
 def defaults() -> Config:
