@@ -59,7 +59,7 @@ def _lock_part(req: S3Request, backend: Backend,
     head = tags.head_object(backend, req, versions.requested_version(req))
     value = part(stored.lock_of(head.headers))
     if value is None:
-        raise model.NoSuchObjectLockConfiguration()
+        raise errors.NoSuchObjectLockConfiguration()
     return xml_response(to_xml(value),
                         headers=versions.response_headers(head.headers))
 
