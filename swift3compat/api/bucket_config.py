@@ -47,7 +47,6 @@ from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
                                               replace, store)
 
 
-# -- storage --------------------------------------------------------------------
 # -- request bodies -------------------------------------------------------------------
 def _boolean(node, name: str) -> bool:
     value = xml.text(node, name)
