@@ -31,7 +31,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Optional
 
 from swift.common.registry import (register_sensitive_header,
                                    register_sensitive_param,
@@ -41,6 +41,7 @@ from swift.common.utils import close_if_possible, get_logger
 from swift3compat import __version__, config, errors, pipeline
 from swift3compat.api import routes
 from swift3compat.authz import access
+from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.authz.principal import principal_of
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
@@ -48,7 +49,7 @@ from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.http.body import BodyError
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
-from swift3compat.swift.log_delivery import AccessLogs
+from swift3compat.swift.log_delivery import REQUEST_ENV, AccessLogs
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -70,7 +71,14 @@ class Swift3Middleware:
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)
         self.access_logs = AccessLogs(app, conf, self.logger,
-                                      routes.log_operation)
+                                      routes.log_operation,
+                                      self._bucket_account)
+
+    def _bucket_account(self, backend: Backend, bucket: str
+                        ) -> Optional[str]:
+        """The account holding ``bucket`` by the bucket index (s3_acl)."""
+        return BucketIndex(backend, self.conf.bucket_index_account,
+                           self.logger).lookup(bucket)
 
     # -- dispatch ------------------------------------------------------------
     def is_s3(self, env: Dict[str, Any]) -> bool:
@@ -139,6 +147,7 @@ class Swift3Middleware:
         if site is not None:
             return website_handlers.serve(env, site, self)
         req = S3Request(env, self.conf)
+        env[REQUEST_ENV] = req      # the access log's, whatever follows
         if req.method == 'OPTIONS':
             signed = None       # a CORS preflight carries no credentials
         elif post_object.is_form_upload(req) and \

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Tuple
 from eventlet import GreenPool
 
 from swift3compat import errors
-from swift3compat.model import conditions
+from swift3compat.model import access_log, conditions
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
@@ -106,6 +106,10 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
             delete_group, ([keys[i] for i in g] for g in indexes))):
         for index, result in zip(group, done):
             results[index] = result
+    # the access log's BATCH.DELETE.OBJECT records, one per deleted key
+    req.environ[access_log.BATCH_DELETES_ENV] = [
+        (key, version or headers.get(versions.VERSION_ID))
+        for key, version, headers, err in results if err is None]
     parts = []
     for key, version, headers, err in results:
         if err is None:

@@ -528,3 +528,137 @@ def test_policy_with_a_service_principal_is_stored(clients, make_bucket_name):
                 'Action': 's3:PutObject',
                 'Resource': 'arn:aws:s3:::%s/*' % bucket}]}))
     assert _code(exc) == 'MalformedPolicy'
+
+
+def _all_records(s3, target: str, prefix: str,
+                 missing: Callable[[list], object]) -> list:
+    """Poll the target until nothing is ``missing(records)`` (every record,
+    parsed)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        records = [parse_line(line)
+                   for text in _log_objects(s3, target, prefix).values()
+                   for line in text.splitlines()]
+        lacking = missing(records)
+        if not lacking:
+            return records
+        assert time.monotonic() < deadline, 'records missing: %s' % (
+            lacking,)
+        time.sleep(0.5)
+
+
+def test_failures_preflights_forms_and_batch_deletes_are_logged(
+        proxies, clients, s3_client_factory, make_bucket_name, s3_users):
+    """AWS logs every request to the source bucket: failed authentication
+    (the bucket is known), expired presigned URLs, CORS preflights, POST
+    form uploads, configuration writes on the bucket itself, and a
+    DeleteObjects as one REST.POST.MULTI_OBJECT_DELETE record plus one
+    BATCH.DELETE.OBJECT record per key."""
+    import boto3
+    from botocore.config import Config
+    from tests.functional.test_post_object import post
+    a = clients['a']
+    src, target = make_bucket_name('cov'), make_bucket_name('covlogs')
+    a.create_bucket(Bucket=src)
+    a.create_bucket(Bucket=target)
+    _enable(a, src, target)
+    a.put_object(Bucket=src, Key='k', Body=b'data')
+    ids: Dict[str, str] = {}
+    base = endpoint_of(proxies[1])
+    secret = s3_users['test:tester'].key
+
+    def client(access_key, secret_key):
+        return boto3.session.Session().client(
+            's3', endpoint_url=base, region_name='us-east-1',
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            config=Config(signature_version='s3v4', retries={
+                'mode': 'standard', 'total_max_attempts': 1}))
+    for name, creds in (
+            ('bad_signature', (s3_users['test:tester'].access_key,
+                               'not-the-secret')),
+            ('bad_key', ('NOSUCHACCESSKEY', 'whatever'))):
+        with pytest.raises(ClientError) as exc:
+            client(*creds).get_object(Bucket=src, Key='k')
+        ids[name] = _error_request_id(exc)
+    # an expired presigned URL
+    url = clients['b'].generate_presigned_url('get_object', Params={
+        'Bucket': src, 'Key': 'k'}, ExpiresIn=1)
+    time.sleep(2)
+    status, headers, _ = _http('GET', url)
+    assert status == 403
+    ids['expired'] = headers['x-amz-request-id']
+    # a configuration write on the logged bucket itself, then a preflight
+    put_cors = a.put_bucket_cors(Bucket=src, CORSConfiguration={
+        'CORSRules': [{'AllowedOrigins': ['http://site.example'],
+                       'AllowedMethods': ['GET']}]})
+    ids['put_cors'] = _request_id(put_cors)
+    req = urllib.request.Request(
+        '%s/%s/k' % (base, src), method='OPTIONS', headers={
+            'Origin': 'http://site.example',
+            'Access-Control-Request-Method': 'GET'})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+        ids['preflight'] = resp.headers['x-amz-request-id']
+    # a browser form upload
+    form = a.generate_presigned_post(src, 'form.txt', ExpiresIn=300)
+    status, headers, body = post(proxies[1].port, src, form['fields'],
+                                 b'by form')
+    assert status == 204, body
+    ids['form'] = headers['x-amz-request-id']
+    # DeleteObjects: one existing key, one missing (deleted as AWS says)
+    deleted = a.delete_objects(Bucket=src, Delete={'Objects': [
+        {'Key': 'k'}, {'Key': 'never there'}]})
+    assert len(deleted['Deleted']) == 2
+    ids['batch'] = _request_id(deleted)
+
+    def missing(records):
+        got = [rec['request_id'] for rec in records]
+        lacking = [name for name, rid in ids.items() if rid not in got]
+        if got.count(ids['batch']) < 3:
+            lacking.append('batch records: %d' % got.count(ids['batch']))
+        return lacking
+    records = _all_records(a, target, 'logs/', missing)
+    by_id: Dict[str, list] = {}
+    for rec in records:
+        by_id.setdefault(rec['request_id'], []).append(rec)
+    for name, rid in ids.items():
+        for rec in by_id[rid]:
+            _check_common(rec, src)
+        if name != 'batch':
+            assert len(by_id[rid]) == 1, (name, by_id[rid])
+    one = {name: by_id[rid][0] for name, rid in ids.items()}
+    for name, code in (('bad_signature', 'SignatureDoesNotMatch'),
+                       ('bad_key', 'InvalidAccessKeyId'),
+                       ('expired', 'AccessDenied')):
+        rec = one[name]
+        assert (rec['http_status'], rec['error_code']) == ('403', code), name
+        assert rec['operation'] == 'REST.GET.OBJECT', name
+        assert rec['key'] == 'k'
+        assert rec['requester'] == '-', name   # not authenticated
+    assert one['bad_signature']['authentication_type'] == 'AuthHeader'
+    assert one['expired']['authentication_type'] == 'QueryString'
+    assert 'X-Amz-Signature=REDACTED' in one['expired']['request_uri']
+    assert (one['put_cors']['operation'], one['put_cors']['http_status']) \
+        == ('REST.PUT.CORS', '200')
+    pre = one['preflight']
+    assert (pre['operation'], pre['key'], pre['http_status']) == \
+        ('REST.OPTIONS.PREFLIGHT', 'k', '200')
+    assert pre['requester'] == '-' and pre['signature_version'] == '-'
+    posted = one['form']
+    assert (posted['operation'], posted['key'], posted['http_status']) == \
+        ('REST.POST.OBJECT', 'form.txt', '204')
+    assert posted['requester'] == 'AUTH_test'
+    assert posted['object_size'] == str(len(b'by form'))
+    batch = by_id[ids['batch']]
+    assert sorted((rec['operation'], rec['key'], rec['http_status'])
+                  for rec in batch) == [
+        ('BATCH.DELETE.OBJECT', 'k', '204'),
+        ('BATCH.DELETE.OBJECT', 'never%20there', '204'),
+        ('REST.POST.MULTI_OBJECT_DELETE', '-', '200')]
+    for rec in batch:
+        assert rec['requester'] == 'AUTH_test'
+        assert rec['request_uri'].startswith('POST /%s?delete' % src)
+    # still no secret
+    text = json.dumps(records)
+    assert secret not in text and 'not-the-secret' not in text
+    assert form['fields']['x-amz-signature'] not in text
