@@ -49,7 +49,8 @@ from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.http.body import BodyError
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
-from swift3compat.swift.log_delivery import REQUEST_ENV, AccessLogs
+from swift3compat.swift.log_delivery import (REQUEST_ENV, WEBSITE_ENV,
+                                             AccessLogs)
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -120,6 +121,7 @@ class Swift3Middleware:
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
             error_code = 'InternalError'
+        error_code = error_code or env.get(website_handlers.ERROR_CODE_ENV)
         if 'HTTP_ORIGIN' in env:
             resp.headers.update(cors_handlers.response_headers(env,
                                                                self.logger))
@@ -145,6 +147,7 @@ class Swift3Middleware:
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)
         if site is not None:
+            env[WEBSITE_ENV] = site     # the access log's
             return website_handlers.serve(env, site, self)
         req = S3Request(env, self.conf)
         env[REQUEST_ENV] = req      # the access log's, whatever follows

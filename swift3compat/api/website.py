@@ -40,6 +40,8 @@ _SPACE = '\\u0020'       # sysmeta values lose edge spaces; JSON keeps these
 
 
 Page = S3Response  # a website response: any status, standard reason
+# The S3 error code of an error page (the access log's error code field).
+ERROR_CODE_ENV = 'swift3compat.website_error'
 
 
 def configuration(sysmeta) -> Optional[website.Configuration]:
@@ -203,6 +205,7 @@ def serve(env: Dict[str, Any], bucket: str, middleware) -> S3Response:
     try:
         return Site(env, bucket, middleware).serve()
     except errors.S3Error as err:
+        env[ERROR_CODE_ENV] = err.code      # for the access log
         return error_page(err, env.get('swift.trans_id', ''))
 
 

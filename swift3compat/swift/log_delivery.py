@@ -48,6 +48,8 @@ from swift.common.swob import Request as SwobRequest
 from swift.common.utils import close_if_possible
 from swift.proxy.controllers.base import get_cache_key
 
+from swift3compat import errors
+from swift3compat.http.request import S3Request
 from swift3compat.model import access_log
 from swift3compat.model.acl import (ACL, FULL_CONTROL, Grant, Grantee, Owner,
                                     GROUP_URIS)
@@ -193,7 +195,8 @@ class AccessLogs:
         dropped the cached info) is looked up now: the bucket index
         (s3_acl) and Swift's cached container info, both memcache."""
         backend = env.get('swift3compat.backend')
-        req = backend.req if backend is not None else env.get(REQUEST_ENV)
+        req = backend.req if backend is not None else \
+            env.get(REQUEST_ENV) or self._website_request(env)
         bucket = getattr(req, 'bucket', None)
         if not bucket:
             return None
@@ -230,6 +233,24 @@ class AccessLogs:
                 pass
         return config, (owner, account)
 
+    def _website_request(self, env: Dict[str, Any]) -> Optional[S3Request]:
+        """A website endpoint request as the path-style GetObject it
+        stands for (its bucket and key), kept for its record."""
+        bucket = env.get(WEBSITE_ENV)
+        if not bucket:
+            return None
+        sub = dict(env, PATH_INFO='/%s%s' % (bucket, env.get('PATH_INFO') or
+                                             '/'),
+                   HTTP_HOST='', QUERY_STRING='')
+        for name in ('HTTP_AUTHORIZATION', 'RAW_PATH_INFO', 'REQUEST_URI'):
+            sub.pop(name, None)
+        try:
+            req = S3Request(sub, self.conf)
+        except errors.S3Error:
+            return None         # not a name S3 requests can have
+        env[REQUEST_ENV] = req
+        return req
+
     def _look_up(self, req, account: Optional[str]
                  ) -> Optional[Tuple[str, Dict[str, Any]]]:
         """(account, container info) of a bucket this request did not
@@ -252,7 +273,9 @@ class AccessLogs:
         req = backend.req if backend is not None else env[REQUEST_ENV]
         if self.cache is None:
             self.cache = env.get('swift.cache')
-        record = make_record(env, backend, req, owner, self.operation(req),
+        operation = 'WEBSITE.%s.OBJECT' % req.method \
+            if env.get(WEBSITE_ENV) else self.operation(req)
+        record = make_record(env, backend, req, owner, operation,
                              status, headers, sent,
                              error_code, request_id, host_id, started,
                              answered)

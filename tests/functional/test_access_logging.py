@@ -662,3 +662,53 @@ def test_failures_preflights_forms_and_batch_deletes_are_logged(
     text = json.dumps(records)
     assert secret not in text and 'not-the-secret' not in text
     assert form['fields']['x-amz-signature'] not in text
+
+
+def test_website_endpoint_requests_are_logged(proxy_factory, s3_client_factory,
+                                              make_bucket_name):
+    """Website endpoint requests are logged as WEBSITE.<METHOD>.OBJECT,
+    anonymous, with the error code of an error page."""
+    import http.client
+    domain = 's3-website.localhost'
+    web = proxy_factory(**DEFAULT_S3_OPTIONS, website_domain=domain,
+                        access_log_flush_interval='1')
+    s3 = s3_client_factory(proxy=web)
+    src, target = make_bucket_name('web'), make_bucket_name('weblogs')
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=target)
+    s3.put_object(Bucket=src, Key='index.html', Body=b'<h1>home</h1>',
+                  ContentType='text/html', ACL='public-read')
+    s3.put_bucket_website(Bucket=src, WebsiteConfiguration={
+        'IndexDocument': {'Suffix': 'index.html'}})
+    _enable(s3, src, target)
+
+    def fetch(path):
+        conn = http.client.HTTPConnection('127.0.0.1', web.port, timeout=30)
+        try:
+            conn.request('GET', path, headers={
+                'Host': '%s.%s:%d' % (src, domain, web.port)})
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, resp.getheader('x-amz-request-id')
+        finally:
+            conn.close()
+    status, home = fetch('/index.html')
+    assert status == 200
+    status, missing = fetch('/nothing.html')
+    assert status == 403        # no public listing: AccessDenied, as AWS
+
+    def lacking(records):
+        got = {rec['request_id'] for rec in records}
+        return [rid for rid in (home, missing) if rid not in got]
+    records = {rec['request_id']: rec
+               for rec in _all_records(s3, target, 'logs/', lacking)}
+    rec = records[home]
+    assert (rec['operation'], rec['key'], rec['http_status']) == \
+        ('WEBSITE.GET.OBJECT', 'index.html', '200')
+    assert rec['request_uri'].startswith('GET /index.html HTTP/1.')
+    assert rec['requester'] == '-' and rec['signature_version'] == '-'
+    assert rec['bytes_sent'] == str(len(b'<h1>home</h1>'))
+    rec = records[missing]
+    assert (rec['operation'], rec['key'], rec['http_status'],
+            rec['error_code']) == \
+        ('WEBSITE.GET.OBJECT', 'nothing.html', '403', 'AccessDenied')
