@@ -5,9 +5,14 @@ The middleware calls ``AccessLogs.wrap`` once per S3 request, with the
 response it is about to return.  ``wrap`` reads the source bucket's logging
 configuration from the container info that the request already loaded into
 ``swift.infocache`` (the bucket's sysmeta): a bucket without logging costs
-a dictionary look-up, never a backend or memcache request.  Requests whose
-bucket info was never loaded (the signature failed before the bucket was
-located, a website or CORS preflight request) are not logged.
+a dictionary look-up, never a backend or memcache request.  A request that
+never loaded its bucket's info (its signature was refused, an expired
+presigned URL, a CORS preflight, a website endpoint request, a bucket
+configuration write that dropped the cached info, UploadPart without
+s3_acl) is looked up when its record would be made: the bucket index
+(s3_acl; without it only an authenticated caller's own account is known)
+and Swift's cached container info.  A failing look-up leaves the response
+alone.
 
 For a bucket with logging, the response body is wrapped to count the bytes
 sent; when the server closes it the record is formatted
@@ -209,7 +214,7 @@ class AccessLogs:
         if info is None:
             if req.level == 'bucket' and req.method == 'PUT' and \
                     not req.query:
-                return None     # CreateBucket: a new bucket does not log
+                return None     # CreateBucket: a new bucket has no logging
             found = self._look_up(req, account)
             if found is None:
                 return None
