@@ -14,7 +14,8 @@ s3token); once it has authenticated, its result (``swift.authorize``,
 later subrequest of the same S3 request, with ``swift.authorize_override``.
 
 With ``s3_acl`` the middleware authenticates first (``authenticate``, a
-TEST subrequest that costs no backend request) on a session backend, then
+TEST subrequest that costs no backend request, or the proxy worker's
+remembered tempauth result: ``auth_cache``) on a session backend, then
 ``swift3compat.authz.access`` decides with S3 ACLs, and the handler gets a
 backend constructed with that decision (``guard``): consulted before and
 after every subrequest, it gives the ``swift.authorize`` of allowed
