@@ -167,6 +167,16 @@ OPTIONS: List[Option] = [
            'proxy creates it on first use with account_autocreate = true.'),
     Option('check_bucket_owner', boolean, 'false',
            'With s3_acl, ListBuckets shows only buckets the caller owns.'),
+    Option('auth_cache_duration', integer(0, 3600), '300',
+           'Seconds a proxy worker remembers which tempauth user an access '
+           'key is, with its key, so that a request whose signature that key '
+           'verifies skips the authentication subrequest (s3_acl); 0 '
+           'disables it. tempauth reads its users at start-up, so this '
+           'delays no revocation (changing them restarts the workers); '
+           'other auth filters (s3token) are never remembered here.'),
+    Option('auth_cache_size', integer(1, 1000000), '10000',
+           'Most access keys remembered per proxy worker '
+           '(auth_cache_duration); the least recently used go first.'),
     Option('lifecycle_registry_account', reserved_account, '.swift3compat',
            'The reserved Swift account (name starting with a dot) whose '
            'container "lifecycle" lists the buckets that have lifecycle '
