@@ -337,6 +337,10 @@ def mark_multipart(backend: Backend, bucket: str) -> None:
         raise errors.NoSuchBucket(BucketName=bucket)
     if not resp.is_success:
         raise errors.ServiceUnavailable()
+    # The POST dropped the bucket's info from the request's info cache,
+    # where the access log reads it; the manifest PUT would load it again
+    # anyway: load it now.
+    backend.container_info(bucket)
 
 
 def doomed_by_delete(req: S3Request, backend: Backend,
