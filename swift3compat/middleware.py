@@ -46,6 +46,7 @@ from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.http.body import BodyError
+from swift3compat.swift.auth_cache import AuthCache
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
 from swift3compat.swift.log_delivery import AccessLogs
@@ -71,6 +72,10 @@ class Swift3Middleware:
                                            log_route=conf.log_name)
         self.access_logs = AccessLogs(app, conf, self.logger,
                                       routes.log_operation)
+        # who an access key is, per process (tempauth results only)
+        self.auth_cache = AuthCache(conf.auth_cache_duration,
+                                    conf.auth_cache_size) \
+            if conf.auth_cache_duration else None
 
     # -- dispatch ------------------------------------------------------------
     def is_s3(self, env: Dict[str, Any]) -> bool:
@@ -150,7 +155,8 @@ class Swift3Middleware:
                 req.method != 'OPTIONS':
             # Anonymous access needs S3 ACLs to say what is public.
             raise errors.AccessDenied()
-        backend = Backend(self.backend_app, req, signed)
+        backend = Backend(self.backend_app, req, signed,
+                          auth_cache=self.auth_cache)
         env['swift3compat.backend'] = backend   # for CORS response headers
         if signed is not None and post_object.ENV_KEY not in env:
             self._verify_payload(req, signed)
