@@ -12,7 +12,7 @@ from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, objects, versions
+from swift3compat.swift import checksums, objects, uploads, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
@@ -84,8 +84,16 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
             objects.check_delete_conditions(backend, req.bucket, key,
                                             version or None, wanted)
             object_lock.check_delete(req, backend, key, version or None)
-            return key, version, versions.delete_key(
-                backend, req.bucket, key, version or None), None
+            # a multipart object's parts go with it where the bucket's
+            # flag says it may be one; in buckets that predate the flag
+            # they are the segment collector's
+            doomed = uploads.doomed_by_delete(req, backend, version or None,
+                                              key, untracked=False)
+            out = versions.delete_key(backend, req.bucket, key,
+                                      version or None)
+            if doomed is not None:
+                uploads.delete_segments(req, backend, doomed)
+            return key, version, out, None
         except errors.S3Error as err:
             return key, version, {}, err
 
