@@ -193,22 +193,34 @@ def _dlo_sizes(req: S3Request, backend: Backend, entries: List[dict]
 
 
 def _contents(entries: List[dict], enc, owner: Optional[str]) -> tuple:
+    """<Contents> and <CommonPrefixes> of a listing's entries.
+
+    This runs once per listed key: the owner (the same for every key) is
+    written once, and escaping is skipped for the usual key and ETag that
+    need none (one search each)."""
     out: List[str] = []
     prefixes: List[str] = []
+    tail = '</Size>%s<StorageClass>STANDARD</StorageClass></Contents>' % (
+        listing.owner_xml(owner) if owner else '')
+    special, escape = xml.needs_escape, xml.escape_text
+    listing_time = listing.listing_time
     for e in entries:
         if 'subdir' in e:
             prefixes.append('<CommonPrefixes>%s</CommonPrefixes>'
                             % xml.elem('Prefix', enc(e['subdir'])))
             continue
-        etag = uploads.listing_etag(e)
-        out.append(''.join((
-            '<Contents>', xml.elem('Key', enc(e['name'])),
-            '<LastModified>', listing.listing_time(e['last_modified']),
-            '</LastModified>',
-            '<ETag>&quot;', xml.escape_text(etag), '&quot;</ETag>',
-            '<Size>', str(e['bytes']), '</Size>',
-            listing.owner_xml(owner) if owner else '',
-            '<StorageClass>STANDARD</StorageClass></Contents>')))
+        key = enc(e['name'])
+        if special(key):
+            key = escape(key)
+        etag = e['hash']
+        if ';' in etag:
+            etag = uploads.listing_etag(e)
+        if special(etag):
+            etag = escape(etag)
+        out.append('<Contents><Key>%s</Key><LastModified>%s</LastModified>'
+                   '<ETag>&quot;%s&quot;</ETag><Size>%s%s' % (
+                       key, listing_time(e['last_modified']), etag,
+                       e['bytes'], tail))
     return out, prefixes
 
 

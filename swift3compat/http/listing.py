@@ -63,9 +63,22 @@ def listing_time(value: str) -> str:
     conformance suites) expect the listing to agree with HEAD.
 
     Swift's listing value is '2009-10-12T17:50:30.123456' (UTC); this runs
-    once per listed key, so it avoids strptime."""
+    once per listed key, so it avoids strptime, and isoformat() for the
+    usual value: 'YYYY-MM-DDTHH:MM:SS' that ``fromisoformat`` accepted is
+    what ``isoformat`` writes back, and only a second of 59 carries."""
     date, _, fraction = value.partition('.')
     stamp = datetime.fromisoformat(date)
-    if fraction.rstrip('Z').strip('0'):
+    if len(date) == 19 and date[4:17:3] == '--T::':
+        if not fraction.rstrip('Z').strip('0'):
+            return date + '.000Z'
+        later = _LATER.get(date[17:])
+        if later is not None:
+            return date[:17] + later
+        stamp += _SECOND
+    elif fraction.rstrip('Z').strip('0'):
         stamp += _SECOND
     return stamp.isoformat() + '.000Z'
+
+
+# seconds '00'-'58' -> the next one, as listing_time writes it
+_LATER = {'%02d' % n: '%02d.000Z' % (n + 1) for n in range(59)}

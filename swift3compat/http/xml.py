@@ -39,10 +39,20 @@ _ILLEGAL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ESCAPES = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;',
             '\r': '&#13;'}
 _SPECIAL = re.compile('[&<>"\r]')
+# either of the above: most values (keys, ETags, ids) need neither, and one
+# search tells so (listings escape every key)
+_ANY = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff'
+                  '\ufffe\uffff]')
+
+
+# ``needs_escape(value)``: whether escape_text would change ``value``
+needs_escape = _ANY.search
 
 
 def escape_text(value: str) -> str:
     """Escape ``value`` for element text or a double-quoted attribute."""
+    if not _ANY.search(value):
+        return value
     if _SPECIAL.search(value):
         value = _SPECIAL.sub(lambda m: _ESCAPES[m.group()], value)
     if _ILLEGAL.search(value):
