@@ -431,6 +431,47 @@ def test_delete_marker_headers(s3, bucket):
     assert resp['Deleted'][0]['DeleteMarkerVersionId'] == 'null'
 
 
+def _missing_headers(call, **kwargs) -> Dict[str, str]:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    assert info.value.response['ResponseMetadata']['HTTPStatusCode'] == 404
+    return info.value.response['ResponseMetadata']['HTTPHeaders']
+
+
+def test_get_and_head_of_a_current_delete_marker(s3, bucket):
+    """A key whose current version is a delete marker: 404 with
+    x-amz-delete-marker: true and the marker's version id; a key that was
+    never there, or a bucket never versioned: no header (AWS: "If false,
+    this response header does not appear in the response")."""
+    s3.put_object(Bucket=bucket, Key='plain', Body=b'x')
+    s3.delete_object(Bucket=bucket, Key='plain')
+    for call in (s3.head_object, s3.get_object):
+        headers = _missing_headers(call, Bucket=bucket, Key='plain')
+        assert 'x-amz-delete-marker' not in headers
+    _enable_versioning(s3, bucket)
+    s3.put_object(Bucket=bucket, Key='k', Body=b'x')
+    marker = s3.delete_object(Bucket=bucket, Key='k')['VersionId']
+    for call in (s3.head_object, s3.get_object):
+        headers = _missing_headers(call, Bucket=bucket, Key='k')
+        assert headers['x-amz-delete-marker'] == 'true'
+        assert headers['x-amz-version-id'] == marker
+        # 'k2' sorts after 'k' and has no versions
+        headers = _missing_headers(call, Bucket=bucket, Key='k2')
+        assert 'x-amz-delete-marker' not in headers
+    # removing the marker makes the object current again
+    s3.delete_object(Bucket=bucket, Key='k', VersionId=marker)
+    assert s3.head_object(Bucket=bucket, Key='k').get('DeleteMarker') is None
+    # suspended: the DELETE answered a null marker, HEAD says the same
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+        'Status': 'Suspended'})
+    s3.delete_object(Bucket=bucket, Key='k')
+    headers = _missing_headers(s3.head_object, Bucket=bucket, Key='k')
+    assert headers['x-amz-delete-marker'] == 'true'
+    assert headers['x-amz-version-id'] == 'null'
+    headers = _missing_headers(s3.head_object, Bucket=bucket, Key='never')
+    assert 'x-amz-delete-marker' not in headers
+
+
 def test_tagging_count_on_get_and_head(s3, bucket):
     s3.put_object(Bucket=bucket, Key='tagged', Body=b'x',
                   Tagging='a=1&b=2&c=3')
