@@ -514,6 +514,17 @@ def test_complete_multipart_upload_checksum_type(s3, bucket, algorithm, kind,
     assert again['ChecksumType'] == kind
     head = s3.head_object(Bucket=bucket, Key='k', ChecksumMode='ENABLED')
     assert head['ChecksumType'] == kind
+    # a part read by number: that part's checksum, the object's type
+    for part in parts:
+        head = s3.head_object(Bucket=bucket, Key='k', ChecksumMode='ENABLED',
+                              PartNumber=part['PartNumber'])
+        assert (head[field], head['ChecksumType']) == (part[field], kind)
+        got = s3.get_object(Bucket=bucket, Key='k', ChecksumMode='ENABLED',
+                            PartNumber=part['PartNumber'])
+        assert (got[field], got['ChecksumType']) == (part[field], kind)
+        got['Body'].read()      # botocore checks the body against it
+    head = s3.head_object(Bucket=bucket, Key='k', PartNumber=1)
+    assert field not in head and 'ChecksumType' not in head
 
 
 # -- conditional deletes ------------------------------------------------------------------
