@@ -167,6 +167,16 @@ OPTIONS: List[Option] = [
            'proxy creates it on first use with account_autocreate = true.'),
     Option('check_bucket_owner', boolean, 'false',
            'With s3_acl, ListBuckets shows only buckets the caller owns.'),
+    Option('auth_cache_duration', integer(0, 3600), '300',
+           'Seconds a proxy worker remembers which tempauth user an access '
+           'key is, with its key, so that a request whose signature that key '
+           'verifies skips the authentication subrequest (s3_acl); 0 '
+           'disables it. tempauth reads its users at start-up, so this '
+           'delays no revocation (changing them restarts the workers); '
+           'other auth filters (s3token) are never remembered here.'),
+    Option('auth_cache_size', integer(1, 1000000), '10000',
+           'Most access keys remembered per proxy worker '
+           '(auth_cache_duration); the least recently used go first.'),
     Option('lifecycle_registry_account', reserved_account, '.swift3compat',
            'The reserved Swift account (name starting with a dot) whose '
            'container "lifecycle" lists the buckets that have lifecycle '
@@ -352,16 +362,25 @@ def load(conf: Mapping[str, str]) -> Config:
     meant for other sections; see :func:`check_filter_names`); unknown
     names are kept in ``Config.raw`` but never silently reinterpreted.
     """
+    return Config(parse_values(OPTIONS, conf,
+                               filter_section(conf, 'swift3')), conf)
+
+
+def parse_values(options: Iterable[Option], conf: Mapping[str, str],
+                 section: str) -> Dict[str, Any]:
+    """Each option's value in ``conf`` (its default when absent), parsed:
+    ConfigError naming ``[section]``, the option and its doc for a value
+    its parser refuses (the proxy's and the sweeper's sections)."""
     values: Dict[str, Any] = {}
-    for option in OPTIONS:
+    for option in options:
         raw = conf.get(option.name, option.default)
         try:
             values[option.name] = option.parse(str(raw))
         except ValueError as exc:
             raise ConfigError('[%s] %s = %r is invalid: %s (%s)'
-                              % (filter_section(conf, 'swift3'), option.name,
-                                 raw, exc, option.doc)) from None
-    return Config(values, conf)
+                              % (section, option.name, raw, exc,
+                                 option.doc)) from None
+    return values
 
 
 def defaults() -> Config:

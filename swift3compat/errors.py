@@ -276,6 +276,12 @@ class InvalidRequest(S3Error):
     message = 'Invalid Request'
 
 
+class InvalidRetentionPeriod(S3Error):
+    status = 400
+    code = 'InvalidRetentionPeriod'
+    message = 'Default retention period must be a positive integer value.'
+
+
 class InvalidStorageClass(S3Error):
     status = 400
     code = 'InvalidStorageClass'
@@ -304,6 +310,12 @@ class KeyTooLongError(S3Error):
     status = 400
     code = 'KeyTooLongError'
     message = 'Your key is too long.'
+
+
+class KMSNotFound(S3Error):
+    status = 400
+    code = 'KMS.NotFoundException'
+    message = 'Invalid keyId'
 
 
 class MalformedACLError(S3Error):
@@ -415,6 +427,12 @@ class NoSuchLifecycleConfiguration(S3Error):
     status = 404
     code = 'NoSuchLifecycleConfiguration'
     message = 'The lifecycle configuration does not exist'
+
+
+class NoSuchObjectLockConfiguration(S3Error):
+    status = 404
+    code = 'NoSuchObjectLockConfiguration'
+    message = 'The specified object does not have a ObjectLock configuration'
 
 
 class NoSuchPublicAccessBlockConfiguration(S3Error):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Optional
 
 from swift.common.registry import (register_sensitive_header,
                                    register_sensitive_param,
@@ -41,14 +41,17 @@ from swift.common.utils import close_if_possible, get_logger
 from swift3compat import __version__, config, errors, pipeline
 from swift3compat.api import routes
 from swift3compat.authz import access
+from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.authz.principal import principal_of
 from swift3compat.auth import chunked, signature
 from swift3compat.auth.payload import VerifiedInput
 from swift3compat.auth.sigv4 import EMPTY_SHA256
 from swift3compat.http.body import BodyError
+from swift3compat.swift.auth_cache import AuthCache
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
-from swift3compat.swift.log_delivery import AccessLogs
+from swift3compat.swift.log_delivery import (REQUEST_ENV, WEBSITE_ENV,
+                                             AccessLogs)
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -70,7 +73,18 @@ class Swift3Middleware:
         self.logger = logger or get_logger(conf.raw,
                                            log_route=conf.log_name)
         self.access_logs = AccessLogs(app, conf, self.logger,
-                                      routes.log_operation)
+                                      routes.log_operation,
+                                      self._bucket_account)
+        # who an access key is, per process (tempauth results only)
+        self.auth_cache = AuthCache(conf.auth_cache_duration,
+                                    conf.auth_cache_size) \
+            if conf.auth_cache_duration else None
+
+    def _bucket_account(self, backend: Backend, bucket: str
+                        ) -> Optional[str]:
+        """The account holding ``bucket`` by the bucket index (s3_acl)."""
+        return BucketIndex(backend, self.conf.bucket_index_account,
+                           self.logger).lookup(bucket)
 
     # -- dispatch ------------------------------------------------------------
     def is_s3(self, env: Dict[str, Any]) -> bool:
@@ -112,6 +126,7 @@ class Swift3Middleware:
                                   request_id)
             resp = self.error_response(errors.InternalError(), request_id)
             error_code = 'InternalError'
+        error_code = error_code or env.get(website_handlers.ERROR_CODE_ENV)
         if 'HTTP_ORIGIN' in env:
             resp.headers.update(cors_handlers.response_headers(env,
                                                                self.logger))
@@ -137,8 +152,10 @@ class Swift3Middleware:
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)
         if site is not None:
+            env[WEBSITE_ENV] = site     # the access log's
             return website_handlers.serve(env, site, self)
         req = S3Request(env, self.conf)
+        env[REQUEST_ENV] = req      # the access log's, whatever follows
         if req.method == 'OPTIONS':
             signed = None       # a CORS preflight carries no credentials
         elif post_object.is_form_upload(req) and \
@@ -150,7 +167,8 @@ class Swift3Middleware:
                 req.method != 'OPTIONS':
             # Anonymous access needs S3 ACLs to say what is public.
             raise errors.AccessDenied()
-        backend = Backend(self.backend_app, req, signed)
+        backend = Backend(self.backend_app, req, signed,
+                          auth_cache=self.auth_cache)
         env['swift3compat.backend'] = backend   # for CORS response headers
         if signed is not None and post_object.ENV_KEY not in env:
             self._verify_payload(req, signed)

@@ -2,7 +2,7 @@
 
 This is tooling, not middleware: operators never put it in a pipeline. It is used by
 the functional tests (``tests/functional/conftest.py``), by the all-in-one console
-script ``swift3compat-saio`` (``swift3compat/saio.py``) and by benchmarks that run
+script ``swift3compat-saio`` (``swift3compat_dev/saio.py``) and by benchmarks that run
 several proxies on the same rings.
 
 A data dir holds everything; building is idempotent, so a data dir can be reused and
@@ -34,7 +34,7 @@ A proxy is a preset pipeline (``swift3compat``, ``s3api`` or ``native``) plus op
     ProxySpec().replacing('tempauth', ('s3token', 'authtoken', 'keystoneauth'),
                           {'s3token': {...}, 'authtoken': {...}, 'keystoneauth': {...}})
 
-Each server runs as ``python -m swift3compat_dev.cluster serve CONF SECTION``, supervised
+Each server runs as ``python -m swift3compat_dev.swift_serve CONF SECTION``, supervised
 by ``swift3compat_dev.servers.ServerProcess``: its own session (so Swift's
 ``killpg(0, SIGTERM)`` on shutdown stays inside it), SIGTERM when the thread that
 started it dies, SIGTERM then SIGKILL to its process group on ``Cluster.stop`` (also
@@ -43,111 +43,37 @@ run at exit). No server outlives its creator. Start clusters from the main threa
 from __future__ import annotations
 
 import atexit
-import configparser
 import json
 import logging
-import logging.handlers
 import os
 import pwd
 import secrets
 import shutil
 import socket
 import sys
-from dataclasses import dataclass, field, replace
-from typing import Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Mapping, Optional
 
+from swift3compat_dev import swift_serve
 from swift3compat_dev.loopfs import LoopFilesystem, LoopfsError, loop_mount_possible
+from swift3compat_dev.proxy_spec import (PIPELINES, TEMPAUTH_USERS, ProxySpec, TempauthUser,
+                                         render_ini, standard_filters)
 from swift3compat_dev.servers import (LOOPBACK, START_TIMEOUT, ClusterError, ServerProcess,
                                       connect_host, free_port, http_answers,
                                       memcached_answers)
 
 __all__ = ['BACKENDS', 'PIPELINES', 'TEMPAUTH_USERS', 'Cluster', 'ClusterError',
-           'Proxy', 'ProxySpec', 'TempauthUser', 'check_user_xattrs',
-           'wildcard_localhost_resolves']
+           'Proxy', 'ProxySpec', 'TempauthUser', 'check_user_xattrs', 'render_ini',
+           'standard_filters', 'wildcard_localhost_resolves']
 
 LOG = logging.getLogger(__name__)
+# Confs outside this package name the log hook here: Swift only prints an
+# error for a hook it cannot import, and their servers would log to syslog.
+drop_syslog_handlers = swift_serve.drop_syslog_handlers
 
 BACKENDS = ('account', 'container', 'object')
 PART_POWER = 6
 DEVICE = 'd1'
-
-_HEAD = ('catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache',
-         'listing_formats')
-_TAIL = ('tempauth', 'copy', 'slo', 'dlo', 'versioned_writes', 'symlink',
-         'proxy-logging')
-PIPELINES: Mapping[str, tuple[str, ...]] = {
-    'swift3compat': _HEAD + ('swift3',) + _TAIL,
-    's3api': _HEAD + ('s3api',) + _TAIL,
-    'native': _HEAD + _TAIL,
-}
-
-
-@dataclass(frozen=True)
-class TempauthUser:
-    """One tempauth user; its S3 access key is ``account:user``, its secret ``key``."""
-
-    account: str
-    user: str
-    key: str
-    groups: tuple[str, ...] = ()
-
-    @property
-    def access_key(self) -> str:
-        return f'{self.account}:{self.user}'
-
-    @property
-    def swift_account(self) -> str:
-        return f'AUTH_{self.account}'
-
-
-TEMPAUTH_USERS: tuple[TempauthUser, ...] = (
-    TempauthUser('test', 'tester', 'testing', ('.admin',)),
-    TempauthUser('test', 'tester2', 'testing2', ('.admin',)),
-    TempauthUser('test', 'tester3', 'testing3'),
-    TempauthUser('test2', 'tester2', 'testing2', ('.admin',)),
-    TempauthUser('admin', 'admin', 'admin', ('.admin', '.reseller_admin')),
-)
-
-
-@dataclass(frozen=True)
-class ProxySpec:
-    """What one proxy runs.
-
-    ``s3_options`` go into the preset's S3 filter section (``[filter:swift3]`` or
-    ``[filter:s3api]``), ``filters`` adds or replaces whole filter sections,
-    ``pipeline`` (filter names, ``proxy-server`` is appended) replaces the preset's,
-    ``app_options`` go into ``[app:proxy-server]``. ``workers = 0`` serves in one
-    process; ``port = None`` picks a free one.
-    """
-
-    name: str = 'proxy'
-    preset: str = 'swift3compat'
-    s3_options: Mapping[str, str] = field(default_factory=dict)
-    filters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    pipeline: Optional[tuple[str, ...]] = None
-    app_options: Mapping[str, str] = field(default_factory=dict)
-    workers: int = 0
-    host: str = LOOPBACK
-    port: Optional[int] = None
-
-    def replacing(self, name: str, new_names: Sequence[str],
-                  sections: Mapping[str, Mapping[str, str]]) -> ProxySpec:
-        """A copy whose pipeline has ``new_names`` where it had ``name``, with
-        ``sections`` added to ``filters`` (options of each ``[filter:NAME]``)."""
-        names = self.filter_names()
-        if name not in names:
-            raise ClusterError(f'{name} is not in the pipeline {names}')
-        pipeline = tuple(n for old in names
-                         for n in (tuple(new_names) if old == name else (old,)))
-        return replace(self, pipeline=pipeline, filters={**self.filters, **sections})
-
-    def filter_names(self) -> tuple[str, ...]:
-        if self.pipeline is not None:
-            return self.pipeline
-        if self.preset not in PIPELINES:
-            raise ClusterError(f'unknown pipeline preset {self.preset!r}; '
-                               f'known: {", ".join(PIPELINES)}')
-        return PIPELINES[self.preset]
 
 
 def wildcard_localhost_resolves() -> bool:
@@ -198,43 +124,6 @@ class Proxy:
 
     def pids(self) -> list[int]:
         return self.process.pids()
-
-
-def render_ini(sections: list[tuple[str, Mapping[str, str]]]) -> str:
-    """INI text, PasteDeploy style (``%`` escaped because Paste interpolates)."""
-    lines = []
-    for name, options in sections:
-        lines.append(f'[{name}]')
-        lines.extend(f'{key} = {str(value).replace("%", "%%")}'
-                     for key, value in options.items())
-        lines.append('')
-    return '\n'.join(lines)
-
-
-def standard_filters(memcache_servers: str, s3_options: Mapping[str, str]
-                     ) -> dict[str, dict[str, str]]:
-    """The filter sections every preset draws from."""
-    tempauth = {'use': 'egg:swift#tempauth'}
-    for user in TEMPAUTH_USERS:
-        tempauth[f'user_{user.account}_{user.user}'] = ' '.join(
-            (user.key,) + user.groups)
-    return {
-        'catch_errors': {'use': 'egg:swift#catch_errors'},
-        'gatekeeper': {'use': 'egg:swift#gatekeeper'},
-        'healthcheck': {'use': 'egg:swift#healthcheck'},
-        'proxy-logging': {'use': 'egg:swift#proxy_logging'},
-        'cache': {'use': 'egg:swift#memcache', 'memcache_servers': memcache_servers},
-        'listing_formats': {'use': 'egg:swift#listing_formats'},
-        'swift3': {'use': 'egg:swift3compat#swift3', **s3_options},
-        's3api': {'use': 'egg:swift#s3api', **s3_options},
-        'tempauth': tempauth,
-        'copy': {'use': 'egg:swift#copy'},
-        'slo': {'use': 'egg:swift#slo', 'max_manifest_segments': '10000'},
-        'dlo': {'use': 'egg:swift#dlo'},
-        'versioned_writes': {'use': 'egg:swift#versioned_writes',
-                             'allow_object_versioning': 'true'},
-        'symlink': {'use': 'egg:swift#symlink'},
-    }
 
 
 def _current_user() -> str:
@@ -380,7 +269,7 @@ class Cluster:
             'user': _current_user(),
             'log_name': name,
             'log_level': self.log_level,
-            'log_custom_handlers': f'{__name__}.drop_syslog_handlers',
+            'log_custom_handlers': swift_serve.LOG_HOOK,
         }
 
     def _backend_conf(self, kind: str) -> str:
@@ -434,7 +323,7 @@ class Cluster:
 
     def _server(self, name: str, conf: str, section: str, port: int,
                 host: str = LOOPBACK) -> ServerProcess:
-        argv = [sys.executable, '-m', __name__, 'serve', conf, section]
+        argv = [sys.executable, '-m', swift_serve.MODULE, conf, section]
         return ServerProcess(name, argv, os.path.join(self.log_dir, f'{name}.log'),
                              port, lambda: http_answers(host, port), host)
 
@@ -506,48 +395,3 @@ _RUNNING: set[Cluster] = set()
 def _stop_running_clusters() -> None:
     for cluster in list(_RUNNING):
         cluster.stop()
-
-
-def drop_syslog_handlers(conf: Mapping[str, str], name: str, log_to_console: bool,
-                         log_route: str, fmt: str, logger: logging.Logger,
-                         adapted_logger: object) -> None:
-    """Swift ``log_custom_handlers`` hook: log to stderr only, not to syslog.
-
-    Servers started here run with ``verbose`` (a stderr handler) and stderr
-    redirected to ``log/<server>.log``; without this hook Swift would also send
-    every line to /dev/log or, where that is missing, to UDP port 514.
-    """
-    for handler in list(logger.handlers):
-        if isinstance(handler, logging.handlers.SysLogHandler):
-            logger.removeHandler(handler)
-            handler.close()
-
-
-def serve(conf_path: str, section: str) -> int:
-    """Run one Swift WSGI server in the foreground, logging to stderr."""
-    from swift.common import constraints, utils
-    from swift.common.storage_policy import reload_storage_policies
-    from swift.common.wsgi import run_wsgi
-    # Swift reads [swift-constraints] and the storage policies once, at
-    # import, from /etc/swift: read them from this cluster's swift.conf
-    # before the app is loaded.
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(conf_path)
-    swift_dir = parser.defaults().get('swift_dir')
-    if swift_dir and utils.set_swift_dir(swift_dir):
-        constraints.reload_constraints()
-        reload_storage_policies()
-    return run_wsgi(conf_path, section, verbose=True)
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3 or args[0] != 'serve':
-        print('usage: python -m swift3compat_dev.cluster serve CONF SECTION',
-              file=sys.stderr)
-        return 2
-    return serve(args[1], args[2])
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -346,17 +346,24 @@ password_hash_rounds = 4
         if resp.status_code != 204:
             raise RuntimeError('deleting EC2 credential: HTTP %d' % resp.status_code)
 
-    def s3token_options(self, **overrides: str) -> dict[str, str]:
-        """The ``[filter:s3token]`` section for this Keystone."""
-        options = {
-            'use': 'egg:swift3compat#s3token',
-            'auth_uri': self.url,
+    def service_auth_options(self) -> dict[str, str]:
+        """The keystoneauth1 options of the ``swift`` service user, with
+        system scope (both filters' service calls need it)."""
+        return {
             'auth_type': 'password',
             'auth_url': self.url,
             'username': 'swift',
             'password': self.service_password,
             'user_domain_id': 'default',
             'system_scope': 'all',
+        }
+
+    def s3token_options(self, **overrides: str) -> dict[str, str]:
+        """The ``[filter:s3token]`` section for this Keystone."""
+        options = {
+            'use': 'egg:swift3compat#s3token',
+            'auth_uri': self.url,
+            **self.service_auth_options(),
             # throw-away test Keystone only (bandit B105)
             'memcache_secret_key': 'local keystone memcache secret key',  # nosec B105
         }
@@ -368,12 +375,7 @@ password_hash_rounds = 4
         options = {
             'use': 'egg:keystonemiddleware#auth_token',
             'www_authenticate_uri': self.url,
-            'auth_type': 'password',
-            'auth_url': self.url,
-            'username': 'swift',
-            'password': self.service_password,
-            'user_domain_id': 'default',
-            'system_scope': 'all',
+            **self.service_auth_options(),
             'delay_auth_decision': 'false',
             'cache': 'swift.cache',
             'service_token_roles_required': 'true',  # an option value, not a password  # nosec B105

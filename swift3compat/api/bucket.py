@@ -88,6 +88,8 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     headers.update(object_lock.bucket_create_headers(req))
     headers.update(location)
     headers.update(ownership)
+    # its Multipart flag is complete from now on (uploads.may_hold_manifests)
+    headers[sysmeta.BUCKET_MULTIPART_TRACKED] = '1'
     recorded = access.claim_bucket(req, backend)
     try:
         resp = backend.request('PUT', req.bucket, headers=headers,

@@ -43,10 +43,10 @@ from swift3compat.swift.bucket_config import (LOGGING, OWNERSHIP,
                                               OWNERSHIP_VALUES,
                                               PUBLIC_ACCESS_BLOCK,
                                               REQUEST_PAYMENT, head_bucket,
-                                              load, object_ownership, store)
+                                              load, object_ownership, remove,
+                                              replace, store)
 
 
-# -- storage --------------------------------------------------------------------
 # -- request bodies -------------------------------------------------------------------
 def _boolean(node, name: str) -> bool:
     value = xml.text(node, name)
@@ -87,16 +87,14 @@ def put_public_access_block(req: S3Request, backend: Backend) -> S3Response:
     root = xml.parse(body, 'PublicAccessBlockConfiguration')
     _only_children(root, {tag for tag, _attr in _PAB_FIELDS})
     values = {attr: _boolean(root, tag) for tag, attr in _PAB_FIELDS}
-    current = head_bucket(backend, req.bucket)
-    store(backend, req.bucket, PUBLIC_ACCESS_BLOCK,
-          json.dumps(values, sort_keys=True), current)
+    replace(backend, req.bucket, PUBLIC_ACCESS_BLOCK,
+            json.dumps(values, sort_keys=True))
     return S3Response(200)
 
 
 def delete_public_access_block(req: S3Request, backend: Backend
                                ) -> S3Response:
-    current = head_bucket(backend, req.bucket)
-    store(backend, req.bucket, PUBLIC_ACCESS_BLOCK, None, current)
+    remove(backend, req.bucket, PUBLIC_ACCESS_BLOCK)
     return S3Response(204)
 
 
@@ -122,15 +120,13 @@ def put_ownership_controls(req: S3Request, backend: Backend) -> S3Response:
     value = (xml.text(rules[0], 'ObjectOwnership') or '').strip()
     if value not in OWNERSHIP_VALUES:
         raise errors.MalformedXML()
-    current = head_bucket(backend, req.bucket)
-    store(backend, req.bucket, OWNERSHIP, value, current)
+    replace(backend, req.bucket, OWNERSHIP, value)
     return S3Response(200)
 
 
 def delete_ownership_controls(req: S3Request, backend: Backend
                               ) -> S3Response:
-    current = head_bucket(backend, req.bucket)
-    store(backend, req.bucket, OWNERSHIP, None, current)
+    remove(backend, req.bucket, OWNERSHIP)
     return S3Response(204)
 
 
@@ -308,7 +304,6 @@ def put_request_payment(req: S3Request, backend: Backend) -> S3Response:
     payer = (xml.text(root, 'Payer') or '').strip()
     if payer not in PAYERS:
         raise errors.MalformedXML()
-    current = head_bucket(backend, req.bucket)
-    store(backend, req.bucket, REQUEST_PAYMENT,
-          None if payer == PAYERS[0] else payer, current)
+    replace(backend, req.bucket, REQUEST_PAYMENT,
+            None if payer == PAYERS[0] else payer)
     return S3Response(200)

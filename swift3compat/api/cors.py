@@ -41,10 +41,7 @@ _NOT_ALLOWED = (
 
 def configuration(sysmeta) -> Optional[cors.Configuration]:
     """The bucket's CORS configuration from its sysmeta, or None."""
-    stored = bucket_config.load(sysmeta, NAME)
-    if stored is None:
-        return None
-    return cors.Configuration.from_json(stored)
+    return bucket_config.load_as(sysmeta, NAME, cors.Configuration.from_json)
 
 
 # -- the configuration API ----------------------------------------------------
@@ -58,8 +55,7 @@ def get_bucket_cors(req: S3Request, backend: Backend) -> S3Response:
 def put_bucket_cors(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=True)
     conf = cors.from_xml(body)
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, NAME, conf.to_json(), current)
+    bucket_config.replace(backend, req.bucket, NAME, conf.to_json())
     guard = guard_of(backend)
     if guard is not None:
         guard.ensure_indexed()      # preflights must find it
@@ -67,8 +63,7 @@ def put_bucket_cors(req: S3Request, backend: Backend) -> S3Response:
 
 
 def delete_bucket_cors(req: S3Request, backend: Backend) -> S3Response:
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, NAME, None, current)
+    bucket_config.remove(backend, req.bucket, NAME)
     return S3Response(204)
 
 

@@ -18,9 +18,8 @@ def put_bucket_encryption(req: S3Request, backend: Backend) -> S3Response:
         raise not_enabled()
     body = read_config_body(req, integrity_required=False)
     config = enc.parse_bucket_encryption(body)
-    current = storage.head_bucket(backend, req.bucket)
-    storage.store(backend, req.bucket, CONFIG,
-                  enc.dump_bucket_encryption(config), current)
+    storage.replace(backend, req.bucket, CONFIG,
+                    enc.dump_bucket_encryption(config))
     return S3Response(200)
 
 

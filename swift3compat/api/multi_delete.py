@@ -7,12 +7,12 @@ from typing import Dict, List, Optional, Tuple
 from eventlet import GreenPool
 
 from swift3compat import errors
-from swift3compat.model import conditions
+from swift3compat.model import access_log, conditions
 from swift3compat.http import xml
 from swift3compat.http.body import content_md5_hex
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, objects, versions
+from swift3compat.swift import checksums, objects, uploads, versions
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
 
@@ -84,8 +84,16 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
             objects.check_delete_conditions(backend, req.bucket, key,
                                             version or None, wanted)
             object_lock.check_delete(req, backend, key, version or None)
-            return key, version, versions.delete_key(
-                backend, req.bucket, key, version or None), None
+            # a multipart object's parts go with it where the bucket's
+            # flag says it may be one; in buckets that predate the flag
+            # they are the segment collector's
+            doomed = uploads.doomed_by_delete(req, backend, version or None,
+                                              key, untracked=False)
+            out = versions.delete_key(backend, req.bucket, key,
+                                      version or None)
+            if doomed is not None:
+                uploads.delete_segments(req, backend, doomed)
+            return key, version, out, None
         except errors.S3Error as err:
             return key, version, {}, err
 
@@ -106,6 +114,10 @@ def delete_objects(req: S3Request, backend: Backend) -> S3Response:
             delete_group, ([keys[i] for i in g] for g in indexes))):
         for index, result in zip(group, done):
             results[index] = result
+    # the access log's BATCH.DELETE.OBJECT records, one per deleted key
+    req.environ[access_log.BATCH_DELETES_ENV] = [
+        (key, version or headers.get(versions.VERSION_ID))
+        for key, version, headers, err in results if err is None]
     parts = []
     for key, version, headers, err in results:
         if err is None:

@@ -104,7 +104,8 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         req, resp.headers, ranged='Range' in get_headers))
     headers.update(tags.response_headers(req, backend, resp.headers,
                                          method))
-    headers.update(object_lock.response_headers(resp.headers))
+    headers.update(object_lock.response_headers(req, backend,
+                                                resp.headers))
     if method == 'HEAD':
         # Swift ignores Range on HEAD: a part's HEAD is answered here.
         return S3Response(206 if 'Content-Range' in part_headers

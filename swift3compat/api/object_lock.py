@@ -8,7 +8,7 @@ POST, multipart, GET/HEAD headers, deletes, PutBucketVersioning) call
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Callable, Optional, TypeVar
 
 from swift3compat import errors
 from swift3compat.http import xml
@@ -19,6 +19,8 @@ from swift3compat.model import object_lock as model
 from swift3compat.swift import object_lock as stored
 from swift3compat.swift import sysmeta, tags, versions
 from swift3compat.swift.backend import Backend
+
+T = TypeVar('T')
 
 
 # -- ?object-lock ----------------------------------------------------------------
@@ -47,29 +49,45 @@ def put_object_lock_configuration(req: S3Request, backend: Backend
     return S3Response(200)
 
 
-# -- ?retention ----------------------------------------------------------------------
-def _version_header(head_headers) -> Dict[str, str]:
-    return versions.response_headers(head_headers)
+# -- ?retention and ?legal-hold: one part of an object version's lock ---------
+def _lock_part(req: S3Request, backend: Backend,
+               part: Callable[[model.Lock], Optional[T]],
+               to_xml: Callable[[T], str]) -> S3Response:
+    """Get<Part>: the requested version's ``part`` of its lock, or
+    NoSuchObjectLockConfiguration when it has none."""
+    stored.require_lock_bucket(backend, req.bucket)
+    head = tags.head_object(backend, req, versions.requested_version(req))
+    value = part(stored.lock_of(head.headers))
+    if value is None:
+        raise errors.NoSuchObjectLockConfiguration()
+    return xml_response(to_xml(value),
+                        headers=versions.response_headers(head.headers))
+
+
+def _post_lock(req: S3Request, backend: Backend,
+               new_lock: Callable[[model.Lock], model.Lock]) -> S3Response:
+    """Put<Part>: POST the requested version's lock as ``new_lock`` makes
+    it from the current one (``tags.object_post``: HEAD, then POST, again
+    on a conflict)."""
+    version = versions.requested_version(req)
+
+    def changes(head_headers):
+        return stored.post_changes(new_lock(stored.lock_of(head_headers)))
+    head = tags.object_post(req, backend, version, changes, '')
+    return S3Response(200, versions.response_headers(head.headers))
 
 
 def get_object_retention(req: S3Request, backend: Backend) -> S3Response:
-    stored.require_lock_bucket(backend, req.bucket)
-    head = tags.head_object(backend, req, versions.requested_version(req))
-    lock = stored.lock_of(head.headers)
-    if lock.retention is None:
-        raise model.NoSuchObjectLockConfiguration()
-    return xml_response(model.retention_xml(lock.retention),
-                        headers=_version_header(head.headers))
+    return _lock_part(req, backend, lambda lock: lock.retention,
+                      model.retention_xml)
 
 
 def put_object_retention(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=False)
     stored.require_lock_bucket(backend, req.bucket)
     wanted = model.parse_retention(xml.parse(body), stored.now())
-    version = versions.requested_version(req)
 
-    def changes(head_headers):
-        current = stored.lock_of(head_headers)
+    def retained(current: model.Lock) -> model.Lock:
         try:
             model.check_retention_change(current, wanted, stored.now(),
                                          bypass=False)
@@ -78,30 +96,18 @@ def put_object_retention(req: S3Request, backend: Backend) -> S3Response:
             model.check_retention_change(
                 current, wanted, stored.now(),
                 bypass=stored.bypass_allowed(req, backend))
-        return stored.post_changes(model.Lock(wanted, current.legal_hold))
-    head = tags.object_post(req, backend, version, changes, '')
-    return S3Response(200, _version_header(head.headers))
+        return model.Lock(wanted, current.legal_hold)
+    return _post_lock(req, backend, retained)
 
 
-# -- ?legal-hold --------------------------------------------------------------------
 def get_object_legal_hold(req: S3Request, backend: Backend) -> S3Response:
-    stored.require_lock_bucket(backend, req.bucket)
-    head = tags.head_object(backend, req, versions.requested_version(req))
-    lock = stored.lock_of(head.headers)
-    if lock.legal_hold is None:
-        raise model.NoSuchObjectLockConfiguration()
-    return xml_response(model.legal_hold_xml(lock.legal_hold),
-                        headers=_version_header(head.headers))
+    return _lock_part(req, backend, lambda lock: lock.legal_hold,
+                      model.legal_hold_xml)
 
 
 def put_object_legal_hold(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=False)
     stored.require_lock_bucket(backend, req.bucket)
     on = model.parse_legal_hold(xml.parse(body))
-    version = versions.requested_version(req)
-
-    def changes(head_headers):
-        current = stored.lock_of(head_headers)
-        return stored.post_changes(model.Lock(current.retention, on))
-    head = tags.object_post(req, backend, version, changes, '')
-    return S3Response(200, _version_header(head.headers))
+    return _post_lock(req, backend,
+                      lambda current: model.Lock(current.retention, on))

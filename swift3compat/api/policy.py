@@ -59,8 +59,7 @@ def put_bucket_policy(req: S3Request, backend: Backend) -> S3Response:
 
 
 def delete_bucket_policy(req: S3Request, backend: Backend) -> S3Response:
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, NAME, None, current)
+    bucket_config.remove(backend, req.bucket, NAME)
     return S3Response(204)
 
 

@@ -129,6 +129,7 @@ class Form:
     policy: Optional[Dict[str, Any]] = None
     key: Optional[str] = None
     size_range: Tuple[int, int] = (0, MAX_OBJECT_SIZE)
+    size: Optional[int] = None      # of the stored file (the access log's)
 
 
 def is_form_upload(req: S3Request) -> bool:
@@ -424,6 +425,7 @@ def post_object(req: S3Request, backend: Backend,
         raise errors.MalformedPOSTRequest()
     body = FileInput(form.file, *form.size_range)
     resp = put_object(_put_request(req, form, body), backend)
+    form.size = body.size
     etag = resp.headers.get('ETag', '')
     headers = {k: v for k, v in resp.headers.items()
                if k not in ('Content-Length',)}

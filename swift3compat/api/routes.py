@@ -100,6 +100,7 @@ LOG_RESOURCES: Dict[Tuple[str, ...], str] = {
     ('object', 'tagging'): 'OBJECT_TAGGING',
     ('object', 'attributes'): 'OBJECT_ATTRIBUTES',
     ('object', 'legal-hold'): 'LEGAL_HOLD', ('object', 'retention'): 'RETENTION',
+    ('bucket', '', 'OPTIONS'): 'PREFLIGHT', ('object', '', 'OPTIONS'): 'PREFLIGHT',
 }
 
 def unset(code: str) -> Handler:

@@ -74,14 +74,12 @@ def get_bucket_tagging(req: S3Request, backend: Backend) -> S3Response:
 def put_bucket_tagging(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=True)
     tags = validate(parse_xml(body), MAX_BUCKET_TAGS)
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, BUCKET_TAGGING,
-                        json.dumps(tags, ensure_ascii=False)
-                        if tags else None, current)
+    bucket_config.replace(backend, req.bucket, BUCKET_TAGGING,
+                          json.dumps(tags, ensure_ascii=False)
+                          if tags else None)
     return S3Response(204)
 
 
 def delete_bucket_tagging(req: S3Request, backend: Backend) -> S3Response:
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, BUCKET_TAGGING, None, current)
+    bucket_config.remove(backend, req.bucket, BUCKET_TAGGING)
     return S3Response(204)

@@ -40,13 +40,13 @@ _SPACE = '\\u0020'       # sysmeta values lose edge spaces; JSON keeps these
 
 
 Page = S3Response  # a website response: any status, standard reason
+# The S3 error code of an error page (the access log's error code field).
+ERROR_CODE_ENV = 'swift3compat.website_error'
 
 
 def configuration(sysmeta) -> Optional[website.Configuration]:
-    stored = bucket_config.load(sysmeta, NAME)
-    if stored is None:
-        return None
-    return website.Configuration.from_json(stored)
+    return bucket_config.load_as(sysmeta, NAME,
+                                 website.Configuration.from_json)
 
 
 # -- the configuration API ------------------------------------------------------
@@ -60,9 +60,8 @@ def get_bucket_website(req: S3Request, backend: Backend) -> S3Response:
 def put_bucket_website(req: S3Request, backend: Backend) -> S3Response:
     body = read_config_body(req, integrity_required=False)
     conf = website.from_xml(body)
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, NAME,
-                        conf.to_json().replace(' ', _SPACE), current)
+    bucket_config.replace(backend, req.bucket, NAME,
+                          conf.to_json().replace(' ', _SPACE))
     guard = guard_of(backend)
     if guard is not None:
         guard.ensure_indexed()      # the endpoint must find it
@@ -70,8 +69,7 @@ def put_bucket_website(req: S3Request, backend: Backend) -> S3Response:
 
 
 def delete_bucket_website(req: S3Request, backend: Backend) -> S3Response:
-    current = bucket_config.head_bucket(backend, req.bucket)
-    bucket_config.store(backend, req.bucket, NAME, None, current)
+    bucket_config.remove(backend, req.bucket, NAME)
     return S3Response(204)
 
 
@@ -207,6 +205,7 @@ def serve(env: Dict[str, Any], bucket: str, middleware) -> S3Response:
     try:
         return Site(env, bucket, middleware).serve()
     except errors.S3Error as err:
+        env[ERROR_CODE_ENV] = err.code      # for the access log
         return error_page(err, env.get('swift.trans_id', ''))
 
 

@@ -74,23 +74,42 @@ class SignedRequest:
     def check_signature(self, secret: str) -> bool:
         """Constant-time check of the signature with ``secret``."""
         self.checked = True
+        ok, key = self._verify(secret)
+        if ok:
+            self._accept(secret, key)
+        return ok
+
+    def check_remembered(self, secret: str) -> bool:
+        """``check_signature`` with a secret remembered from an earlier
+        request (``swift.auth_cache``): a match counts as checked; a
+        mismatch leaves the request as it was, for the auth filter to
+        decide (the secret may have changed)."""
+        ok, key = self._verify(secret)
+        if ok:
+            self.checked = True
+            self._accept(secret, key)
+        return ok
+
+    def _verify(self, secret: str) -> Tuple[bool, Optional[bytes]]:
+        """Whether ``secret`` signed the request (constant-time compare),
+        and the SigV4 signing key it derives."""
         provided = self.signature.encode('utf-8', 'surrogateescape')
-        ok = False
         if self.version == 4:
             key = sigv4.signing_key(secret, *self.scope[:3])
             expected = sigv4.sign(key, self.candidates[0])
-            ok = hmac.compare_digest(expected.encode('ascii'), provided)
-            if ok:
-                self.signing_key = key
-        else:
-            for candidate in self.candidates:
-                expected = sigv2.sign(secret, candidate)
-                if hmac.compare_digest(expected.encode('ascii'), provided):
-                    ok = True
-        if ok:
-            self.secret = secret
-        self.valid = self.valid or ok
-        return ok
+            return hmac.compare_digest(expected.encode('ascii'), provided), key
+        ok = False
+        for candidate in self.candidates:
+            expected = sigv2.sign(secret, candidate)
+            if hmac.compare_digest(expected.encode('ascii'), provided):
+                ok = True
+        return ok, None
+
+    def _accept(self, secret: str, key: Optional[bytes]) -> None:
+        if key is not None:
+            self.signing_key = key
+        self.secret = secret
+        self.valid = True
 
     def auth_details(self) -> Dict[str, object]:
         """What the next auth filter reads from the WSGI environment."""

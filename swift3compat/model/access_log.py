@@ -30,6 +30,11 @@ from urllib.parse import quote, unquote_plus
 
 DASH = '-'
 REDACTED = 'REDACTED'
+# A DeleteObjects logs one record of the request and one of each key it
+# deleted (AWS's BATCH.DELETE.OBJECT); the handler leaves the deleted
+# (key, version id) pairs in the request environment under this name.
+BATCH_DELETE = 'BATCH.DELETE.OBJECT'
+BATCH_DELETES_ENV = 'swift3compat.batch_deletes'
 # Query parameters whose values are secrets (compared case-insensitively).
 SECRET_PARAMS = frozenset(['signature', 'x-amz-signature',
                            'x-amz-security-token'])

@@ -47,18 +47,6 @@ DAYS_PER_YEAR = 365
 XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
 
-class InvalidRetentionPeriod(errors.S3Error):
-    status = 400
-    code = 'InvalidRetentionPeriod'
-    message = 'Default retention period must be a positive integer value.'
-
-
-class NoSuchObjectLockConfiguration(errors.S3Error):
-    status = 404
-    code = 'NoSuchObjectLockConfiguration'
-    message = 'The specified object does not have a ObjectLock configuration'
-
-
 def missing_configuration() -> errors.S3Error:
     """Lock parameters on a bucket without Object Lock."""
     return errors.InvalidRequest('Bucket is missing Object Lock Configuration')
@@ -386,10 +374,10 @@ def parse_config(root: Any) -> LockConfig:
     except ValueError:
         raise errors.MalformedXML() from None
     if number <= 0:
-        raise InvalidRetentionPeriod()
+        raise errors.InvalidRetentionPeriod()
     if (days is not None and number > MAX_DAYS) or \
             (years is not None and number > MAX_YEARS):
-        raise InvalidRetentionPeriod('Default retention period too large.')
+        raise errors.InvalidRetentionPeriod('Default retention period too large.')
     if days is not None:
         return LockConfig(True, DefaultRetention(_text(mode), days=number))
     return LockConfig(True, DefaultRetention(_text(mode), years=number))

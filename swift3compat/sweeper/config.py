@@ -90,14 +90,7 @@ def check_config(conf_path: str) -> None:
 
 def load_options(conf: Mapping[str, str]) -> config.Config:
     """The sweeper's options from its section (``conf``), strictly."""
-    values = {}
-    for option in OPTIONS:
-        raw = conf.get(option.name, option.default)
-        try:
-            values[option.name] = option.parse(str(raw))
-        except ValueError as exc:
-            raise config.ConfigError('[%s] %s = %r is invalid: %s (%s)' % (
-                SECTION, option.name, raw, exc, option.doc)) from None
+    values = config.parse_values(OPTIONS, conf, SECTION)
     if values['process'] >= values['processes']:
         raise config.ConfigError('[%s] process must be below processes'
                                  % SECTION)

@@ -14,7 +14,8 @@ s3token); once it has authenticated, its result (``swift.authorize``,
 later subrequest of the same S3 request, with ``swift.authorize_override``.
 
 With ``s3_acl`` the middleware authenticates first (``authenticate``, a
-TEST subrequest that costs no backend request) on a session backend, then
+TEST subrequest that costs no backend request, or the proxy worker's
+remembered tempauth result: ``auth_cache``) on a session backend, then
 ``swift3compat.authz.access`` decides with S3 ACLs, and the handler gets a
 backend constructed with that decision (``guard``): consulted before and
 after every subrequest, it gives the ``swift.authorize`` of allowed
@@ -37,6 +38,7 @@ from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
 from swift3compat.http.request import S3Request
 from swift3compat.swift import metadata_budget, sysmeta
+from swift3compat.swift.auth_cache import AuthCache
 
 SWIFT_SOURCE = 'S3C'
 
@@ -91,13 +93,15 @@ class Backend:
                  signed: Optional[SignedRequest], *,
                  guard: Optional[GuardHooks] = None,
                  principal: Optional[Any] = None,
-                 session: Optional['Backend'] = None) -> None:
+                 session: Optional['Backend'] = None,
+                 auth_cache: Optional[AuthCache] = None) -> None:
         """``guard`` (with ``s3_acl``) is the request's S3 ACL decision,
         made before the handler runs: it sees every subrequest and says
         which account each goes to.  ``principal`` is who asks (its
         ``canonical_id``, None when anonymous); ``session`` an
         authenticated backend of the same request whose authentication
-        this one reuses."""
+        this one reuses; ``auth_cache`` the proxy's remembered
+        authentication results (``authenticate``)."""
         self.app = app
         self.req = req
         # One info cache for the request and all its subrequests, as Swift
@@ -107,6 +111,7 @@ class Backend:
         self.signed = signed
         self.guard = guard
         self.principal = principal
+        self.auth_cache = auth_cache
         self._account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
         self._auth_env: Dict[str, Any] = {}
@@ -257,7 +262,21 @@ class Backend:
         """Authenticate now, before knowing which account to address
         (s3_acl): a TEST subrequest that the auth filter handles and the
         proxy answers 405 without any backend request.  Returns the
-        environment the auth filter left."""
+        environment the auth filter left.
+
+        With an ``auth_cache``, a request whose signature verifies with
+        the key remembered for its access key reuses that key's earlier
+        result instead (``swift.auth_cache``: tempauth only); any other
+        request makes the TEST subrequest, and the cache remembers what
+        it decided."""
+        signed, cache = self.signed, self.auth_cache
+        if cache is not None and signed is not None:
+            remembered = cache.lookup(signed)
+            if remembered is not None:
+                self._auth_env = remembered.carried()
+                self._account = remembered.account
+                self.authenticated = True
+                return dict(self._auth_env)
         env = self.make_env('TEST')
         env['swift.proxy_access_log_made'] = True
         resp = SwobRequest(env).get_response(self.app)
@@ -269,6 +288,9 @@ class Backend:
                 env.get('HTTP_X_IDENTITY_STATUS') == 'Confirmed'):
             raise self.signed.failure()
         self._after_auth(env, resp.status_int)
+        if cache is not None and signed is not None and \
+                self._account is not None:
+            cache.remember(signed, self._auth_env, self._account)
         return env
 
     def system_request(self, method: str, account: str,

@@ -19,7 +19,7 @@ import base64
 import json
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional, TypeVar
 
 from swift3compat.swift import sysmeta
 from swift3compat.swift.backend import Backend
@@ -33,6 +33,7 @@ OWNERSHIP_VALUES = ('BucketOwnerPreferred', 'ObjectWriter',
                     'BucketOwnerEnforced')
 LOGGING = 'logging'
 REQUEST_PAYMENT = 'request-payment'
+T = TypeVar('T')
 
 
 def sysmeta_of(headers: Mapping[str, str]) -> Dict[str, str]:
@@ -67,6 +68,16 @@ def load(sysmeta: Mapping[str, str], name: str) -> Optional[str]:
         return base64.b64decode(''.join(parts)).decode('utf-8')
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def load_as(sysmeta: Mapping[str, str], name: str,
+            parse: Callable[[str], T]) -> Optional[T]:
+    """Configuration ``name`` as ``parse`` makes it from the stored value,
+    or None when none is stored."""
+    stored = load(sysmeta, name)
+    if stored is None:
+        return None
+    return parse(stored)
 
 
 def encode(name: str, value: Optional[str],
@@ -104,6 +115,20 @@ def store(backend: Backend, bucket: str, name: str, value: Optional[str],
 def head_bucket(backend: Backend, bucket: str) -> Dict[str, str]:
     """HEAD the bucket (existence, the caller's access); its sysmeta."""
     return sysmeta_of(backend.request('HEAD', bucket).headers)
+
+
+def replace(backend: Backend, bucket: str, name: str,
+            value: Optional[str]) -> None:
+    """Put<Configuration>: HEAD the bucket first (NoSuchBucket, the
+    caller's access), then store ``value`` as configuration ``name``
+    (None removes it)."""
+    store(backend, bucket, name, value, head_bucket(backend, bucket))
+
+
+def remove(backend: Backend, bucket: str, name: str) -> None:
+    """Delete<Configuration>: HEAD the bucket first, then remove
+    configuration ``name`` (none stored is no error)."""
+    replace(backend, bucket, name, None)
 
 
 @dataclass(frozen=True)

@@ -75,16 +75,21 @@ def _multikey(conf: Mapping[str, str], name: str
 
 
 class KeyProvider:
-    """The interface; see the module docstring."""
+    """The interface; see the module docstring.  Each provider fills
+    ``_roots`` (secret id -> root secret) in its constructor."""
 
     active_secret_id: Optional[str] = None
+    _roots: Dict[Optional[str], bytes]
 
     def root_secret(self, secret_id: Optional[str]) -> bytes:
-        raise NotImplementedError
+        try:
+            return self._roots[secret_id]
+        except KeyError:
+            raise UnknownKey('root secret %s' % secret_id) from None
 
     @property
     def secret_ids(self) -> List[Optional[str]]:
-        raise NotImplementedError
+        return sorted(self._roots, key=lambda s: s or '')
 
     def resolve_kms_key_id(self, requested: Optional[str]) -> str:
         raise NotImplementedError
@@ -118,16 +123,6 @@ class StaticKeyProvider(KeyProvider):
             raise KeyProviderError('default_kms_key_id %s has no key'
                                    % default_kms_key_id)
         self.default_kms_key_id = default_kms_key_id
-
-    def root_secret(self, secret_id: Optional[str]) -> bytes:
-        try:
-            return self._roots[secret_id]
-        except KeyError:
-            raise UnknownKey('root secret %s' % secret_id) from None
-
-    @property
-    def secret_ids(self) -> List[Optional[str]]:
-        return sorted(self._roots, key=lambda s: s or '')
 
     def resolve_kms_key_id(self, requested: Optional[str]) -> str:
         key_id = requested or self.default_kms_key_id
@@ -227,16 +222,6 @@ class CastellanKeyProvider(KeyProvider):
             raise UnknownKey('%s is not a RAW AES key of at least 256 bits'
                              % key_id)
         return encoded
-
-    def root_secret(self, secret_id: Optional[str]) -> bytes:
-        try:
-            return self._roots[secret_id]
-        except KeyError:
-            raise UnknownKey('root secret %s' % secret_id) from None
-
-    @property
-    def secret_ids(self) -> List[Optional[str]]:
-        return sorted(self._roots, key=lambda s: s or '')
 
     def resolve_kms_key_id(self, requested: Optional[str]) -> str:
         key_id = requested or self.default_kms_key_id

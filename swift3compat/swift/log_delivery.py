@@ -5,9 +5,14 @@ The middleware calls ``AccessLogs.wrap`` once per S3 request, with the
 response it is about to return.  ``wrap`` reads the source bucket's logging
 configuration from the container info that the request already loaded into
 ``swift.infocache`` (the bucket's sysmeta): a bucket without logging costs
-a dictionary look-up, never a backend or memcache request.  Requests whose
-bucket info was never loaded (the signature failed before the bucket was
-located, a website or CORS preflight request) are not logged.
+a dictionary look-up, never a backend or memcache request.  A request that
+never loaded its bucket's info (its signature was refused, an expired
+presigned URL, a CORS preflight, a website endpoint request, a bucket
+configuration write that dropped the cached info, UploadPart without
+s3_acl) is looked up when its record would be made: the bucket index
+(s3_acl; without it only an authenticated caller's own account is known)
+and Swift's cached container info.  A failing look-up leaves the response
+alone.
 
 For a bucket with logging, the response body is wrapped to count the bytes
 sent; when the server closes it the record is formatted
@@ -39,6 +44,7 @@ import json
 import os
 import signal
 import time
+import dataclasses
 import uuid
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -47,14 +53,22 @@ from swift.common.swob import Request as SwobRequest
 from swift.common.utils import close_if_possible
 from swift.proxy.controllers.base import get_cache_key
 
+from swift3compat import errors
+from swift3compat.http.request import S3Request
 from swift3compat.model import access_log
 from swift3compat.model.acl import (ACL, FULL_CONTROL, Grant, Grantee, Owner,
                                     GROUP_URIS)
 from swift3compat.swift import sysmeta
-from swift3compat.swift.backend import wsgi_str
+from swift3compat.swift.backend import Backend, wsgi_str
 from swift3compat.swift.bucket_config import LOGGING, load
 
 SWIFT_SOURCE = 'S3C-LOG'
+# The environment keys of the request (S3Request) when no backend was made
+# for it (its signature was refused first), of a POST form upload's form,
+# and of a website endpoint request's bucket.
+REQUEST_ENV = 'swift3compat.request'
+FORM_ENV = 'swift3compat.form'
+WEBSITE_ENV = 'swift3compat.website'
 TICK = 0.5        # seconds between checks of the flusher greenthread
 _GROUPS_BY_URI = {uri: name for name, uri in GROUP_URIS.items()}
 
@@ -117,9 +131,15 @@ class AccessLogs:
     """One proxy process's access log buffers and their writer."""
 
     def __init__(self, app, conf, logger,
-                 operation: Callable[[Any], str]) -> None:
+                 operation: Callable[[Any], str],
+                 bucket_account: Optional[
+                     Callable[[Backend, str], Optional[str]]] = None
+                 ) -> None:
         self.app = app
         self.operation = operation      # api.routes.log_operation
+        # s3_acl: the account holding a bucket, from the bucket index
+        # (authz.bucket_index), for requests that never located it
+        self.bucket_account = bucket_account
         self.conf = conf
         self.logger = logger
         self.interval = conf.access_log_flush_interval
@@ -172,21 +192,34 @@ class AccessLogs:
     def target_of(self, env: Dict[str, Any]
                   ) -> Optional[Tuple[Dict[str, Any], Tuple[str, str]]]:
         """The logging configuration of the request's bucket and (owner,
-        account) of that bucket, from the container info this request
-        already loaded; None when it has none (or the info is not there)."""
+        account) of that bucket; None when it has none.
+
+        Usually from the container info this request already loaded.  A
+        request that never located its bucket (refused authentication, an
+        expired presigned URL, a CORS preflight, a configuration write that
+        dropped the cached info) is looked up now: the bucket index
+        (s3_acl) and Swift's cached container info, both memcache."""
         backend = env.get('swift3compat.backend')
-        if backend is None:
-            return None
-        bucket = backend.req.bucket
+        req = backend.req if backend is not None else \
+            env.get(REQUEST_ENV) or self._website_request(env)
+        bucket = getattr(req, 'bucket', None)
         if not bucket:
             return None
-        # with s3_acl the guard has set backend.account to the bucket's
-        account = backend.accounts.get(bucket) or backend.account
-        if not account or not backend.authenticated:
-            return None
+        account = None
+        if backend is not None and backend.authenticated:
+            # with s3_acl the guard has set backend.account to the bucket's
+            account = backend.accounts.get(bucket) or backend.account
         info = (env.get('swift.infocache') or {}).get(
-            get_cache_key(account, bucket))
-        if not info or (info.get('status') or 0) // 100 != 2:
+            get_cache_key(account, bucket)) if account else None
+        if info is None:
+            if req.level == 'bucket' and req.method == 'PUT' and \
+                    not req.query:
+                return None     # CreateBucket: a new bucket has no logging
+            found = self._look_up(req, account)
+            if found is None:
+                return None
+            account, info = found
+        if not account or not info or (info.get('status') or 0) // 100 != 2:
             return None
         meta = info.get('sysmeta') or {}
         stored = load(meta, LOGGING)
@@ -205,20 +238,59 @@ class AccessLogs:
                 pass
         return config, (owner, account)
 
+    def _website_request(self, env: Dict[str, Any]) -> Optional[S3Request]:
+        """A website endpoint request as the path-style GetObject it
+        stands for (its bucket and key), kept for its record."""
+        bucket = env.get(WEBSITE_ENV)
+        if not bucket:
+            return None
+        sub = dict(env, PATH_INFO='/%s%s' % (bucket, env.get('PATH_INFO') or
+                                             '/'),
+                   HTTP_HOST='', QUERY_STRING='')
+        for name in ('HTTP_AUTHORIZATION', 'RAW_PATH_INFO', 'REQUEST_URI'):
+            sub.pop(name, None)
+        try:
+            req = S3Request(sub, self.conf)
+        except errors.S3Error:
+            return None         # not a name S3 requests can have
+        env[REQUEST_ENV] = req
+        return req
+
+    def _look_up(self, req, account: Optional[str]
+                 ) -> Optional[Tuple[str, Dict[str, Any]]]:
+        """(account, container info) of a bucket this request did not
+        load, or None."""
+        lookup = Backend(self.app, req, None)
+        if account is None:
+            if self.bucket_account is None or not self.conf.s3_acl:
+                return None     # without s3_acl, no credentials no account
+            account = self.bucket_account(lookup, req.bucket)
+            if account is None:
+                return None
+        return account, lookup.container_info(req.bucket, account=account)
+
     def add(self, env: Dict[str, Any], config: Dict[str, Any],
             source: Tuple[str, str], status: int, headers, sent: int,
             error_code: Optional[str], request_id: str, host_id: str,
             started: float, answered: float) -> None:
         owner, account = source
-        backend = env['swift3compat.backend']
-        req = backend.req
+        backend = env.get('swift3compat.backend')
+        req = backend.req if backend is not None else env[REQUEST_ENV]
         if self.cache is None:
             self.cache = env.get('swift.cache')
-        record = make_record(env, backend, req, owner, self.operation(req),
+        operation = 'WEBSITE.%s.OBJECT' % req.method \
+            if env.get(WEBSITE_ENV) else self.operation(req)
+        record = make_record(env, backend, req, owner, operation,
                              status, headers, sent,
                              error_code, request_id, host_id, started,
                              answered)
         line = access_log.format_record(record) + '\n'
+        # DeleteObjects: a record of each deleted key too, as AWS
+        for key, version in env.get(access_log.BATCH_DELETES_ENV) or ():
+            line += access_log.format_record(dataclasses.replace(
+                record, operation=access_log.BATCH_DELETE, key=key,
+                http_status=204, error_code=None, bytes_sent=0,
+                object_size=None, version_id=version)) + '\n'
         key_format = config.get('key_format') or {}
         day = access_log.event_day(started) if (
             key_format.get('format') == access_log.PARTITIONED and
@@ -407,49 +479,70 @@ def _object_size(req, status: int, headers) -> Optional[int]:
     return None
 
 
+def _authentication(env: Dict[str, Any], signed
+                    ) -> Tuple[Optional[str], Optional[str]]:
+    """(signature version, authentication type) of the request; from
+    what it carries when its signature was refused before being parsed
+    (an expired presigned URL)."""
+    authorization = env.get('HTTP_AUTHORIZATION', '')
+    query = env.get('QUERY_STRING', '')
+    if signed is not None:
+        version: Optional[str] = 'SigV%d' % signed.version
+    elif authorization.startswith('AWS4-') or 'X-Amz-Algorithm=' in query:
+        version = 'SigV4'
+    elif authorization.startswith('AWS ') or 'AWSAccessKeyId=' in query:
+        version = 'SigV2'
+    else:
+        return None, None       # anonymous
+    if authorization:
+        return version, 'AuthHeader'
+    if 'Signature=' in query:       # also X-Amz-Signature=
+        return version, 'QueryString'
+    return version, None        # a POST form: credentials in the form
+
+
 def make_record(env: Dict[str, Any], backend, req, owner: str,
                 operation: str, status: int,
                 headers, sent: int, error_code: Optional[str],
                 request_id: str, host_id: str, started: float,
                 answered: float) -> access_log.Record:
-    signed = backend.signed
-    authorization = env.get('HTTP_AUTHORIZATION', '')
-    if signed is None:
-        auth_type = None
-    elif authorization:
-        auth_type = 'AuthHeader'
-    elif 'Signature=' in env.get('QUERY_STRING', '') or \
-            'X-Amz-Signature=' in env.get('QUERY_STRING', ''):
-        auth_type = 'QueryString'
-    else:
-        auth_type = None
+    """``backend``: None when the request was refused before one was
+    made (its signature)."""
+    signed = getattr(backend, 'signed', None)
+    signature_version, auth_type = _authentication(env, signed)
     # s3_acl: the caller's canonical id; without it, the account signed
     # requests act as
-    requester = backend.caller_id
+    requester = getattr(backend, 'caller_id', None)
     if requester is None and signed is not None and backend.authenticated \
             and backend.guard is None:
         requester = backend.account
     version_id = _header(headers, 'x-amz-version-id') or \
         req.query.get('versionId')
+    key = req.key
+    size = _object_size(req, status, headers)
+    form = env.get(FORM_ENV)
+    if form is not None and req.method == 'POST' and key is None:
+        key = getattr(form, 'key', None)        # a browser form upload
+        if status // 100 == 2:
+            size = getattr(form, 'size', None)
     now = time.time()
     return access_log.Record(
         bucket_owner=owner, bucket=req.bucket, time=started,
         remote_ip=env.get('REMOTE_ADDR'),
         requester=requester, request_id=request_id,
-        operation=operation, key=req.key,
+        operation=operation, key=key,
         method=env.get('REQUEST_METHOD', ''),
         raw_path=env.get('RAW_PATH_INFO') or req.raw_path,
         query=env.get('QUERY_STRING', ''),
         protocol=env.get('SERVER_PROTOCOL', 'HTTP/1.1'),
         http_status=status, error_code=error_code, bytes_sent=sent,
-        object_size=_object_size(req, status, headers),
+        object_size=size,
         total_time_ms=int((now - started) * 1000),
         turn_around_ms=int((answered - started) * 1000),
         referer=env.get('HTTP_REFERER'),
         user_agent=env.get('HTTP_USER_AGENT'),
         version_id=version_id, host_id=host_id,
-        signature_version=None if signed is None else
-        'SigV%d' % signed.version,
+        signature_version=signature_version,
         cipher_suite=None, authentication_type=auth_type,
         host_header=env.get('HTTP_HOST'),
         tls_version=None)

@@ -67,9 +67,28 @@ def stored(lock: model.Lock) -> Dict[str, str]:
             sysmeta.LOCK_LEGAL_HOLD: lock.stored_legal_hold}
 
 
-def response_headers(swift_headers) -> Dict[str, str]:
-    """``x-amz-object-lock-*`` of a GET/HEAD response."""
-    return lock_of(swift_headers).response_headers()
+def response_headers(req: S3Request, backend: Backend,
+                     swift_headers) -> Dict[str, str]:
+    """``x-amz-object-lock-*`` of a GET/HEAD response, as AWS shows them:
+    mode and retain-until date only to a caller allowed
+    ``s3:GetObjectRetention``, the legal hold only to one allowed
+    ``s3:GetObjectLegalHold`` (the bucket owner, or whom the bucket policy
+    grants them).  Decided by the request's guard from what it has already
+    loaded (bucket ACL and policy): no backend request, and none at all for
+    a version without a lock.  Without s3_acl the account's users have full
+    control of its buckets and see them all."""
+    headers = lock_of(swift_headers).response_headers()
+    guard = backend.guard
+    if not headers or guard is None:
+        return headers
+    if model.MODE_HEADER in headers and not guard.owner_or_granted(
+            's3:GetObjectRetention', req.key):
+        headers.pop(model.MODE_HEADER)
+        headers.pop(model.UNTIL_HEADER, None)
+    if model.HOLD_HEADER in headers and not guard.owner_or_granted(
+            's3:GetObjectLegalHold', req.key):
+        headers.pop(model.HOLD_HEADER)
+    return headers
 
 
 def has_integrity_header(req: S3Request) -> bool:

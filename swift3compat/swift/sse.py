@@ -50,12 +50,6 @@ _PLAIN = enc.Stored()
 _FORM = 'swift3compat.form'     # api/post_object.py ENV_KEY (a POST upload)
 
 
-class KMSNotFound(errors.S3Error):
-    status = 400
-    code = 'KMS.NotFoundException'
-    message = 'Invalid keyId'
-
-
 def enabled(req: S3Request) -> bool:
     return req.conf.server_side_encryption
 
@@ -211,7 +205,7 @@ def refused_write(resp) -> Optional[errors.S3Error]:
     """The S3 error for a write the ``sse`` filter refused."""
     reason = resp.headers.get(crypto.REFUSED)
     if reason == 'unknown-kms-key':
-        return KMSNotFound()
+        return errors.KMSNotFound()
     if reason in ('missing-key', 'wrong-key'):
         return errors.InvalidRequest(
             'The provided encryption parameters did not match the ones '

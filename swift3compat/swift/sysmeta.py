@@ -72,6 +72,15 @@ BUCKET_LOCATION = CONTAINER_SYSMETA + 'Location'
 # A bucket's Object Lock configuration: 'Enabled[ <MODE> <n>d|y]'
 OBJECT_LOCK = CONTAINER_SYSMETA + 'Object-Lock'
 OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
+# Multipart objects (swift.uploads.may_hold_manifests): 'Multipart' ('1') is
+# set before the first manifest of a CompleteMultipartUpload lands in the
+# bucket; 'Multipart-Tracked' ('1') is written by CreateBucket, so the
+# flag's absence only means "never held one" in buckets created since
+# (doc/integrity.md).
+BUCKET_MULTIPART = CONTAINER_SYSMETA + 'Multipart'
+BUCKET_MULTIPART_INFO = CONTAINER_INFO_PREFIX + 'multipart'
+BUCKET_MULTIPART_TRACKED = CONTAINER_SYSMETA + 'Multipart-Tracked'
+BUCKET_MULTIPART_TRACKED_INFO = CONTAINER_INFO_PREFIX + 'multipart-tracked'
 # -- account sysmeta ---------------------------------------------------
 # The account holds a bucket with Object Lock (objectlock refuses its
 # DELETE)

@@ -327,13 +327,53 @@ def is_manifest(headers) -> bool:
         headers.get('X-Static-Large-Object', '').lower() == 'true'
 
 
+def may_hold_manifests(container_info: dict, untracked: bool = True
+                       ) -> bool:
+    """Whether the bucket (its container info) may hold a multipart object
+    of its own: it has the Multipart flag, or (``untracked``) it was
+    created before buckets were tracked (no Multipart-Tracked marker), so
+    that its manifests may predate the flag."""
+    info = container_info.get('sysmeta') or {}
+    return bool(info.get(sysmeta.BUCKET_MULTIPART_INFO)) or (
+        untracked and not info.get(sysmeta.BUCKET_MULTIPART_TRACKED_INFO))
+
+
+def mark_multipart(backend: Backend, bucket: str) -> None:
+    """Before a manifest lands in the bucket: set its Multipart flag, once
+    (no request when the container info shows it already).  A flag that
+    cannot be set fails the write: a manifest in an unflagged bucket would
+    leave its parts behind when deleted."""
+    info = backend.container_info(bucket).get('sysmeta') or {}
+    if info.get(sysmeta.BUCKET_MULTIPART_INFO):
+        return
+    resp = backend.system_request('POST', backend.account or '', bucket,
+                                  headers={sysmeta.BUCKET_MULTIPART: '1'})
+    if resp.status_int == 404:
+        raise errors.NoSuchBucket(BucketName=bucket)
+    if not resp.is_success:
+        raise errors.ServiceUnavailable()
+    # The POST dropped the bucket's info from the request's info cache,
+    # where the access log reads it; the manifest PUT would load it again
+    # anyway: load it now.
+    backend.container_info(bucket)
+
+
 def doomed_by_delete(req: S3Request, backend: Backend,
-                     version: Optional[str]) -> Optional[HeaderKeyDict]:
-    """Before a DeleteObject: the headers of the multipart object it will
-    remove for good (not versioned), whose parts go after it."""
-    if version is not None or versioned(backend, req.bucket):
+                     version: Optional[str], key: Optional[str] = None, *,
+                     untracked: bool = True) -> Optional[HeaderKeyDict]:
+    """Before deleting ``key`` (the request's by default): the headers of
+    the multipart object the delete will remove for good (not versioned),
+    whose parts go after it.  A bucket that never held a multipart object
+    has none: no HEAD then.  ``untracked``: look in buckets created before
+    the flag, too (DeleteObject); DeleteObjects leaves their parts to the
+    segment collector, as it always did."""
+    if version is not None:
         return None
-    resp = backend.request('HEAD', req.bucket, req.key,
+    info = backend.container_info(req.bucket)
+    if _versioned(info) or not may_hold_manifests(info, untracked):
+        return None
+    resp = backend.request('HEAD', req.bucket,
+                           req.key if key is None else key,
                            query={'multipart-manifest': 'get'}, ok=(404,))
     if resp.status_int == 404 or not is_manifest(resp.headers):
         return None
@@ -368,9 +408,12 @@ def delete_segments(req: S3Request, backend: Backend, headers) -> None:
 
 def versioned(backend: Backend, bucket: str) -> bool:
     """Whether the bucket keeps old versions (then they keep their parts)."""
-    info = backend.container_info(bucket)
-    return 'versions-enabled' in info.get('sysmeta', {}) or \
-        bool(info.get('versions'))
+    return _versioned(backend.container_info(bucket))
+
+
+def _versioned(container_info: dict) -> bool:
+    return 'versions-enabled' in container_info.get('sysmeta', {}) or \
+        bool(container_info.get('versions'))
 
 
 SEGMENTS_REGISTRY = 'segments'      # sweeper/segments.py reads it

@@ -382,22 +382,20 @@ def test_multipart_and_copy(s3_acl, proxy_factory, s3_client_factory,
     ids['copy'] = _request_id(s3.copy_object(
         Bucket=src, Key='copy', CopySource={'Bucket': src, 'Key': 'mpu'}))
     ids['head'] = _request_id(s3.head_object(Bucket=src, Key='copy'))
+    # without s3_acl an UploadPart never loads the bucket's container
+    # info: it is looked up when the record is made
+    ids['part'] = part_id
     expected = {
         'create': 'REST.POST.UPLOADS', 'complete': 'REST.POST.UPLOAD',
-        'copy': 'REST.COPY.OBJECT', 'head': 'REST.HEAD.OBJECT'}
-    if s3_acl == 'true':
-        # without s3_acl an UploadPart never loads the bucket's container
-        # info (doc/access-logging.md: not logged)
-        ids['part'] = part_id
-        expected['part'] = 'REST.PUT.PART'
+        'copy': 'REST.COPY.OBJECT', 'head': 'REST.HEAD.OBJECT',
+        'part': 'REST.PUT.PART'}
     records = _wait_records(s3, target, 'logs/', ids.values())
     assert {name: records[rid]['operation']
             for name, rid in ids.items()} == expected
     for rid in ids.values():
         assert records[rid]['requester'] == 'AUTH_test'
         assert records[rid]['bucket_owner'] == 'AUTH_test'
-    if 'part' in ids:
-        assert records[part_id]['object_size'] == '10'
+    assert records[part_id]['object_size'] == '10'
     head = records[ids['head']]
     assert head['bytes_sent'] == '-' and head['object_size'] == '10'
 
@@ -528,3 +526,187 @@ def test_policy_with_a_service_principal_is_stored(clients, make_bucket_name):
                 'Action': 's3:PutObject',
                 'Resource': 'arn:aws:s3:::%s/*' % bucket}]}))
     assert _code(exc) == 'MalformedPolicy'
+
+
+def _all_records(s3, target: str, prefix: str,
+                 missing: Callable[[list], object]) -> list:
+    """Poll the target until nothing is ``missing(records)`` (every record,
+    parsed)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        records = [parse_line(line)
+                   for text in _log_objects(s3, target, prefix).values()
+                   for line in text.splitlines()]
+        lacking = missing(records)
+        if not lacking:
+            return records
+        assert time.monotonic() < deadline, 'records missing: %s' % (
+            lacking,)
+        time.sleep(0.5)
+
+
+def test_failures_preflights_forms_and_batch_deletes_are_logged(
+        proxies, clients, s3_client_factory, make_bucket_name, s3_users):
+    """AWS logs every request to the source bucket: failed authentication
+    (the bucket is known), expired presigned URLs, CORS preflights, POST
+    form uploads, configuration writes on the bucket itself, and a
+    DeleteObjects as one REST.POST.MULTI_OBJECT_DELETE record plus one
+    BATCH.DELETE.OBJECT record per key."""
+    import boto3
+    from botocore.config import Config
+    from tests.functional.test_post_object import post
+    a = clients['a']
+    src, target = make_bucket_name('cov'), make_bucket_name('covlogs')
+    a.create_bucket(Bucket=src)
+    a.create_bucket(Bucket=target)
+    _enable(a, src, target)
+    a.put_object(Bucket=src, Key='k', Body=b'data')
+    ids: Dict[str, str] = {}
+    base = endpoint_of(proxies[1])
+    secret = s3_users['test:tester'].key
+
+    def client(access_key, secret_key):
+        return boto3.session.Session().client(
+            's3', endpoint_url=base, region_name='us-east-1',
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            config=Config(signature_version='s3v4', retries={
+                'mode': 'standard', 'total_max_attempts': 1}))
+    for name, creds in (
+            ('bad_signature', (s3_users['test:tester'].access_key,
+                               'not-the-secret')),
+            ('bad_key', ('NOSUCHACCESSKEY', 'whatever'))):
+        with pytest.raises(ClientError) as exc:
+            client(*creds).get_object(Bucket=src, Key='k')
+        ids[name] = _error_request_id(exc)
+    # an expired presigned URL
+    url = clients['b'].generate_presigned_url('get_object', Params={
+        'Bucket': src, 'Key': 'k'}, ExpiresIn=1)
+    time.sleep(2)
+    status, headers, _ = _http('GET', url)
+    assert status == 403
+    ids['expired'] = headers['x-amz-request-id']
+    # a configuration write on the logged bucket itself, then a preflight
+    put_cors = a.put_bucket_cors(Bucket=src, CORSConfiguration={
+        'CORSRules': [{'AllowedOrigins': ['http://site.example'],
+                       'AllowedMethods': ['GET']}]})
+    ids['put_cors'] = _request_id(put_cors)
+    req = urllib.request.Request(
+        '%s/%s/k' % (base, src), method='OPTIONS', headers={
+            'Origin': 'http://site.example',
+            'Access-Control-Request-Method': 'GET'})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+        ids['preflight'] = resp.headers['x-amz-request-id']
+    # a browser form upload
+    form = a.generate_presigned_post(src, 'form.txt', ExpiresIn=300)
+    status, headers, body = post(proxies[1].port, src, form['fields'],
+                                 b'by form')
+    assert status == 204, body
+    ids['form'] = headers['x-amz-request-id']
+    # DeleteObjects: one existing key, one missing (deleted as AWS says)
+    deleted = a.delete_objects(Bucket=src, Delete={'Objects': [
+        {'Key': 'k'}, {'Key': 'never there'}]})
+    assert len(deleted['Deleted']) == 2
+    ids['batch'] = _request_id(deleted)
+
+    def missing(records):
+        got = [rec['request_id'] for rec in records]
+        lacking = [name for name, rid in ids.items() if rid not in got]
+        if got.count(ids['batch']) < 3:
+            lacking.append('batch records: %d' % got.count(ids['batch']))
+        return lacking
+    records = _all_records(a, target, 'logs/', missing)
+    by_id: Dict[str, list] = {}
+    for rec in records:
+        by_id.setdefault(rec['request_id'], []).append(rec)
+    for name, rid in ids.items():
+        for rec in by_id[rid]:
+            _check_common(rec, src)
+        if name != 'batch':
+            assert len(by_id[rid]) == 1, (name, by_id[rid])
+    one = {name: by_id[rid][0] for name, rid in ids.items()}
+    for name, code in (('bad_signature', 'SignatureDoesNotMatch'),
+                       ('bad_key', 'InvalidAccessKeyId'),
+                       ('expired', 'AccessDenied')):
+        rec = one[name]
+        assert (rec['http_status'], rec['error_code']) == ('403', code), name
+        assert rec['operation'] == 'REST.GET.OBJECT', name
+        assert rec['key'] == 'k'
+        assert rec['requester'] == '-', name   # not authenticated
+    assert one['bad_signature']['authentication_type'] == 'AuthHeader'
+    assert one['expired']['authentication_type'] == 'QueryString'
+    assert 'X-Amz-Signature=REDACTED' in one['expired']['request_uri']
+    assert (one['put_cors']['operation'], one['put_cors']['http_status']) \
+        == ('REST.PUT.CORS', '200')
+    pre = one['preflight']
+    assert (pre['operation'], pre['key'], pre['http_status']) == \
+        ('REST.OPTIONS.PREFLIGHT', 'k', '200')
+    assert pre['requester'] == '-' and pre['signature_version'] == '-'
+    posted = one['form']
+    assert (posted['operation'], posted['key'], posted['http_status']) == \
+        ('REST.POST.OBJECT', 'form.txt', '204')
+    assert posted['requester'] == 'AUTH_test'
+    assert posted['object_size'] == str(len(b'by form'))
+    batch = by_id[ids['batch']]
+    assert sorted((rec['operation'], rec['key'], rec['http_status'])
+                  for rec in batch) == [
+        ('BATCH.DELETE.OBJECT', 'k', '204'),
+        ('BATCH.DELETE.OBJECT', 'never%20there', '204'),
+        ('REST.POST.MULTI_OBJECT_DELETE', '-', '200')]
+    for rec in batch:
+        assert rec['requester'] == 'AUTH_test'
+        assert rec['request_uri'].startswith('POST /%s?delete' % src)
+    # still no secret
+    text = json.dumps(records)
+    assert secret not in text and 'not-the-secret' not in text
+    assert form['fields']['x-amz-signature'] not in text
+
+
+def test_website_endpoint_requests_are_logged(proxy_factory, s3_client_factory,
+                                              make_bucket_name):
+    """Website endpoint requests are logged as WEBSITE.<METHOD>.OBJECT,
+    anonymous, with the error code of an error page."""
+    import http.client
+    domain = 's3-website.localhost'
+    web = proxy_factory(**DEFAULT_S3_OPTIONS, website_domain=domain,
+                        access_log_flush_interval='1')
+    s3 = s3_client_factory(proxy=web)
+    src, target = make_bucket_name('web'), make_bucket_name('weblogs')
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=target)
+    s3.put_object(Bucket=src, Key='index.html', Body=b'<h1>home</h1>',
+                  ContentType='text/html', ACL='public-read')
+    s3.put_bucket_website(Bucket=src, WebsiteConfiguration={
+        'IndexDocument': {'Suffix': 'index.html'}})
+    _enable(s3, src, target)
+
+    def fetch(path):
+        conn = http.client.HTTPConnection('127.0.0.1', web.port, timeout=30)
+        try:
+            conn.request('GET', path, headers={
+                'Host': '%s.%s:%d' % (src, domain, web.port)})
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, resp.getheader('x-amz-request-id')
+        finally:
+            conn.close()
+    status, home = fetch('/index.html')
+    assert status == 200
+    status, missing = fetch('/nothing.html')
+    assert status == 403        # no public listing: AccessDenied, as AWS
+
+    def lacking(records):
+        got = {rec['request_id'] for rec in records}
+        return [rid for rid in (home, missing) if rid not in got]
+    records = {rec['request_id']: rec
+               for rec in _all_records(s3, target, 'logs/', lacking)}
+    rec = records[home]
+    assert (rec['operation'], rec['key'], rec['http_status']) == \
+        ('WEBSITE.GET.OBJECT', 'index.html', '200')
+    assert rec['request_uri'].startswith('GET /index.html HTTP/1.')
+    assert rec['requester'] == '-' and rec['signature_version'] == '-'
+    assert rec['bytes_sent'] == str(len(b'<h1>home</h1>'))
+    rec = records[missing]
+    assert (rec['operation'], rec['key'], rec['http_status'],
+            rec['error_code']) == \
+        ('WEBSITE.GET.OBJECT', 'nothing.html', '403', 'AccessDenied')

@@ -434,6 +434,62 @@ def test_retention_and_legal_hold_permissions(s3, s3_client_factory, proxy,
                      BypassGovernanceRetention=True)
 
 
+LOCK_FIELDS = ('ObjectLockMode', 'ObjectLockRetainUntilDate',
+               'ObjectLockLegalHoldStatus')
+
+
+def lock_fields(resp):
+    return {name: resp[name] for name in LOCK_FIELDS if name in resp}
+
+
+def test_get_head_lock_headers_need_the_permissions(s3, s3_client_factory,
+                                                    proxy, bucket):
+    """AWS: x-amz-object-lock-mode and -retain-until-date only for
+    s3:GetObjectRetention, -legal-hold only for s3:GetObjectLegalHold."""
+    version = put_locked(s3, bucket, ObjectLockLegalHoldStatus='ON',
+                         ContentMD5=md5_b64(b'x'))['VersionId']
+    everything = {'ObjectLockMode': 'GOVERNANCE',
+                  'ObjectLockRetainUntilDate': FAR,
+                  'ObjectLockLegalHoldStatus': 'ON'}
+    # the bucket owner sees them all
+    assert lock_fields(s3.head_object(Bucket=bucket, Key='k')) == everything
+    got = s3.get_object(Bucket=bucket, Key='k')
+    got['Body'].read()
+    assert lock_fields(got) == everything
+    other = s3_client_factory('test:tester3', proxy=proxy)
+    # a reader by ACL sees the object, not its lock
+    s3.put_object_acl(Bucket=bucket, Key='k', VersionId=version,
+                      GrantRead='id="test:tester3"')
+    assert other.head_object(Bucket=bucket, Key='k')['ContentLength'] == 1
+    assert lock_fields(other.head_object(Bucket=bucket, Key='k')) == {}
+    got = other.get_object(Bucket=bucket, Key='k')
+    assert got['Body'].read() == b'x'
+    assert lock_fields(got) == {}
+
+    def allow(*actions):
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            'Version': '2012-10-17', 'Statement': [{
+                'Effect': 'Allow', 'Principal': {'AWS': ['test:tester3']},
+                'Action': list(actions),
+                'Resource': ['arn:aws:s3:::%s/*' % bucket]}]}))
+    # a reader by policy: the same
+    s3.put_object_acl(Bucket=bucket, Key='k', VersionId=version,
+                      ACL='private')
+    allow('s3:GetObject')
+    assert lock_fields(other.head_object(Bucket=bucket, Key='k')) == {}
+    # s3:GetObjectRetention: mode and date, not the legal hold
+    allow('s3:GetObject', 's3:GetObjectRetention')
+    assert lock_fields(other.head_object(Bucket=bucket, Key='k')) == {
+        'ObjectLockMode': 'GOVERNANCE', 'ObjectLockRetainUntilDate': FAR}
+    # s3:GetObjectLegalHold: the legal hold only
+    allow('s3:GetObject', 's3:GetObjectLegalHold')
+    got = other.get_object(Bucket=bucket, Key='k')
+    got['Body'].read()
+    assert lock_fields(got) == {'ObjectLockLegalHoldStatus': 'ON'}
+    s3.delete_bucket_policy(Bucket=bucket)
+    release(s3, bucket, 'k', version)
+
+
 # -- copy, multipart, POST ------------------------------------------------------------------
 def test_copy_sets_its_own_lock(s3, bucket):
     src = put_locked(s3, bucket, key='src', mode='GOVERNANCE')['VersionId']

@@ -95,7 +95,7 @@ class Operator:
 def write_internal_client(cluster: Cluster, path: str) -> None:
     """Swift's internal client configuration, as doc/install.md describes it."""
     default = {'swift_dir': cluster.etc_dir, 'user': _user(),
-               'log_custom_handlers': 'swift3compat.cluster.drop_syslog_handlers'}
+               'log_custom_handlers': 'swift3compat_dev.swift_serve.drop_syslog_handlers'}
     with open(path, 'w') as f:
         f.write(render_ini([
             ('DEFAULT', default),

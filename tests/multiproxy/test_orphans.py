@@ -126,6 +126,21 @@ SCENARIOS = {'put-over': _put_over, 'copy-over': _copy_over,
              'complete-over': _complete_over}
 
 
+@pytest.mark.parametrize('name', ['delete-object', 'delete-objects'])
+def test_deletes_through_the_other_proxy_take_the_parts_at_once(
+        raws, bucket, swift_native, name):
+    """The bucket's Multipart flag, set by a Complete through one proxy, is
+    seen by a delete through the other, whose memcache view of the bucket
+    predates it (Swift's container POST clears the shared entry): nothing
+    is left for the collector."""
+    raw_a, raw_b = raws
+    assert raw_b.send('PUT', f'/{bucket}/plain', body=b'x').status == 200
+    assert raw_b.send('DELETE', f'/{bucket}/plain').status == 204
+    multipart_object(raw_a, bucket, 'obj')
+    SCENARIOS[name](raw_b, bucket)
+    assert orphans(swift_native, bucket) == ([], 0)
+
+
 @pytest.mark.parametrize('name', list(SCENARIOS))
 def test_overwritten_or_deleted_multipart_object(raws, bucket, swift_native,
                                                  collect_garbage, name):

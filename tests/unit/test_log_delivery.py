@@ -145,3 +145,28 @@ def test_buffers_are_written_at_exit():
     log_delivery._flush_at_exit(weakref.ref(logs))
     assert app.puts[0][1] == b'last words\n'
     assert logs.buffers == {}
+
+
+def test_a_failing_bucket_look_up_never_fails_the_request():
+    """A request that never located its bucket is looked up at log time;
+    when that fails the response goes out unchanged, unlogged."""
+    from swift.common.swob import Request
+    from swift3compat.http.request import S3Request
+    problems = []
+
+    class Logger(FakeLogger):
+        def exception(self, fmt, *args):
+            problems.append(fmt % args)
+
+    def broken_index(_backend, _bucket):
+        raise RuntimeError('bucket index down')
+    conf = config.load({'access_log_flush_interval': '3600',
+                        's3_acl': 'true'})
+    logs = AccessLogs(FakeApp(), conf, Logger(), lambda r: 'X',
+                      broken_index)
+    env = Request.blank('/src/k').environ
+    env[log_delivery.REQUEST_ENV] = S3Request(env, conf)
+    body = [b'<Error/>']
+    assert logs.wrap(env, 403, [], body, 'SignatureDoesNotMatch', 'tx1',
+                     'host', 0.0) is body
+    assert problems and not logs.buffers

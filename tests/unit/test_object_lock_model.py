@@ -317,7 +317,7 @@ def test_removing_retention():
 
 
 def test_errors_as_aws():
-    assert ol.NoSuchObjectLockConfiguration().status == 404
+    assert errors.NoSuchObjectLockConfiguration().status == 404
     assert ol.missing_configuration().code == 'InvalidRequest'
     assert ol.versioning_locked().status == 409
     assert ol.versioning_required().code == 'InvalidBucketState'

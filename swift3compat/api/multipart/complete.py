@@ -220,6 +220,9 @@ class _Completion:
         if req.header('if-none-match') is not None:
             headers['If-None-Match'] = '*'
         self.headers = headers
+        # before the manifest exists: DeleteObject HEADs only in buckets
+        # with the flag
+        uploads.mark_multipart(self.backend, req.bucket)
 
     def _release_lease(self) -> None:
         lease = locks.write_lease(self.req)
