@@ -72,7 +72,10 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
     version = versions.requested_version(req)
     if version is None:
         resp = backend.request(method, req.bucket, req.key,
-                               headers=get_headers, ok=ok)
+                               headers=get_headers, ok=ok + (404,))
+        if resp.status_int == 404:
+            raise versions.missing_current(backend, resp, req.bucket,
+                                           req.key)
     else:
         resp = versions.request_version(req, backend, method, req.bucket,
                                         req.key, version,

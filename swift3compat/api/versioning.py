@@ -32,8 +32,10 @@ are Swift's delete markers.  Where Swift's model differs from S3's:
 * DELETE without ``versionId`` on a *suspended* bucket removes the current
   object without writing a ``null`` delete marker; the older versions stay.
 * A plain GET/HEAD of a key whose latest version is a delete marker answers
-  NoSuchKey without ``x-amz-delete-marker`` / ``x-amz-version-id`` (Swift
-  does not say that a delete marker is current without a listing).
+  NoSuchKey with ``x-amz-delete-marker: true`` and the marker's version id,
+  found with one versions listing after Swift's 404 (only in a bucket that
+  has had versioning); in a suspended bucket a key deleted there answers
+  ``x-amz-version-id: null``, as its DELETE did.
 * ListObjectVersions refuses delimiters containing digits, ``.`` or NUL
   (Swift version ids use those characters).
 * MFA delete is not available (NotImplemented).

@@ -287,7 +287,10 @@ class AwsChunkedInput:
         while not line.endswith(b'\r\n'):
             if not line.endswith(b'\n') or len(line) > MAX_LINE:
                 raise _malformed()      # end of input, or far too long
-            line += self._raw.readline(MAX_LINE + 2 - len(line))
+            more = self._raw.readline(MAX_LINE + 2 - len(line))
+            if not more:
+                raise _malformed()      # the input ended after a bare LF
+            line += more
         if len(line) > MAX_LINE + 2:
             raise _malformed()
         return line[:-2]

@@ -62,7 +62,7 @@ from swift.common.utils import close_if_possible
 from swift3compat import errors
 from swift3compat.model import acl, policy
 from swift3compat.model.acl import ACL, Owner, Principal
-from swift3compat.swift import sysmeta, versions
+from swift3compat.swift import sysmeta, tags, versions
 from swift3compat.swift.backend import Backend, split_object_path
 from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.swift import bucket_config
@@ -186,15 +186,41 @@ class Guard:
 
     def decide(self, bucket: str, resource_acl: ACL,
                permission: Optional[str], key: Optional[str] = None,
-               action: Optional[str] = None) -> bool:
+               action: Optional[str] = None, object_headers=None) -> bool:
         """Deny-first: the bucket policy's verdict (on the routed request,
-        or on ``key`` / ``action``), then the ACLs (``allows``)."""
+        or on ``key`` / ``action``), then the ACLs (``allows``).  The
+        object's tags (s3:ExistingObjectTag) come from ``object_headers``
+        (its GET/HEAD response), else from a HEAD if a condition asks."""
+        target = key if key is not None else \
+            self.req.key if bucket == self.req.bucket else None
+        object_tags: Optional[bucket_policy.TagSource] = None
+        if object_headers is not None:
+            object_tags = lambda: tags.object_tags(object_headers)  # noqa: E731
+        elif target is not None:
+            object_tags = lambda: self._stored_tags(  # noqa: E731
+                bucket, target)
         verdict = bucket_policy.verdict(
             self.req, self.principal, self.own_account,
             action or self.action or '', self.accounts[bucket],
-            self.sysmeta[bucket], bucket=bucket, key=key)
+            self.sysmeta[bucket], bucket=bucket, key=key,
+            object_tags=object_tags)
         return policy.authorize(verdict, lambda: self.allows(
             bucket, resource_acl, permission))
+
+    def _stored_tags(self, bucket: str, key: str) -> tags.Tags:
+        """The tags of ``key`` (of the requested version, for the routed
+        key); none when it does not exist."""
+        query = {}
+        version = self.req.query.get('versionId')
+        if (bucket, key) == (self.req.bucket, self.req.key) and \
+                version is not None and versions.valid_version_id(version):
+            query['version-id'] = version
+        resp = self.backend.request(
+            'HEAD', bucket, key, query=query, ok=(400, 404),
+            account=self.accounts[bucket], authorize=allow)
+        if resp.status_int != 200:
+            return []
+        return tags.object_tags(resp.headers)
 
     def owner_or_granted(self, action: str, key: Optional[str]) -> bool:
         """The route's bucket owner, or a caller the bucket policy grants
@@ -403,7 +429,8 @@ class Guard:
         if status >= 300 and status not in (304, 412, 416):
             return
         if not self.decide(container, self.object_acl(resp.headers, container),
-                           permission, obj, None if routed else 's3:GetObject'):
+                           permission, obj, None if routed else 's3:GetObject',
+                           object_headers=resp.headers):
             close_if_possible(resp.app_iter)
             raise errors.AccessDenied()
         del self.pending[(container, obj)]

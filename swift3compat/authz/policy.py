@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterator, Mapping, Optional,
+                    Sequence, Tuple)
 from urllib.parse import parse_qsl
 
 from swift3compat import errors
@@ -30,6 +31,39 @@ _SPACE = '\\u0020'
 # Listing actions carry s3:prefix ('' when the listing names none).
 _LISTINGS = frozenset(['s3:ListBucket', 's3:ListBucketVersions',
                        's3:ListBucketMultipartUploads'])
+EXISTING_TAG = 's3:existingobjecttag/'
+# The tags of the object a request acts on, read only when a condition asks.
+TagSource = Callable[[], Sequence[Tuple[str, str]]]
+
+
+class _Values(Mapping[str, Tuple[str, ...]]):
+    """The request's condition keys, with ``s3:ExistingObjectTag/<key>``
+    read from the object (``tags``: a HEAD, or the response at hand) the
+    first time a condition looks one up."""
+
+    def __init__(self, values: Dict[str, Tuple[str, ...]],
+                 tags: Optional[TagSource]) -> None:
+        self._values = values
+        self._tags = tags
+
+    def _load(self) -> None:
+        tags, self._tags = self._tags, None
+        if tags is not None:
+            for tag_key, value in tags():
+                self._values[EXISTING_TAG + tag_key.lower()] = (value,)
+
+    def __getitem__(self, key: str) -> Tuple[str, ...]:
+        if key.startswith(EXISTING_TAG):
+            self._load()
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._values)
 
 
 def storable(text: str) -> str:
@@ -52,15 +86,19 @@ def bucket_policy(sysmeta: Mapping[str, str], bucket: str
 
 
 def context(req: S3Request, principal: Principal, action: str, bucket: str,
-            key: Optional[str]) -> policy.Context:
-    """What the policy is evaluated against for this request."""
+            key: Optional[str], object_tags: Optional[TagSource] = None
+            ) -> policy.Context:
+    """What the policy is evaluated against for this request
+    (``object_tags``: the existing object's, for s3:ExistingObjectTag)."""
     prefix = req.query.get('prefix', '') if action in _LISTINGS else None
     return policy.Context(
         action=action, resource=policy.resource_arn(bucket, key),
         principal_ids=principal.ids,
         source_ip=req.environ.get('REMOTE_ADDR'),
         secure_transport=req.environ.get('wsgi.url_scheme') == 'https',
-        prefix=prefix, values=condition_values(req, principal, action))
+        prefix=prefix, values=_Values(
+            condition_values(req, principal, action),
+            object_tags if key is not None else None))
 
 
 # Request headers that are S3 condition keys of the same name (s3:<header>),
@@ -150,7 +188,8 @@ def _signature_keys(req: S3Request) -> Dict[str, Tuple[str, ...]]:
 def verdict(req: S3Request, principal: Principal,
             caller_account: Optional[str], action: str, owner: str,
             sysmeta: Mapping[str, str], *, bucket: str,
-            key: Optional[str] = None) -> Optional[str]:
+            key: Optional[str] = None,
+            object_tags: Optional[TagSource] = None) -> Optional[str]:
     """The bucket policy's verdict on a request: ``policy.DENY``,
     ``policy.ALLOW`` or None (no statement applies; the ACLs decide).
 
@@ -160,6 +199,9 @@ def verdict(req: S3Request, principal: Principal,
     table) or for another object it touches (``key``, ``action``: the
     source of a copy, each key of DeleteObjects).  ``caller_account`` is
     the account the caller authenticated in (None: anonymous).
+    ``object_tags`` gives the tags of the object acted on (the values of
+    ``s3:ExistingObjectTag/<key>``); it is called only if a condition
+    names one.
     """
     if key is None and bucket == req.bucket:
         key = req.key if req.key is not None else _form_key(req)
@@ -173,7 +215,7 @@ def verdict(req: S3Request, principal: Principal,
                   'everything but policy changes by the owner', bucket)
         return policy.DENY
     result = policy.evaluate(document, context(req, principal, action,
-                                               bucket, key))
+                                               bucket, key, object_tags))
     if result == policy.ALLOW and caller_account != owner and \
             policy.is_public(document) and bucket_config.public_access_block(
                 sysmeta).restrict_public_buckets:

@@ -415,6 +415,25 @@ def response_headers(req: S3Request, headers, ranged: bool
             'x-amz-checksum-type': found.kind}
 
 
+def part_response_headers(req: S3Request, headers,
+                          part: Callable[[], Optional[Tuple[Algorithm, bytes]]]
+                          ) -> Dict[str, str]:
+    """x-amz-checksum-* for GET/HEAD ``?partNumber=`` of a multipart object
+    with x-amz-checksum-mode: ENABLED: the part's own checksum (``part``
+    finds it) and the object's checksum type."""
+    mode = req.header('x-amz-checksum-mode')
+    if mode is None or mode.upper() != 'ENABLED':
+        return {}
+    found = stored(headers)
+    if found is None:
+        return {}
+    checksum = part()
+    if checksum is None or checksum[0].name != found.algorithm.name:
+        return {}
+    return {found.algorithm.header: b64(checksum[1]),
+            'x-amz-checksum-type': found.kind}
+
+
 # -- multipart -------------------------------------------------------------------
 def upload_type(algorithm: Optional[Algorithm], requested: Optional[str]
                 ) -> Optional[str]:

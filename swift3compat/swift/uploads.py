@@ -287,15 +287,30 @@ def part_range(req: S3Request, backend: Backend
         size = int(segment['bytes'])
         if part_number_of(segment['name']) == number:
             last = offset + size - 1
-            return 'bytes=%d-%d' % (offset, last), {
-                'x-amz-mp-parts-count': str(count),
-                'Content-Range': 'bytes %d-%d/%d' % (offset, last, total),
-                'Content-Length': str(size)}
+            return 'bytes=%d-%d' % (offset, last), dict(
+                checksums.part_response_headers(
+                    req, head.headers,
+                    lambda: _part_checksum(req, backend, head.headers,
+                                           number)),
+                **{'x-amz-mp-parts-count': str(count),
+                   'Content-Range': 'bytes %d-%d/%d' % (offset, last, total),
+                   'Content-Length': str(size)})
         offset += size
     # an empty final part (not in the manifest)
     raise errors.InvalidPartNumber('An empty part cannot be read by part number',
                                    PartNumberRequested=number,
                                    ActualPartCount=count)
+
+
+def _part_checksum(req: S3Request, backend: Backend, headers, number: int
+                   ) -> Optional[Tuple[checksums.Algorithm, bytes]]:
+    """The checksum part ``number`` of a completed upload was sent with
+    (its parts stay in the segments container)."""
+    parts = list_upload_parts(backend, segments_container(req.bucket),
+                              headers[UPLOAD_ID_SYSMETA], number - 1, 1)
+    if not parts or parts[0].number != number:
+        return None
+    return parts[0].checksum
 
 
 def listing_etag(entry: dict) -> str:

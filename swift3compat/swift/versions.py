@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from swift.common.middleware.versioned_writes.object_versioning import \
     build_versions_container_name
 from swift.common.registry import get_swift_info
-from swift.common.utils import Timestamp
+from swift.common.utils import Timestamp, close_if_possible
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
@@ -93,6 +93,50 @@ def request_version(req: S3Request, backend: Backend, method: str,
     if not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
     raise errors.NoSuchVersion(Key=key, VersionId=version)
+
+
+def missing_current(backend: Backend, resp, bucket: str, key: str
+                    ) -> errors.S3Error:
+    """The error for a plain GET/HEAD that Swift answered 404: NoSuchBucket,
+    or NoSuchKey with ``x-amz-delete-marker`` when a delete marker is the
+    key's current version."""
+    close_if_possible(resp.app_iter)
+    missing = backend.error_for(404, bucket, key)
+    if isinstance(missing, errors.NoSuchKey):
+        missing.headers.update(current_delete_marker(backend, bucket, key))
+    return missing
+
+
+def current_delete_marker(backend: Backend, bucket: str, key: str
+                          ) -> Dict[str, str]:
+    """The S3 headers of a plain GET/HEAD that found no current object:
+    ``x-amz-delete-marker: true`` (and the marker's ``x-amz-version-id``)
+    when the key's current version is a delete marker, else nothing (AWS
+    leaves the header out when it would be false).
+
+    Only a bucket that has had versioning has delete markers: the newest
+    entry of the key in Swift's versions listing says which.  In a
+    suspended bucket a key with versions and no current object was
+    deleted there: S3 made it a ``null`` delete marker (Swift keeps
+    none; ``delete_key`` answers the same).
+    """
+    info = backend.container_info(bucket).get('sysmeta', {})
+    if info.get(sysmeta.VERSIONS_ENABLED_INFO) is None:
+        return {}
+    resp = backend.request('GET', bucket, query={
+        'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
+        ok=(404,))
+    if resp.status_int == 404:
+        return {}
+    entries = json.loads(resp.body or b'[]')
+    if not entries or entries[0].get('name') != key:
+        return {}
+    if entries[0].get('content_type') == DELETE_MARKER_CONTENT_TYPE:
+        return {DELETE_MARKER: 'true',
+                VERSION_ID: str(entries[0].get('version_id'))}
+    if _suspended(backend, bucket):
+        return {DELETE_MARKER: 'true', VERSION_ID: 'null'}
+    return {}
 
 
 def delete_key(backend: Backend, bucket: str, key: str,

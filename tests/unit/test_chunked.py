@@ -248,6 +248,10 @@ MALFORMED = {
     'data not followed by CRLF': (
         unsigned(b'2328\r\n', BIG, b'XX0\r\n\r\n'), 9000, 'IncompleteBody'),
     'bare LF': (unsigned(b'2328\n', BIG, b'\n0\n\n'), 9000, 'IncompleteBody'),
+    # (the decoder used to spin forever here: found by tests/fuzz)
+    'input ending after a bare LF': (b'2328\n', 9000, 'IncompleteBody'),
+    'trailers ending after a bare LF': (
+        unsigned(b'2328\r\n', BIG, b'\r\n0\r\nx\n'), 9000, 'IncompleteBody'),
     'endless size line': (b'1' * 100000, 9000, 'IncompleteBody'),
     'trailer without CRLF': (unsigned(b'2328\r\n', BIG, b'\r\n0\r\n'
                                       b'x-amz-checksum-crc32:AAAAAA=='),

@@ -118,6 +118,16 @@ def test_unicode_and_markup_survive_storage():
               status='On')),
     body(rule('<Filter><Prefix>a</Prefix><Tag><Key>k</Key><Value>v</Value>'
               '</Tag></Filter><Expiration><Days>1</Days></Expiration>')),
+    # AWS: "A Filter can have exactly one of Prefix, Tag,
+    # ObjectSizeGreaterThan, ObjectSizeLessThan, or And" (the forms of
+    # s3-tests' test_lifecycle_expiration_size_gt/_tags2)
+    body(rule('<Filter><Prefix></Prefix><ObjectSizeGreaterThan>2000'
+              '</ObjectSizeGreaterThan></Filter><Expiration><Days>1</Days>'
+              '</Expiration>')),
+    body(rule('<Filter><Prefix>a</Prefix><Tag><Key>k</Key><Value>v</Value>'
+              '</Tag><And><Prefix>a</Prefix><Tag><Key>h</Key><Value>f'
+              '</Value></Tag></And></Filter><Expiration><Days>1</Days>'
+              '</Expiration>')),
     body(rule('<Filter/><Expiration><Days>1</Days><Date>2030-01-01'
               '</Date></Expiration>')),
     body(rule('<Filter/><Expiration></Expiration>')),

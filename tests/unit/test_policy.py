@@ -203,6 +203,9 @@ def test_is_public():
     doc(stmt(), Extra=1),
     doc(stmt(effect='allow')),
     doc({'Effect': 'Allow', 'Action': 's3:GetObject', 'Resource': OBJ}),
+    # no Resource (s3-tests' test_bucket_logging_owner sends this one)
+    doc({'Effect': 'Allow', 'Principal': '*',
+         'Action': ['s3:PutBucketLogging']}),
     doc(stmt(NotPrincipal={'AWS': 'x'})),
     doc(stmt(principal={'Service': 'lambda.amazonaws.com'})),
     doc(stmt(principal={'AWS': 'arn:aws:iam::123:user/bob'})),
@@ -239,7 +242,7 @@ def test_is_public():
     doc(stmt(Condition={'StringLike': {'s3:prefix': {'a': 1}}})),
     doc(stmt(Condition={'IpAddress': {}})),
     doc(stmt(Condition=[])),
-    doc(stmt(Sid='a'), stmt(Sid='a')),
+    doc(stmt(Sid='a'), stmt(Sid='a')),     # (test_put_bucket_logging_policy_wildcard)
     doc(stmt(Sid='a'), stmt(), stmt(Sid='a')),
     doc(stmt(Sid=1)),
     doc(stmt(Unknown=1)),
