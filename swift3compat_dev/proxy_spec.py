@@ -102,6 +102,31 @@ def render_ini(sections: list[tuple[str, Mapping[str, str]]]) -> str:
     return '\n'.join(lines)
 
 
+def internal_client_sections(swift_dir: str, memcache_servers: str, user: str,
+                             filters: tuple[tuple[str, Mapping[str, str]], ...] = ()
+                             ) -> list[tuple[str, Mapping[str, str]]]:
+    """The sections of a Swift internal client configuration as the sweepers
+    use it (no auth filter); ``filters`` are (name, options) put in the
+    pipeline before versioned_writes (e.g. the objectlock filter)."""
+    extra = ''.join(f'{name} ' for name, _ in filters)
+    return [
+        ('DEFAULT', {'swift_dir': swift_dir, 'user': user,
+                     'log_custom_handlers':
+                         'swift3compat_dev.cluster.drop_syslog_handlers'}),
+        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
+                                       f'{extra}versioned_writes symlink proxy-server'}),
+        ('app:proxy-server', {'use': 'egg:swift#proxy', 'account_autocreate': 'true'}),
+        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
+        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
+        ('filter:cache', {'use': 'egg:swift#memcache',
+                          'memcache_servers': memcache_servers}),
+        *((f'filter:{name}', options) for name, options in filters),
+        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
+                                     'allow_object_versioning': 'true'}),
+        ('filter:symlink', {'use': 'egg:swift#symlink'}),
+    ]
+
+
 def standard_filters(memcache_servers: str, s3_options: Mapping[str, str]
                      ) -> dict[str, dict[str, str]]:
     """The filter sections every preset draws from."""

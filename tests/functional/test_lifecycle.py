@@ -32,6 +32,7 @@ from swift.common.internal_client import InternalClient
 from swift.common.utils import readconf, set_swift_dir
 
 from swift3compat_dev.cluster import Cluster, Proxy, render_ini
+from swift3compat_dev.proxy_spec import internal_client_sections
 from swift3compat.swift.expiry import EXPIRY_SYSMETA, REGISTRY_CONTAINER
 from swift3compat.sweeper.lifecycle import STATE_SYSMETA, owned
 
@@ -129,20 +130,8 @@ def sweeper_conf(swift_cluster: Cluster, tmp_path_factory) -> Callable[..., str]
                'log_custom_handlers':
                    'swift3compat_dev.cluster.drop_syslog_handlers'}
     internal = directory / 'internal-client.conf'
-    internal.write_text(render_ini([
-        ('DEFAULT', default),
-        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
-                                       'versioned_writes symlink proxy-server'}),
-        ('app:proxy-server', {'use': 'egg:swift#proxy',
-                              'account_autocreate': 'true'}),
-        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
-        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
-        ('filter:cache', {'use': 'egg:swift#memcache',
-                          'memcache_servers': swift_cluster.memcache_servers}),
-        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
-                                     'allow_object_versioning': 'true'}),
-        ('filter:symlink', {'use': 'egg:swift#symlink'}),
-    ]))
+    internal.write_text(render_ini(internal_client_sections(
+        swift_cluster.etc_dir, swift_cluster.memcache_servers, _user())))
     serial = iter(range(10 ** 6))
 
     def write(s3_section: str = 'swift3', **options: str) -> str:

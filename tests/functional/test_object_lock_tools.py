@@ -23,6 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from swift3compat_dev.cluster import render_ini
+from swift3compat_dev.proxy_spec import internal_client_sections
 from tests.functional.object_lock_support import (
     code, start_lock_proxy, swift_api, wait_past)
 
@@ -98,20 +99,9 @@ def sweep(swift_cluster, tmp_path_factory):
                'log_custom_handlers':
                    'swift3compat_dev.cluster.drop_syslog_handlers'}
     internal = directory / 'internal-client.conf'
-    internal.write_text(render_ini([
-        ('DEFAULT', default),
-        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
-                                       'versioned_writes symlink proxy-server'}),
-        ('app:proxy-server', {'use': 'egg:swift#proxy',
-                              'account_autocreate': 'true'}),
-        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
-        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
-        ('filter:cache', {'use': 'egg:swift#memcache',
-                          'memcache_servers': swift_cluster.memcache_servers}),
-        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
-                                     'allow_object_versioning': 'true'}),
-        ('filter:symlink', {'use': 'egg:swift#symlink'}),
-    ]))
+    internal.write_text(render_ini(internal_client_sections(
+        swift_cluster.etc_dir, swift_cluster.memcache_servers,
+        pwd.getpwuid(os.geteuid()).pw_name)))
     conf = directory / 'sweeper.conf'
     conf.write_text(render_ini([
         ('DEFAULT', default),
@@ -377,27 +367,11 @@ def test_internal_client_into_the_versions_container(s3, swift_cluster, bucket,
     version = s3.put_object(Bucket=bucket, Key='k', Body=b'x',
                             ObjectLockMode='COMPLIANCE',
                             ObjectLockRetainUntilDate=until)['VersionId']
-    default = {'swift_dir': swift_cluster.etc_dir,
-               'user': pwd.getpwuid(os.geteuid()).pw_name,
-               'log_custom_handlers':
-                   'swift3compat_dev.cluster.drop_syslog_handlers'}
     conf = tmp_path / 'internal-client.conf'
-    conf.write_text(render_ini([
-        ('DEFAULT', default),
-        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
-                                       'objectlock versioned_writes symlink '
-                                       'proxy-server'}),
-        ('app:proxy-server', {'use': 'egg:swift#proxy',
-                              'account_autocreate': 'true'}),
-        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
-        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
-        ('filter:cache', {'use': 'egg:swift#memcache',
-                          'memcache_servers': swift_cluster.memcache_servers}),
-        ('filter:objectlock', {'use': 'egg:swift3compat#objectlock'}),
-        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
-                                     'allow_object_versioning': 'true'}),
-        ('filter:symlink', {'use': 'egg:swift#symlink'}),
-    ]))
+    conf.write_text(render_ini(internal_client_sections(
+        swift_cluster.etc_dir, swift_cluster.memcache_servers,
+        pwd.getpwuid(os.geteuid()).pw_name,
+        filters=(('objectlock', {'use': 'egg:swift3compat#objectlock'}),))))
     set_swift_dir(swift_cluster.etc_dir)
     client = InternalClient(str(conf), 'test', 1)
     path = objectlock.versions_object_path('AUTH_test', bucket, 'k', version)

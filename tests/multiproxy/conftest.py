@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec, render_ini
+from swift3compat_dev.proxy_spec import internal_client_sections
 from tests.functional.conftest import *  # noqa: F401,F403 (fixtures)
 from tests.functional.conftest import DEFAULT_S3_OPTIONS
 from tests.security.s3raw import Creds, RawS3
@@ -139,21 +140,9 @@ def internal_client(swift_cluster: Cluster, tmp_path_factory):
     from swift.common.internal_client import InternalClient
     from swift.common.utils import set_swift_dir
     path = tmp_path_factory.mktemp('internal') / 'internal-client.conf'
-    path.write_text(render_ini([
-        ('DEFAULT', {'swift_dir': swift_cluster.etc_dir,
-                     'user': pwd.getpwuid(os.geteuid()).pw_name,
-                     'log_custom_handlers': 'swift3compat_dev.cluster.drop_syslog_handlers'}),
-        ('pipeline:main', {'pipeline': 'catch_errors proxy-logging cache '
-                                       'versioned_writes symlink proxy-server'}),
-        ('app:proxy-server', {'use': 'egg:swift#proxy', 'account_autocreate': 'true'}),
-        ('filter:catch_errors', {'use': 'egg:swift#catch_errors'}),
-        ('filter:proxy-logging', {'use': 'egg:swift#proxy_logging'}),
-        ('filter:cache', {'use': 'egg:swift#memcache',
-                          'memcache_servers': swift_cluster.memcache_servers}),
-        ('filter:versioned_writes', {'use': 'egg:swift#versioned_writes',
-                                     'allow_object_versioning': 'true'}),
-        ('filter:symlink', {'use': 'egg:swift#symlink'}),
-    ]))
+    path.write_text(render_ini(internal_client_sections(
+        swift_cluster.etc_dir, swift_cluster.memcache_servers,
+        pwd.getpwuid(os.geteuid()).pw_name)))
     set_swift_dir(swift_cluster.etc_dir)
     client = InternalClient(str(path), 'multiproxy-tests', 1)
     client.conf_path = str(path)
