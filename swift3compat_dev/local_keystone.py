@@ -132,6 +132,12 @@ class User:
     ec2: Ec2Credential
 
 
+def new_password() -> str:
+    """A random password that is safe on a command line: hex never starts with
+    "-", which argparse (keystone-manage, openstack) would read as an option."""
+    return secrets.token_hex(16)
+
+
 def _keystone_answers(port: int) -> bool:
     conn = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
     try:
@@ -184,8 +190,8 @@ class LocalKeystone:
         started = time.monotonic()
         os.makedirs(self.data_dir, exist_ok=True)
         self.port = self.port or free_port()
-        self.admin_password = secrets.token_urlsafe(16)
-        self.service_password = secrets.token_urlsafe(16)
+        self.admin_password = new_password()
+        self.service_password = new_password()
         self._write_conf()
         progress.step('creating the Keystone database (SQLite, keystone-manage '
                       'db_sync)')
@@ -257,7 +263,7 @@ password_hash_rounds = 4
                   role_id: str) -> User:
         project_id = _post(admin, '/projects', {'project': {
             'name': project, 'domain_id': 'default'}})['project']['id']
-        password = secrets.token_urlsafe(12)
+        password = new_password()
         user_id = _post(admin, '/users', {'user': {
             'name': name, 'password': password, 'domain_id': 'default',
             'default_project_id': project_id}})['user']['id']

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from swift3compat_dev import local_keystone
 from swift3compat_dev.cluster import Cluster, Proxy, ProxySpec, render_ini
 
 from tests.keystone.ks_helpers import KEYSTONEAUTH, make_client
@@ -66,7 +67,7 @@ class Operator:
     def __init__(self, keystone: Any, cluster: Cluster, tmp_path: Any) -> None:
         self.keystone = keystone
         self.user = 'swift-' + secrets.token_hex(4)
-        self.password = secrets.token_urlsafe(16)
+        self.password = local_keystone.new_password()
         self.memcache_key = secrets.token_urlsafe(24)
         self.internal_client = str(tmp_path / 'internal-client.conf')
         write_internal_client(cluster, self.internal_client)
