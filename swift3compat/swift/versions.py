@@ -12,7 +12,8 @@ from urllib.parse import unquote
 from swift.common.middleware.versioned_writes.object_versioning import \
     build_versions_container_name
 from swift.common.registry import get_swift_info
-from swift.common.utils import Timestamp, close_if_possible
+from swift.common.utils import Timestamp, close_if_possible, \
+    last_modified_date_to_timestamp
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
@@ -181,6 +182,12 @@ def delete_key(backend: Backend, bucket: str, key: str,
     return out
 
 
+def _has_versioning(backend: Backend, bucket: str) -> bool:
+    """Versioning is or was enabled on the bucket."""
+    info = backend.container_info(bucket).get('sysmeta', {})
+    return info.get(sysmeta.VERSIONS_ENABLED_INFO) is not None
+
+
 def _suspended(backend: Backend, bucket: str) -> bool:
     """Versioning was enabled on the bucket, and is suspended now."""
     info = backend.container_info(bucket).get('sysmeta', {})
@@ -191,15 +198,86 @@ def _suspended(backend: Backend, bucket: str) -> bool:
 def _delete_null_version(backend: Backend, bucket: str, key: str
                          ) -> Dict[str, str]:
     """Delete the ``null`` version only if it exists: Swift would delete
-    whatever the key currently is, even a link to a real version."""
+    whatever the key currently is, even a link to a real version.
+
+    The null version is the plain (not versioned) object of the key or,
+    when versioning overwrote or deleted it since, the copy Swift archived
+    under a timestamp version id (``archived_null_version``): S3 deletes
+    that one permanently, and the newest remaining version becomes current
+    when it was the current one."""
     head = backend.request('HEAD', bucket, key, query={'version-id': 'null'},
                            ok=(404,))
     if head.status_int == 200:
         backend.request('DELETE', bucket, key, query={'version-id': 'null'},
                         ok=(404,))
+        if _has_versioning(backend, bucket):
+            _restore_latest(backend, bucket, key)
     elif not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
+    else:
+        archived = archived_null_version(backend, bucket, key)
+        if archived is not None:
+            resp = backend.request('DELETE', bucket, key,
+                                   query={'version-id': archived}, ok=(404,))
+            if resp.headers.get('X-Object-Current-Version-Id') == 'null':
+                _restore_latest(backend, bucket, key)
     return {VERSION_ID: 'null'}
+
+
+def archived_null_version(backend: Backend, bucket: str, key: str
+                          ) -> Optional[str]:
+    """The Swift version id under which Swift archived the key's ``null``
+    version, or None.
+
+    Swift's object versioning copies a plain object into the versions
+    container when versioning overwrites or deletes it; the copy is named
+    after the object's own timestamp but written later, so its data
+    timestamp is newer than its version id.  Every version Swift writes
+    itself (a PUT, a delete marker) has its version id as data timestamp.
+    The listing's ``last_modified`` (the metadata time: a tagged version
+    has a newer one) picks the candidates, a HEAD of each confirms; the
+    newest archived copy is the null version."""
+    query = {'format': 'json', 'versions': '', 'prefix': key}
+    while True:
+        resp = backend.request('GET', bucket, query=query, ok=(404,))
+        if resp.status_int == 404:
+            return None
+        entries = json.loads(resp.body or b'[]')
+        for entry in entries:
+            if entry.get('name') != key:
+                return None
+            version = entry.get('version_id')
+            if _newer_than_version(entry.get('last_modified'), version) \
+                    and _archived_copy(backend, bucket, key, str(version)):
+                return str(version)
+        if not entries:
+            return None
+        query = dict(query, marker=key,
+                     version_marker=str(entries[-1].get('version_id')))
+
+
+def _newer_than_version(last_modified: Optional[str],
+                        version: Optional[str]) -> bool:
+    if not last_modified or not version or version == 'null':
+        return False
+    try:
+        return Timestamp(last_modified_date_to_timestamp(last_modified)) > \
+            Timestamp(version)
+    except (TypeError, ValueError):
+        return False
+
+
+def _archived_copy(backend: Backend, bucket: str, key: str, version: str
+                   ) -> bool:
+    head = backend.request('HEAD', bucket, key,
+                           query={'version-id': version}, ok=(400, 404))
+    if head.status_int != 200:
+        return False
+    written = head.headers.get('X-Backend-Data-Timestamp')
+    try:
+        return written is not None and Timestamp(written) > Timestamp(version)
+    except ValueError:
+        return False
 
 
 def _restore_latest(backend: Backend, bucket: str, key: str) -> None:

@@ -163,10 +163,55 @@ def test_null_version(s3, bucket_name):
     assert len(versions) == 2 and versions[1][1] != 'null'
     assert _body(s3, bucket_name, 'old', VersionId=versions[1][1]) == \
         b'before'
-    # versionId=null when the current object is a real version: no null
-    # version, so nothing is deleted.
+    # Tagging the new version moves its listing time past its version id:
+    # it must not pass for the archived null version.
+    s3.put_object_tagging(Bucket=bucket_name, Key='old',
+                          VersionId=new['VersionId'],
+                          Tagging={'TagSet': [{'Key': 't', 'Value': 'v'}]})
+    # versionId=null deletes the archived null version, as S3 deletes its
+    # null version; the current version stays.
+    resp = s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert resp['VersionId'] == 'null'
+    assert _body(s3, bucket_name, 'old') == b'after'
+    assert _all_versions(s3, bucket_name) == [
+        ('old', new['VersionId'], True, False)]
+    # No null version left: nothing more is deleted.
     s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
     assert _body(s3, bucket_name, 'old') == b'after'
+
+
+def test_delete_current_archived_null_version(s3, bucket_name):
+    """s3-tests' test_versioning_obj_plain_null_version_overwrite: the null
+    version, current again after the newer version was deleted, is
+    deleted by versionId=null; nothing is left."""
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'fooz')
+    _enable(s3, bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'zzz')
+    newer = s3.get_object(Bucket=bucket_name, Key='k')['VersionId']
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId=newer)
+    assert _body(s3, bucket_name, 'k') == b'fooz'
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId='null')
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='k')
+    assert _code(exc.value) == 'NoSuchKey'
+    assert _all_versions(s3, bucket_name) == []
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_delete_null_version_restores_previous(s3, bucket_name):
+    """Deleting the current null version makes the previous version
+    current (the null version written while suspended)."""
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'one')['VersionId']
+    s3.put_bucket_versioning(Bucket=bucket_name,
+                             VersioningConfiguration={'Status': 'Suspended'})
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'two')
+    assert _body(s3, bucket_name, 'k') == b'two'
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId='null')
+    assert _body(s3, bucket_name, 'k') == b'one'
+    assert _all_versions(s3, bucket_name) == [('k', v1, True, False)]
 
 
 def test_suspended_bucket(s3, bucket_name):
