@@ -9,6 +9,7 @@ import json
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import unquote
 
+import eventlet
 from swift.common.middleware.versioned_writes.object_versioning import \
     build_versions_container_name
 from swift.common.registry import get_swift_info
@@ -27,6 +28,13 @@ DELETE_MARKER_CONTENT_TYPE = \
 SWIFT_VERSION_ID = 'X-Object-Version-Id'
 VERSION_ID = 'x-amz-version-id'
 DELETE_MARKER = 'x-amz-delete-marker'
+# Rounds of settle_current / of a DELETE Swift answered 412 (a race).
+_SETTLE_ATTEMPTS = 5
+_DELETE_ATTEMPTS = 3
+# Tries (and the pause before the second) of a request Swift answered 503
+# because another client changed the object meanwhile.
+_RACE_ATTEMPTS = 4
+_RACE_PAUSE = 0.05
 
 
 def valid_version_id(version: str) -> bool:
@@ -164,18 +172,16 @@ def delete_key(backend: Backend, bucket: str, key: str,
         raise invalid_version(version)
     if version == 'null':
         return _delete_null_version(backend, bucket, key)
-    marker = backend.request('HEAD', bucket, key,
-                             query={'version-id': version}, ok=(400, 404))
+    marker = _racing(backend, 'HEAD', bucket, key,
+                     query={'version-id': version}, ok=(400, 404))
     if marker.status_int == 400:
         raise invalid_version(version)
-    resp = backend.request('DELETE', bucket, key,
-                           query={'version-id': version}, ok=(404,))
+    resp = _delete_version(backend, bucket, key, version)
     if resp.status_int == 404 and marker.status_int == 404 and \
             not is_delete_marker(marker.headers) and \
             not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
-    if resp.headers.get('X-Object-Current-Version-Id') == 'null':
-        _restore_latest(backend, bucket, key)
+    settle_current(backend, bucket, key)
     out = {VERSION_ID: version}
     if is_delete_marker(marker.headers):
         out[DELETE_MARKER] = 'true'
@@ -211,16 +217,14 @@ def _delete_null_version(backend: Backend, bucket: str, key: str
         backend.request('DELETE', bucket, key, query={'version-id': 'null'},
                         ok=(404,))
         if _has_versioning(backend, bucket):
-            _restore_latest(backend, bucket, key)
+            settle_current(backend, bucket, key)
     elif not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
     else:
         archived = archived_null_version(backend, bucket, key)
         if archived is not None:
-            resp = backend.request('DELETE', bucket, key,
-                                   query={'version-id': archived}, ok=(404,))
-            if resp.headers.get('X-Object-Current-Version-Id') == 'null':
-                _restore_latest(backend, bucket, key)
+            _delete_version(backend, bucket, key, archived)
+            settle_current(backend, bucket, key)
     return {VERSION_ID: 'null'}
 
 
@@ -280,24 +284,77 @@ def _archived_copy(backend: Backend, bucket: str, key: str, version: str
         return False
 
 
-def _restore_latest(backend: Backend, bucket: str, key: str) -> None:
-    """After a version is deleted, make the newest remaining version the
-    current object, as S3 does (Swift leaves the key without one)."""
-    current = backend.request('HEAD', bucket, key, ok=(404,))
-    if current.status_int != 404:
-        return
-    resp = backend.request('GET', bucket, query={
-        'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
-        ok=(404,))
-    if resp.status_int == 404:
-        return
-    entries = json.loads(resp.body or b'[]')
-    if not entries or entries[0].get('name') != key or \
-            entries[0].get('content_type') == DELETE_MARKER_CONTENT_TYPE:
-        return
-    backend.request('PUT', bucket, key,
-                    query={'version-id': entries[0]['version_id']},
-                    body=b'', ok=(404,))
+def _racing(backend: Backend, method: str, bucket: str, key: str, *,
+            ok: Tuple[int, ...] = (), **kwargs):
+    """A request on one key that other clients may be changing at the same
+    moment: Swift's object server answers 503 when the object's files
+    changed while it read them ("retry, hoping the on-disk files have
+    settled"), so ask again (a little later) before answering 503."""
+    for attempt in range(_RACE_ATTEMPTS - 1):
+        resp = backend.request(method, bucket, key, ok=ok + (503,),
+                               **kwargs)
+        if resp.status_int != 503:
+            return resp
+        close_if_possible(resp.app_iter)
+        eventlet.sleep(_RACE_PAUSE * (attempt + 1))
+    return backend.request(method, bucket, key, ok=ok, **kwargs)
+
+
+def _delete_version(backend: Backend, bucket: str, key: str, version: str):
+    """DELETE ?version-id: Swift removes the key's link to the version
+    too when it is the current one.  Swift answers 412 when that link went
+    between its HEAD and its DELETE (another client deleted the same
+    version meanwhile): ask again, the version itself may remain.  A 404
+    (the version is gone) is a success, as in S3."""
+    for attempt in range(_DELETE_ATTEMPTS, 0, -1):
+        resp = _racing(backend, 'DELETE', bucket, key,
+                       query={'version-id': version},
+                       ok=(404, 412) if attempt > 1 else (404,))
+        if resp.status_int != 412:
+            break
+    return resp
+
+
+def settle_current(backend: Backend, bucket: str, key: str) -> None:
+    """After a version is deleted, make the key's current object the one
+    S3 would have: the newest remaining version (Swift leaves the key
+    without one when the deleted version was current), and never a link
+    to a version that is gone.
+
+    Clients deleting versions of one key at once race: one re-points the
+    key at the newest version it listed while another deletes that
+    version, leaving a dangling link that no listing of versions shows
+    but that keeps the bucket from being deleted.  Every deleter checks
+    the key afterwards (one HEAD when it has a readable current object)
+    and removes such a link (DELETE ?version-id of its target removes the
+    link only while it still points there), then tries again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        current = _racing(backend, 'HEAD', bucket, key, ok=(404,))
+        if current.status_int != 404:
+            return
+        link = _racing(backend, 'HEAD', bucket, key,
+                       query={'symlink': 'get'}, ok=(404,))
+        if link.status_int != 404:
+            target = link.headers.get(SWIFT_VERSION_ID)
+            if not target or target == 'null':
+                return      # a plain object, written meanwhile
+            _delete_version(backend, bucket, key, target)
+            continue
+        resp = backend.request('GET', bucket, query={
+            'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
+            ok=(404,))
+        if resp.status_int == 404:
+            return
+        entries = json.loads(resp.body or b'[]')
+        if not entries or entries[0].get('name') != key or \
+                entries[0].get('content_type') == \
+                DELETE_MARKER_CONTENT_TYPE or \
+                entries[0].get('version_id') in (None, 'null'):
+            return
+        _racing(backend, 'PUT', bucket, key,
+                query={'version-id': entries[0]['version_id']},
+                body=b'', ok=(404,))
+        # and check again: the version may have gone meanwhile
 
 
 def versions_container(backend: Backend, bucket: str) -> str:
