@@ -481,3 +481,43 @@ def test_a_link_to_a_version_that_is_gone_is_removed(s3, swift_cluster,
     s3.delete_object(Bucket=bucket_name, Key='k', VersionId=ids[1])
     assert _all_versions(s3, bucket_name) == []
     s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_object_attributes_of_versions(s3, bucket_name):
+    """GetObjectAttributes answers x-amz-version-id and reads the version
+    versionId names (s3-tests' test_get_versioned_object_attributes)."""
+    attrs = ['ETag', 'ObjectSize']
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'null')
+    plain = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                     ObjectAttributes=attrs)
+    assert 'VersionId' not in plain
+    _enable(s3, bucket_name)
+    first = s3.put_object(Bucket=bucket_name, Key='k', Body=b'foo')
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'longer')
+    current = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                       ObjectAttributes=attrs)
+    assert current['ObjectSize'] == 6 and current['VersionId'] != \
+        first['VersionId']
+    old = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                   VersionId=first['VersionId'],
+                                   ObjectAttributes=attrs)
+    assert old['VersionId'] == first['VersionId']
+    assert old['ObjectSize'] == 3
+    assert old['ETag'] == first['ETag'].strip('"')
+    marker = s3.delete_object(Bucket=bucket_name, Key='k')['VersionId']
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 ObjectAttributes=attrs)
+    assert _code(exc.value) == 'NoSuchKey'
+    assert exc.value.response['ResponseMetadata']['HTTPHeaders'][
+        'x-amz-delete-marker'] == 'true'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 VersionId=marker, ObjectAttributes=attrs)
+    assert _status(exc.value) == 405
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 VersionId='1700000000.12345',
+                                 ObjectAttributes=attrs)
+    assert _code(exc.value) == 'NoSuchVersion'
