@@ -101,4 +101,6 @@ VERSIONS_ENABLED_INFO = 'versions-enabled'
 
 # -- content types in the segments container -----------------------------------
 UPLOAD_MARKER_TYPE = 'application/x-s3c-upload'
+# its parameter naming the account that created the upload (URL-quoted)
+UPLOAD_INITIATOR_PARAM = 'initiator'
 PART_TYPE = 'application/x-s3c-part'

@@ -42,6 +42,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import quote, unquote
 
 from eventlet import GreenPool
 from swift.common.registry import get_swift_info
@@ -127,10 +128,24 @@ class Upload:
 
 
 def marker_type(algorithm: Optional[checksums.Algorithm],
-                kind: Optional[str]) -> str:
-    if algorithm is None:
-        return UPLOAD_TYPE
-    return '%s;algorithm=%s;type=%s' % (UPLOAD_TYPE, algorithm.name, kind)
+                kind: Optional[str], initiator: Optional[str] = None) -> str:
+    """The upload marker's content type: its checksum algorithm and type,
+    and who created the upload (ListMultipartUploads reads them from the
+    listing)."""
+    out = UPLOAD_TYPE
+    if algorithm is not None:
+        out += ';algorithm=%s;type=%s' % (algorithm.name, kind)
+    if initiator:
+        out += ';%s=%s' % (sysmeta.UPLOAD_INITIATOR_PARAM,
+                           quote(initiator, safe=''))
+    return out
+
+
+def upload_initiator(content_type: str) -> Optional[str]:
+    """Who created the upload (``marker_type``); None for uploads created
+    before it was recorded."""
+    value = type_params(content_type).get(sysmeta.UPLOAD_INITIATOR_PARAM)
+    return unquote(value) if value else None
 
 
 def type_params(content_type: str) -> Dict[str, str]:

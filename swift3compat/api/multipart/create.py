@@ -39,7 +39,8 @@ def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     container = _ensure_segments_container(backend, req.bucket)
     upload_id = uploads.new_upload_id()
     headers[uploads.CONTENT_TYPE_SYSMETA] = headers.pop('Content-Type')
-    headers['Content-Type'] = uploads.marker_type(algorithm, kind)
+    headers['Content-Type'] = uploads.marker_type(
+        algorithm, kind, backend.caller_id or backend.account)
     resp = backend.request('PUT', container,
                            uploads.upload_name(req.key, upload_id),
                            headers=headers, body=b'', ok=write.ok)
