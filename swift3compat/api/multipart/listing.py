@@ -28,12 +28,16 @@ def _int_param(req: S3Request, name: str, default: int, hi: int) -> int:
 
 
 def _owner(backend: Backend, content_type: str) -> str:
-    """Initiator and Owner of an upload: the account that created it (its
-    marker's content type says; the caller for uploads from before)."""
-    owner = uploads.upload_initiator(content_type) or \
-        backend.caller_id or backend.account
+    """Initiator and Owner of an upload: the account that created it and
+    the owner of the object it makes (the bucket owner under Object
+    Ownership), as its marker's content type says; the caller for uploads
+    from before."""
+    initiator, owner = uploads.upload_initiator(content_type)
+    caller = backend.caller_id or backend.account
+    initiator = initiator or caller
+    owner = owner or caller
     return '<Initiator>%s%s</Initiator>%s' % (
-        xml.elem('ID', owner), xml.elem('DisplayName', owner),
+        xml.elem('ID', initiator), xml.elem('DisplayName', initiator),
         listing.owner_xml(owner))
 
 
