@@ -116,5 +116,7 @@ def get_object_attributes(req: S3Request, backend: Backend) -> S3Response:
     body = [parts[name]() for name in ATTRIBUTES if name in names]
     out = {'Last-Modified': headers.get('Last-Modified', ''),
            **versions.response_headers(headers)}
+    if version == 'null' and versions.VERSION_ID in out:
+        out[versions.VERSION_ID] = 'null'   # also when Swift archived it
     return xml_response(xml.document('GetObjectAttributesResponse', body),
                         headers=out)

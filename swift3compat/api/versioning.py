@@ -28,9 +28,8 @@ are Swift's delete markers.  Where Swift's model differs from S3's:
   suspended) has version id ``null``.  When it is overwritten or deleted
   with versioning enabled, Swift archives it under a timestamp version id,
   so from then on it is listed under that id instead of ``null``.
-  ``DELETE ?versionId=null`` still finds it (``versions.
-  archived_null_version``) and deletes it, as S3 deletes its null version;
-  GET/HEAD with ``versionId=null`` do not.
+  ``versionId=null`` still finds it (``versions.archived_null_version``):
+  GET/HEAD read it, DELETE deletes it, as S3 does with its null version.
 * DELETE without ``versionId`` on a *suspended* bucket removes the current
   object without writing a ``null`` delete marker; the older versions stay.
 * A plain GET/HEAD of a key whose latest version is a delete marker answers

@@ -99,6 +99,14 @@ def request_version(req: S3Request, backend: Backend, method: str,
             Method=method, ResourceType='DeleteMarker',
             headers={DELETE_MARKER: 'true', VERSION_ID: version,
                      'Allow': 'DELETE'})
+    if version == 'null' and _has_versioning(backend, bucket):
+        # the null version Swift archived under a timestamp id (its
+        # response names that id: GetObject answers "null" itself)
+        archived = archived_null_version(backend, bucket, key)
+        if archived is not None:
+            close_if_possible(resp.app_iter)
+            return request_version(req, backend, method, bucket, key,
+                                   archived, headers=headers, ok=ok)
     if not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
     raise errors.NoSuchVersion(Key=key, VersionId=version)

@@ -168,6 +168,11 @@ def test_null_version(s3, bucket_name):
     assert len(versions) == 2 and versions[1][1] != 'null'
     assert _body(s3, bucket_name, 'old', VersionId=versions[1][1]) == \
         b'before'
+    # versionId=null still reads the null version Swift archived
+    got = s3.get_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert got['Body'].read() == b'before' and got['VersionId'] == 'null'
+    assert s3.head_object(Bucket=bucket_name, Key='old',
+                          VersionId='null')['ContentLength'] == 6
     # Tagging the new version moves its listing time past its version id:
     # it must not pass for the archived null version.
     s3.put_object_tagging(Bucket=bucket_name, Key='old',
@@ -183,6 +188,9 @@ def test_null_version(s3, bucket_name):
     # No null version left: nothing more is deleted.
     s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
     assert _body(s3, bucket_name, 'old') == b'after'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert _code(exc.value) == 'NoSuchVersion'
 
 
 def test_delete_current_archived_null_version(s3, bucket_name):
