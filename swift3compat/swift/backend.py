@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode
 from swift.common.request_helpers import get_object_transient_sysmeta
 from swift.common.swob import Request as SwobRequest, Response as SwobResponse
 from swift.common.utils import close_if_possible
-from swift.proxy.controllers.base import get_container_info
+from swift.proxy.controllers.base import get_cache_key, get_container_info
 
 from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
@@ -41,6 +41,9 @@ from swift3compat.swift import metadata_budget, sysmeta
 from swift3compat.swift.auth_cache import AuthCache
 
 SWIFT_SOURCE = 'S3C'
+# The request's container infos as ``Backend.container_info`` returned them,
+# by info cache key: (the info cache entry they were made from, the info).
+_INFO_MEMO = 'swift3compat.container_infos'
 
 # What a subrequest inherits from the client's WSGI environment.
 _INHERITED = ('HTTP_USER_AGENT', 'HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT',
@@ -372,12 +375,31 @@ class Backend:
     def container_info(self, container: str,
                        account: Optional[str] = None) -> Dict[str, Any]:
         """Swift's cached container info (memcache/infocache), authorized
-        as this request's user; ``status`` 404 when absent."""
+        as this request's user; ``status`` 404 when absent.
+
+        Read-only: the same dict is returned again for as long as the
+        request's info cache holds the entry it was made from.  Swift's
+        ``get_container_info`` deep-copies its cached entry on every call
+        (a few hundred Python calls); the handlers, the guard and the
+        access log ask for the same bucket's info several times per request.
+        A subrequest that changes the container (PUT, POST, DELETE) makes
+        Swift drop or replace the entry, and the next call loads it again."""
         if account is None and not self.authenticated:
             # The account is known only once the auth filter ran.
             self.authenticate()
+        infocache = self.req.environ['swift.infocache']
+        memo = self.req.environ.setdefault(_INFO_MEMO, {})
+        key = get_cache_key(account or self.accounts.get(
+            container, self.account) or '', container)
+        known = memo.get(key)
+        if known is not None and infocache.get(key) is known[0]:
+            return known[1]
         env = self.make_env('HEAD', container, account=account)
-        return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+        info = get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+        source = infocache.get(key)
+        if source is not None:
+            memo[key] = (source, info)
+        return info
 
     def container_exists(self, container: Optional[str]) -> bool:
         """Whether the bucket exists; ServiceUnavailable when Swift cannot

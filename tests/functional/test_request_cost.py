@@ -91,3 +91,25 @@ def test_small_put_with_a_wrong_checksum_stores_nothing(s3, putters,
     assert resp.status_int == 400 and b'<Code>BadDigest</Code>' in resp.body
     assert putters == {'Putter': 0, 'MIMEPutter': 0}
     assert s3('HEAD', '/%s/k' % bucket_name).status_int == 404
+
+
+@pytest.mark.parametrize('method', ['HEAD', 'GET', 'PUT'])
+def test_container_info_is_copied_once_per_request(s3, bucket_name, method,
+                                                   monkeypatch):
+    """Swift's get_container_info deep-copies the cached info on every
+    call; the guard, the handler and its helpers (Object Lock, lifecycle,
+    encryption) read the bucket's info through one copy."""
+    from swift3compat.swift import backend
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    assert s3('PUT', '/%s/k' % bucket_name, BODY).status_int == 200
+    calls = []
+    original = backend.get_container_info
+
+    def counted(env, app, **kwargs):
+        calls.append(env['PATH_INFO'])
+        return original(env, app, **kwargs)
+    monkeypatch.setattr(backend, 'get_container_info', counted)
+    resp = s3(method, '/%s/k' % bucket_name,
+              BODY if method == 'PUT' else None)
+    assert resp.status_int == 200, resp.body
+    assert calls == ['/v1/AUTH_test/' + bucket_name]
