@@ -38,7 +38,7 @@ from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
 from swift3compat.http.request import S3Request
 from swift3compat.swift import metadata_budget, sysmeta
-from swift3compat.swift.auth_cache import AuthCache
+from swift3compat.swift.auth_cache import AuthCache, Remembered
 
 SWIFT_SOURCE = 'S3C'
 # The request's container infos as ``Backend.container_info`` returned them,
@@ -117,6 +117,9 @@ class Backend:
         self.auth_cache = auth_cache
         self._account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
+        # The auth cache's entry this request was authenticated with (or
+        # that its authentication made), if any.
+        self.remembered: Optional[Remembered] = None
         self._auth_env: Dict[str, Any] = {}
         # Environment keys every later subrequest carries (Object Lock:
         # the objectlock filter's 'decided by swift3' mark).
@@ -279,6 +282,7 @@ class Backend:
                 self._auth_env = remembered.carried()
                 self._account = remembered.account
                 self.authenticated = True
+                self.remembered = remembered
                 return dict(self._auth_env)
         env = self.make_env('TEST')
         env['swift.proxy_access_log_made'] = True
@@ -293,7 +297,8 @@ class Backend:
         self._after_auth(env, resp.status_int)
         if cache is not None and signed is not None and \
                 self._account is not None:
-            cache.remember(signed, self._auth_env, self._account)
+            self.remembered = cache.remember(signed, self._auth_env,
+                                             self._account)
         return env
 
     def system_request(self, method: str, account: str,
