@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from swift3compat import errors
@@ -138,7 +139,14 @@ class ACL:
 
     @classmethod
     def from_json(cls, text: str) -> 'ACL':
-        """Parse ``to_json`` output; ValueError when it is not that."""
+        """Parse ``to_json`` output; ValueError when it is not that.
+
+        Each text is parsed once per process (``_parsed``): ACLs are
+        immutable, and every request reads its bucket's and its object's."""
+        return _parsed(text)
+
+    @classmethod
+    def _from_json(cls, text: str) -> 'ACL':
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get('o'), str) \
                 or not isinstance(data.get('g'), list):
@@ -186,6 +194,11 @@ class ACL:
         return all(g.permission == FULL_CONTROL and g.grantee.kind == USER
                    and any(same_id(g.grantee.value, i) for i in ids)
                    for g in self.grants)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> ACL:
+    return ACL._from_json(text)
 
 
 def same_id(one: str, other: str) -> bool:
