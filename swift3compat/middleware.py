@@ -191,6 +191,8 @@ class Swift3Middleware:
                               principal=principal, session=backend)
             env['swift3compat.backend'] = backend
             guard.check_route(row.permission, row.action_of(req))
+        else:
+            access.check_own_bucket_owner(req, backend, row.permission)
         return row.handler(req, backend)
 
     def _verify_payload(self, req: S3Request,

@@ -28,10 +28,11 @@ large or too small: nothing is stored).  The upload itself is a PutObject
 (``handlers.obj``): metadata (``x-amz-meta-*``), ``Content-Type``,
 ``Cache-Control``, ``Content-Disposition``, ``Content-Encoding``,
 ``Expires``, ``acl`` and ``x-amz-storage-class`` fields become the
-corresponding headers.  The answer follows ``success_action_redirect``
-(303 to that URL with ``bucket``, ``key`` and ``etag``) or
-``success_action_status`` (200, 201 with a ``PostResponse`` document, or
-the default 204).
+corresponding headers, and ``tagging`` (a ``<Tagging>`` document) the
+object's tags, as PutObject's ``x-amz-tagging``.  The answer follows
+``success_action_redirect`` (303 to that URL with ``bucket``, ``key`` and
+``etag``) or ``success_action_status`` (200, 201 with a ``PostResponse``
+document, or the default 204).
 """
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ from swift3compat.http import xml
 from swift3compat.http.request import MAX_KEY_BYTES, S3Request
 from swift3compat.http.response import S3Response
 from swift3compat.http.body import BodyError
+from swift3compat.model import tags
 from swift3compat.swift.backend import Backend
 
 MAX_PRE_DATA = 64 * 1024
@@ -387,8 +389,13 @@ def _put_request(req: S3Request, form: Form, body: FileInput) -> S3Request:
     if 'acl' in form.fields:
         env['HTTP_X_AMZ_ACL'] = form.fields['acl']
     if 'tagging' in form.fields:
-        raise errors.NotImplemented('The tagging form field is not '
-                                    'implemented')
+        # a <Tagging> document (AWS's POST Object form); PutObject takes
+        # the same tags as x-amz-tagging
+        tag_set = tags.validate(
+            tags.parse_xml(form.fields['tagging'].encode('utf-8')),
+            tags.MAX_OBJECT_TAGS)
+        env['HTTP_X_AMZ_TAGGING'] = urlencode(tag_set, quote_via=quote,
+                                              safe='')
     put = copy.copy(req)
     put.environ = env
     put.method = 'PUT'

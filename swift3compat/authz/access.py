@@ -82,12 +82,43 @@ OBJECT = 'object'   # a permission on the object ACL
 NONE = 'none'       # no backend access at all (CORS preflight)
 OWNER = 'OWNER'     # pseudo permission: the bucket owner only
 _READS = ('GET', 'HEAD')
+EXPECTED_OWNER = 'x-amz-expected-bucket-owner'
+SOURCE_EXPECTED_OWNER = 'x-amz-source-expected-bucket-owner'
 
 # A route's required permission (its row in ``api.routes``): (kind, ACL
 # permission), e.g. (BUCKET, acl.READ), (OBJECT, acl.WRITE_ACP), (BUCKET,
 # OWNER), (NATIVE, None), (NONE, None).
 Permission = Tuple[str, Optional[str]]
 KINDS = (NATIVE, BUCKET, OBJECT, NONE)
+
+
+def check_expected_owner(req: S3Request, header: str,
+                         owner_id: Optional[str]) -> None:
+    """AccessDenied when the request names (``x-amz-expected-bucket-owner``,
+    or ``x-amz-source-expected-bucket-owner`` for a copy source) an
+    account that does not own the bucket: "If the account ID that you
+    provide does not match the actual owner of the bucket, the request
+    fails with the HTTP status code 403 Forbidden (access denied)"."""
+    expected = req.header(header)
+    if expected is not None and expected.strip() != owner_id:
+        raise errors.AccessDenied()
+
+
+def check_own_bucket_owner(req: S3Request, backend: Backend,
+                           permission: Permission) -> None:
+    """Without s3_acl every bucket (a copy source too) is in the caller's
+    account: the expected owners are checked against it, once
+    authenticated.  Costs nothing on a request without the headers."""
+    if permission[0] in (NATIVE, NONE) or req.bucket is None:
+        return
+    wanted = [header for header in (EXPECTED_OWNER, SOURCE_EXPECTED_OWNER)
+              if req.header(header) is not None]
+    if not wanted:
+        return
+    if not backend.authenticated:
+        backend.authenticate()
+    for header in wanted:
+        check_expected_owner(req, header, backend.account)
 
 
 def allow(_req) -> None:
@@ -159,6 +190,7 @@ class Guard:
                 raise errors.AccessDenied()
             return
         bucket_acl = self.locate(req.bucket)
+        check_expected_owner(req, EXPECTED_OWNER, bucket_acl.owner.id)
         self.bucket_account = self.accounts[req.bucket]
         self.authorize = allow
         if kind == BUCKET:
@@ -168,6 +200,8 @@ class Guard:
         source = self._copy_source()
         if source is not None:
             self._expect_read(*source)
+            check_expected_owner(req, SOURCE_EXPECTED_OWNER,
+                                 self.bucket_acls[source[0]].owner.id)
 
     def _copy_source(self) -> Optional[Tuple[str, str]]:
         """The copy source named by the request, if any.  Only saves a

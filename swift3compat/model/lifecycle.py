@@ -18,7 +18,8 @@ Supported, as AWS defines them:
 
 Transitions (``Transition``, ``NoncurrentVersionTransition``) have nothing
 to map to in Swift (a storage policy is fixed per container) and are
-refused with NotImplemented rather than accepted and ignored.
+refused with NotImplemented rather than accepted and ignored, once the
+configuration is valid otherwise (a bad date or day count is AWS's 400).
 
 Times: a rule of N days expires an object N days after its creation,
 rounded up to the next midnight UTC, as AWS does.  ``day`` (seconds) is a
@@ -56,6 +57,10 @@ _INT = re.compile(r'^\s*-?\d+\s*$')
 _ACTIONS = ('Expiration', 'NoncurrentVersionExpiration',
             'AbortIncompleteMultipartUpload')
 _TRANSITIONS = ('Transition', 'NoncurrentVersionTransition')
+# TransitionStorageClass (AWS API reference)
+TRANSITION_STORAGE_CLASSES = frozenset((
+    'GLACIER', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
+    'DEEP_ARCHIVE', 'GLACIER_IR'))
 _RULE_CHILDREN = frozenset(('ID', 'Prefix', 'Filter', 'Status') + _ACTIONS
                            + _TRANSITIONS)
 
@@ -137,6 +142,13 @@ def parse(body: bytes) -> Configuration:
                 'Rule ID must be unique. Found same ID for more than one '
                 'rule', ArgumentName='ID', ArgumentValue=rule.id)
         seen.add(rule.id)
+    # A configuration AWS would refuse answers its 400 first; a valid one
+    # with a transition is what is not implemented.
+    if any(name in _children(node) for node in nodes
+           for name in _TRANSITIONS):
+        raise errors.NotImplemented(
+            'Lifecycle transitions are not implemented: Swift keeps an '
+            'object in its container\'s storage policy')
     return Configuration(tuple(rules))
 
 
@@ -163,11 +175,10 @@ def _parse_rule(node: Any) -> Rule:
     children = _children(node)
     if set(children) - _RULE_CHILDREN:
         raise errors.MalformedXML()
-    for name in _TRANSITIONS:
-        if name in children:
-            raise errors.NotImplemented(
-                'Lifecycle transitions are not implemented: Swift keeps an '
-                'object in its container\'s storage policy')
+    for step in children.get('Transition', []):
+        _check_transition(step)
+    for step in children.get('NoncurrentVersionTransition', []):
+        _check_noncurrent_transition(step)
     rule_id = _text(_single(children, 'ID')) if 'ID' in children else ''
     if len(rule_id) > MAX_ID_LENGTH:
         raise errors.InvalidArgument(
@@ -180,7 +191,7 @@ def _parse_rule(node: Any) -> Rule:
         raise errors.MalformedXML()
     rule_filter = _parse_rule_filter(children)
     fields = dict(id=rule_id, enabled=status == ENABLED, filter=rule_filter)
-    if not any(name in children for name in _ACTIONS):
+    if not any(name in children for name in _ACTIONS + _TRANSITIONS):
         raise errors.InvalidRequest(
             'At least one action needs to be specified in a rule')
     fields.update(_parse_expiration(_single(children, 'Expiration'),
@@ -333,6 +344,52 @@ def _parse_date(text: str) -> str:
         raise errors.InvalidArgument("'Date' must be at midnight GMT",
                                      ArgumentName='Date', ArgumentValue=text)
     return parsed.strftime('%Y-%m-%dT00:00:00.000Z')
+
+
+def _non_negative(node: Any, name: str, action: str) -> int:
+    text = _text(node)
+    if node is None or not _INT.match(text):
+        raise errors.MalformedXML()
+    value = int(text)
+    if value < 0:
+        raise errors.InvalidArgument(
+            "'%s' in %s action must be nonnegative" % (name, action),
+            ArgumentName=name, ArgumentValue=text)
+    return value
+
+
+def _transition_storage_class(parts: Dict[str, List[Any]]) -> None:
+    if _text(_single(parts, 'StorageClass')) not in TRANSITION_STORAGE_CLASSES:
+        raise errors.MalformedXML()
+
+
+def _check_transition(node: Any) -> None:
+    """A ``Transition`` as AWS validates it (exactly one of ``Days`` /
+    ``Date``, a transition ``StorageClass``); never stored."""
+    parts = _children(node)
+    if set(parts) - {'Days', 'Date', 'StorageClass'}:
+        raise errors.MalformedXML()
+    days, date = _single(parts, 'Days'), _single(parts, 'Date')
+    if (days is None) == (date is None):
+        raise errors.MalformedXML()
+    _transition_storage_class(parts)
+    if days is not None:
+        _non_negative(days, 'Days', 'Transition')
+    else:
+        _parse_date(_text(date))
+
+
+def _check_noncurrent_transition(node: Any) -> None:
+    parts = _children(node)
+    if set(parts) - {'NoncurrentDays', 'StorageClass',
+                     'NewerNoncurrentVersions'}:
+        raise errors.MalformedXML()
+    _transition_storage_class(parts)
+    action = 'NoncurrentVersionTransition'
+    _non_negative(_single(parts, 'NoncurrentDays'), 'NoncurrentDays', action)
+    newer = _single(parts, 'NewerNoncurrentVersions')
+    if newer is not None:
+        _positive(newer, 'NewerNoncurrentVersions', action)
 
 
 def _parse_noncurrent(node: Any) -> Dict[str, object]:

@@ -247,13 +247,23 @@ def check_delete_conditions(backend: Backend, bucket: str, key: str,
     """PreconditionFailed unless the object (or version) to delete has the
     ``ETag`` / ``LastModifiedTime`` / ``Size`` a conditional delete names
     (DeleteObject's If-Match, x-amz-if-match-last-modified-time and
-    x-amz-if-match-size, or a DeleteObjects key's elements); nothing to
-    check when it does not exist, or is a delete marker (AWS answers
-    204)."""
+    x-amz-if-match-size, or a DeleteObjects key's elements).
+
+    A key that does not exist passes (DeleteObject's API reference: "if
+    the object doesn't exist, the operation will return a 204").  A key
+    whose current version is a delete marker fails: "If the latest
+    version of the object is a delete marker, the object doesn't exist
+    and the DeleteObject API will fail" (User Guide, conditional
+    deletes), whatever the condition, ``If-Match: *`` included.  A
+    version named by id is checked as it is (a delete marker version has
+    nothing to compare, as a missing one)."""
     if not wanted:
         return
     query = {'version-id': version} if version else None
     head = backend.request('HEAD', bucket, key, query=query, ok=(400, 404))
+    if head.status_int == 404 and version is None and \
+            versions.current_delete_marker(backend, bucket, key):
+        raise errors.PreconditionFailed(Condition=_first_condition(wanted))
     if head.status_int != 200:
         return
     failed = conditions.delete_failure(
@@ -263,3 +273,14 @@ def check_delete_conditions(backend: Backend, bucket: str, key: str,
         object_size=int(head.headers.get('Content-Length', 0)))
     if failed is not None:
         raise errors.PreconditionFailed(Condition=failed)
+
+
+def _first_condition(wanted: Dict[str, str]) -> str:
+    """The condition a PreconditionFailed names: the first one sent."""
+    for name, header in (
+            ('ETag', conditions.IF_MATCH),
+            ('LastModifiedTime', conditions.IF_MATCH_LAST_MODIFIED_TIME),
+            ('Size', conditions.IF_MATCH_SIZE)):
+        if name in wanted:
+            return header
+    return conditions.IF_MATCH

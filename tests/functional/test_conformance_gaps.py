@@ -578,6 +578,41 @@ def test_conditional_delete_objects_per_key(s3, bucket):
     assert keys == ['bb', 'dddd']
 
 
+def test_conditional_delete_over_a_current_delete_marker(s3, bucket):
+    """AWS: "If the latest version of the object is a delete marker, the
+    object doesn't exist and the DeleteObject API will fail" -- every
+    condition, ``If-Match: *`` too, and nothing is written (no second
+    marker).  A key that never existed still answers 204."""
+    _enable_versioning(s3, bucket)
+    put = s3.put_object(Bucket=bucket, Key='k', Body=b'12345')
+    modified = s3.head_object(Bucket=bucket, Key='k')['LastModified']
+    marker = s3.delete_object(Bucket=bucket, Key='k', IfMatch=put['ETag'])
+    assert marker['DeleteMarker']
+    for conditions in ({'IfMatch': put['ETag']}, {'IfMatch': '*'},
+                       {'IfMatchSize': 5},
+                       {'IfMatchLastModifiedTime': modified}):
+        with pytest.raises(ClientError) as info:
+            s3.delete_object(Bucket=bucket, Key='k', **conditions)
+        assert _error(info) == (412, 'PreconditionFailed'), conditions
+    resp = s3.delete_objects(Bucket=bucket, Delete={'Objects': [
+        {'Key': 'k', 'ETag': put['ETag']}, {'Key': 'k', 'Size': 5},
+        {'Key': 'k', 'LastModifiedTime': modified},
+        {'Key': 'never', 'ETag': put['ETag']}]})
+    assert [e['Code'] for e in resp['Errors']] == ['PreconditionFailed'] * 3
+    assert [d['Key'] for d in resp['Deleted']] == ['never']
+    listed = s3.list_object_versions(Bucket=bucket, Prefix='k')
+    assert [m['VersionId'] for m in listed['DeleteMarkers']] == \
+        [marker['VersionId']]
+    assert [v['VersionId'] for v in listed['Versions']] == [put['VersionId']]
+    # (deleting 'never' left a delete marker, as S3 does: 'absent' has none)
+    resp = s3.delete_object(Bucket=bucket, Key='absent', IfMatch='*')
+    assert resp['ResponseMetadata']['HTTPStatusCode'] == 204
+    # the marker gone, the version is current again and matches
+    s3.delete_object(Bucket=bucket, Key='k', VersionId=marker['VersionId'])
+    resp = s3.delete_object(Bucket=bucket, Key='k', IfMatch=put['ETag'])
+    assert resp['DeleteMarker']
+
+
 # -- If-None-Match with an ETag on writes -----------------------------------------------
 def test_if_none_match_with_an_etag_answers_like_aws(s3, bucket):
     """AWS accepts only ``*`` in If-None-Match on PutObject and

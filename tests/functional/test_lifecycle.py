@@ -245,6 +245,15 @@ def test_lifecycle_configuration_round_trip(s3, bucket):
     ([{'ID': 'r', 'Status': 'Enabled', 'Filter': {},
        'Transitions': [{'Days': 30, 'StorageClass': 'GLACIER'}]}],
      'NotImplemented'),
+    # a transition AWS refuses is its 400 (boto3 reads '20220927' as epoch
+    # seconds: not at midnight), before the transition's 501
+    ([{'ID': 'r', 'Status': 'Enabled', 'Filter': {},
+       'Expiration': {'Date': '2030-01-01'},
+       'Transitions': [{'Date': '20220927', 'StorageClass': 'GLACIER'}]}],
+     'InvalidArgument'),
+    ([{'ID': 'r', 'Status': 'Enabled', 'Filter': {},
+       'Transitions': [{'Days': -1, 'StorageClass': 'GLACIER'}]}],
+     'InvalidArgument'),
     ([{'ID': 'r', 'Status': 'Enabled', 'Filter': {},
        'Expiration': {'Date': '2030-01-01T12:00:00Z'}}], 'InvalidArgument'),
 ])

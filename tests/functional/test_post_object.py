@@ -194,3 +194,31 @@ def test_anonymous_upload_where_a_policy_allows_it(s3, s3_proxy, bucket):
         assert s3.get_object(Bucket=bucket, Key='inbox/a')['Body'].read() == b'anon'
     finally:
         s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_tagging_field(s3, s3_users, s3_proxy, bucket):
+    """The ``tagging`` field is a <Tagging> document: the object gets its
+    tags as PutObject's x-amz-tagging would give them (tag count on GET,
+    GetObjectTagging); a set AWS refuses is refused, nothing stored."""
+    tagging = ('<Tagging><TagSet><Tag><Key>team</Key><Value>a b+c</Value>'
+               '</Tag><Tag><Key>k=1</Key><Value></Value></Tag></TagSet>'
+               '</Tagging>')
+    user = s3_users['test:tester']
+    fields = v2_form(user, bucket, 'tagged', [['starts-with', '$key', ''],
+                                              ['starts-with', '$tagging', '']],
+                     tagging=tagging)
+    status, _h, body = post(s3_proxy.port, bucket, fields, b'data')
+    assert (status, body) == (204, b''), body
+    assert s3.get_object_tagging(Bucket=bucket, Key='tagged')['TagSet'] == [
+        {'Key': 'team', 'Value': 'a b+c'}, {'Key': 'k=1', 'Value': ''}]
+    assert s3.get_object(Bucket=bucket, Key='tagged')['TagCount'] == 2
+    for bad, code in (('<Tagging><TagSet>', 'MalformedXML'),
+                      ('<Tagging><TagSet><Tag><Key>aws:x</Key><Value>1</Value>'
+                       '</Tag></TagSet></Tagging>', 'InvalidTag')):
+        fields = v2_form(user, bucket, 'refused',
+                         [['starts-with', '$key', ''],
+                          ['starts-with', '$tagging', '']], tagging=bad)
+        status, _h, body = post(s3_proxy.port, bucket, fields, b'data')
+        assert (status, code_of(body)) == (400, code)
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_object(Bucket=bucket, Key='refused')

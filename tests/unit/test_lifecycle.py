@@ -208,6 +208,53 @@ def test_transitions_are_not_implemented():
             '</StorageClass></Transition>')))
 
 
+@pytest.mark.parametrize('transition, error', [
+    # what boto3 sends for Date='20220927' (read as epoch seconds)
+    ('<Transition><Date>1970-08-23T00:55:27Z</Date><StorageClass>GLACIER'
+     '</StorageClass></Transition>', errors.InvalidArgument),
+    ('<Transition><Date>2022-02-30</Date><StorageClass>GLACIER'
+     '</StorageClass></Transition>', errors.InvalidArgument),
+    ('<Transition><Date>20220927</Date><StorageClass>GLACIER'
+     '</StorageClass></Transition>', errors.InvalidArgument),
+    ('<Transition><Days>-1</Days><StorageClass>GLACIER</StorageClass>'
+     '</Transition>', errors.InvalidArgument),
+    ('<Transition><Days>x</Days><StorageClass>GLACIER</StorageClass>'
+     '</Transition>', errors.MalformedXML),
+    ('<Transition><Days>1</Days><Date>2030-01-01</Date><StorageClass>'
+     'GLACIER</StorageClass></Transition>', errors.MalformedXML),
+    ('<Transition><StorageClass>GLACIER</StorageClass></Transition>',
+     errors.MalformedXML),
+    ('<Transition><Days>30</Days><StorageClass>STANDARD</StorageClass>'
+     '</Transition>', errors.MalformedXML),
+    ('<Transition><Days>30</Days></Transition>', errors.MalformedXML),
+    ('<NoncurrentVersionTransition><NoncurrentDays>-3</NoncurrentDays>'
+     '<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>',
+     errors.InvalidArgument),
+    ('<NoncurrentVersionTransition><StorageClass>GLACIER</StorageClass>'
+     '</NoncurrentVersionTransition>', errors.MalformedXML),
+])
+def test_transitions_are_validated_before_not_implemented(transition, error):
+    """AWS's 400 for a transition it would refuse; NotImplemented only for
+    one it would store."""
+    with pytest.raises(error):
+        lifecycle.parse(body(rule('<Filter/>' + transition)))
+
+
+def test_a_valid_transition_is_not_implemented_after_every_rule_is_checked():
+    transition = ('<Filter/><Transition><Date>2030-01-01T00:00:00Z</Date>'
+                  '<StorageClass>GLACIER</StorageClass></Transition>'
+                  '<NoncurrentVersionTransition><NoncurrentDays>0'
+                  '</NoncurrentDays><StorageClass>DEEP_ARCHIVE</StorageClass>'
+                  '</NoncurrentVersionTransition>')
+    with pytest.raises(errors.NotImplemented):
+        lifecycle.parse(body(rule(transition)))
+    # a later rule AWS refuses: its 400, not the transition's 501
+    with pytest.raises(errors.InvalidArgument):
+        lifecycle.parse(body(rule(transition), rule(
+            '<Filter/><Expiration><Days>0</Days></Expiration>',
+            rule_id='r2')))
+
+
 def test_too_many_rules():
     rules = [rule('<Filter/><Expiration><Days>1</Days></Expiration>',
                   rule_id='r%d' % i) for i in range(lifecycle.MAX_RULES + 1)]
