@@ -150,6 +150,8 @@ def new_object_headers(req: S3Request, backend: Backend, key: str,
     expiry was computed from, so that rounding to midnight cannot differ)
     and the S3 response headers (``x-amz-expiration``)."""
     rules = BucketRules.of(backend, req.bucket)
+    if rules.config is None:
+        return {}, {}       # no lifecycle rules (most buckets)
     now = Timestamp.now()
     expiry = rules.expiry(key, size, float(now), tags,
                           req.conf.lifecycle_day_seconds)

@@ -75,9 +75,9 @@ def user_metadata(req: S3Request) -> Dict[str, str]:
     """x-amz-meta-* → Swift headers, within AWS's 2 KB limit."""
     items: Dict[str, str] = {}
     size = 0
-    for key, value in req.environ.items():
-        if key.startswith('HTTP_X_AMZ_META_'):
-            name = key[16:].lower().replace('_', '-')
+    for name, value in req.headers().items():
+        if name.startswith('x-amz-meta-'):
+            name = name[11:]
             value = _stored_meta_value(value)
             size += len(name) + len(value.encode('latin-1'))
             items[name] = value
