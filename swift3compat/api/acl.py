@@ -23,8 +23,8 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from swift3compat import errors
-from swift3compat.authz.access import (BUCKET_ACL, OBJECT_ACL, Guard, guard_of,
-                                       require_owner_only)
+from swift3compat.authz.access import (BUCKET_ACL, ENFORCED, OBJECT_ACL, Guard,
+                                       guard_of, require_owner_only)
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
@@ -82,6 +82,10 @@ def put_acl(req: S3Request, backend: Backend) -> S3Response:
         require_owner_only(_wanted(req, body, owner, owner))
         return S3Response(200)
     guard = _guard(backend)
+    if guard.ownership() == ENFORCED:
+        # ACLs are disabled: "Requests to set ACLs or update ACLs fail with
+        # a 400 error" (AWS, Object Ownership troubleshooting)
+        raise errors.AccessControlListNotSupported()
     if req.key is None:
         current = guard.bucket_acl()
         wanted = guard.settle(_wanted(req, body, current.owner, None),

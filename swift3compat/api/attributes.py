@@ -2,7 +2,8 @@
 
 Answers what ``x-amz-object-attributes`` asks for among ``ETag``,
 ``Checksum``, ``ObjectParts``, ``StorageClass`` and ``ObjectSize``, from
-one HEAD of the object; ``ObjectParts`` of a multipart object also reads
+one HEAD of the object (or of the version ``versionId`` names, answered
+with its ``x-amz-version-id``); ``ObjectParts`` of a multipart object also reads
 its parts' listing (paged by ``x-amz-max-parts`` and
 ``x-amz-part-number-marker``).
 """
@@ -17,7 +18,7 @@ from swift3compat.swift import sse as encryption
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
-from swift3compat.swift import checksums, objects, uploads
+from swift3compat.swift import checksums, objects, uploads, versions
 from swift3compat.swift.backend import Backend
 
 ATTRIBUTES = ('ETag', 'Checksum', 'ObjectParts', 'StorageClass',
@@ -88,7 +89,16 @@ def _object_parts(req: S3Request, backend: Backend, headers) -> str:
 def get_object_attributes(req: S3Request, backend: Backend) -> S3Response:
     names = _requested(req)
     presented = encryption.read_key(req)
-    headers = backend.request('HEAD', req.bucket, req.key).headers
+    version = versions.requested_version(req)
+    if version is None:
+        resp = backend.request('HEAD', req.bucket, req.key, ok=(404,))
+        if resp.status_int == 404:
+            raise versions.missing_current(backend, resp, req.bucket,
+                                           req.key)
+    else:
+        resp = versions.request_version(req, backend, 'HEAD', req.bucket,
+                                        req.key, version)
+    headers = resp.headers
     if encryption.check_read(headers, presented).encrypted:
         headers = HeaderKeyDict(headers)    # SSE-C/KMS: an opaque ETag
         headers[uploads.ETAG_SYSMETA] = headers.get(
@@ -104,6 +114,9 @@ def get_object_attributes(req: S3Request, backend: Backend) -> S3Response:
             'ObjectSize', headers.get('Content-Length', '0')),
     }
     body = [parts[name]() for name in ATTRIBUTES if name in names]
-    out = {'Last-Modified': headers.get('Last-Modified', '')}
+    out = {'Last-Modified': headers.get('Last-Modified', ''),
+           **versions.response_headers(headers)}
+    if version == 'null' and versions.VERSION_ID in out:
+        out[versions.VERSION_ID] = 'null'   # also when Swift archived it
     return xml_response(xml.document('GetObjectAttributesResponse', body),
                         headers=out)

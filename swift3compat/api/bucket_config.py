@@ -29,7 +29,7 @@ import json
 from typing import Dict, Mapping, Optional
 
 from swift3compat import errors
-from swift3compat.authz.access import Guard
+from swift3compat.authz.access import ENFORCED, Guard
 from swift3compat.authz.policy import bucket_policy
 from swift3compat.http import xml
 from swift3compat.model import policy as policy_model
@@ -120,6 +120,13 @@ def put_ownership_controls(req: S3Request, backend: Backend) -> S3Response:
     value = (xml.text(rules[0], 'ObjectOwnership') or '').strip()
     if value not in OWNERSHIP_VALUES:
         raise errors.MalformedXML()
+    guard = backend.guard
+    if value == ENFORCED and isinstance(guard, Guard):
+        # ACLs can be disabled only on a bucket whose ACL gives the owner
+        # alone full control (AWS: InvalidBucketAclWithObjectOwnership)
+        bucket_acl = guard.bucket_acl()
+        if not bucket_acl.only_full_control_for(bucket_acl.owner.id):
+            raise errors.InvalidBucketAclWithObjectOwnership()
     replace(backend, req.bucket, OWNERSHIP, value)
     return S3Response(200)
 

@@ -91,6 +91,8 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
         stored = encryption.checked_read(req, resp, presented, backend,
                                          req.bucket, req.key)
     headers = object_response_headers(resp.headers)
+    if version == 'null' and versions.VERSION_ID in headers:
+        headers[versions.VERSION_ID] = 'null'   # also when Swift archived it
     if stored is not None and stored.encrypted:
         headers.update(encryption.object_headers(stored, presented,
                                                  resp.headers))

@@ -27,8 +27,9 @@ are Swift's delete markers.  Where Swift's model differs from S3's:
 * An object written before versioning was enabled (or while it was
   suspended) has version id ``null``.  When it is overwritten or deleted
   with versioning enabled, Swift archives it under a timestamp version id,
-  so from then on it is listed under that id instead of ``null`` and
-  ``versionId=null`` no longer finds it.
+  so from then on it is listed under that id instead of ``null``.
+  ``versionId=null`` still finds it (``versions.archived_null_version``):
+  GET/HEAD read it, DELETE deletes it, as S3 does with its null version.
 * DELETE without ``versionId`` on a *suspended* bucket removes the current
   object without writing a ``null`` delete marker; the older versions stay.
 * A plain GET/HEAD of a key whose latest version is a delete marker answers

@@ -346,14 +346,24 @@ class Guard:
     def owns(self, bucket_acl: ACL) -> bool:
         return acl.is_owner(bucket_acl, self.principal)
 
-    def settle(self, wanted: ACL, is_object: bool) -> ACL:
+    def settle(self, wanted: ACL, is_object: bool,
+               requested: bool = True) -> ACL:
         """The ACL to store for ``wanted`` under the bucket's settings
         (BlockPublicAcls, ObjectOwnership); makes sure the bucket can be
-        found by whoever it grants something."""
+        found by whoever it grants something.  ``requested``: the request
+        named the ACL (else ``wanted`` is the default, private).
+
+        With BucketOwnerEnforced a new object may only name the bucket
+        owner's full control (``bucket-owner-full-control``, or ``private``
+        from the bucket owner), as AWS: anything else, including a writer's
+        own ``private``, is AccessControlListNotSupported."""
         bucket_owner = self.bucket_acl().owner
         if self.ownership() == ENFORCED:
-            if not wanted.only_full_control_for(bucket_owner.id,
-                                                wanted.owner.id):
+            full = acl.Grant(acl.Grantee.user(bucket_owner.id),
+                             acl.FULL_CONTROL)
+            if requested and not (
+                    full in wanted.grants and wanted.only_full_control_for(
+                        bucket_owner.id, wanted.owner.id)):
                 raise errors.AccessControlListNotSupported()
             return acl.private(bucket_owner) if is_object else wanted
         if wanted.is_public() and \
@@ -504,9 +514,12 @@ def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
         require_owner_only(acl.from_request(req.headers(), b'', owner, owner))
         return {}
     owner = guard.creator()
-    wanted = acl.from_request(req.headers(), b'', owner,
-                              guard.bucket_acl().owner) or acl.private(owner)
-    return {OBJECT_ACL: guard.settle(wanted, is_object=True).to_json()}
+    requested = acl.from_request(req.headers(), b'', owner,
+                                 guard.bucket_acl().owner)
+    wanted = requested or acl.private(owner)
+    return {OBJECT_ACL: guard.settle(wanted, is_object=True,
+                                     requested=requested is not None
+                                     ).to_json()}
 
 
 def claim_bucket(req: S3Request, backend: Backend) -> bool:

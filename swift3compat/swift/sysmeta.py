@@ -101,4 +101,8 @@ VERSIONS_ENABLED_INFO = 'versions-enabled'
 
 # -- content types in the segments container -----------------------------------
 UPLOAD_MARKER_TYPE = 'application/x-s3c-upload'
+# its parameters naming the account that created the upload and, when
+# another (Object Ownership), the owner of the object it makes (URL-quoted)
+UPLOAD_INITIATOR_PARAM = 'initiator'
+UPLOAD_OWNER_PARAM = 'owner'
 PART_TYPE = 'application/x-s3c-part'

@@ -42,6 +42,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import quote, unquote
 
 from eventlet import GreenPool
 from swift.common.registry import get_swift_info
@@ -127,10 +128,31 @@ class Upload:
 
 
 def marker_type(algorithm: Optional[checksums.Algorithm],
-                kind: Optional[str]) -> str:
-    if algorithm is None:
-        return UPLOAD_TYPE
-    return '%s;algorithm=%s;type=%s' % (UPLOAD_TYPE, algorithm.name, kind)
+                kind: Optional[str], initiator: Optional[str] = None,
+                owner: Optional[str] = None) -> str:
+    """The upload marker's content type: its checksum algorithm and type,
+    who created the upload and, when another, who will own the object
+    (ListMultipartUploads reads them from the listing)."""
+    out = UPLOAD_TYPE
+    if algorithm is not None:
+        out += ';algorithm=%s;type=%s' % (algorithm.name, kind)
+    if initiator:
+        out += ';%s=%s' % (sysmeta.UPLOAD_INITIATOR_PARAM,
+                           quote(initiator, safe=''))
+    if owner and owner != initiator:
+        out += ';%s=%s' % (sysmeta.UPLOAD_OWNER_PARAM, quote(owner, safe=''))
+    return out
+
+
+def upload_initiator(content_type: str) -> Tuple[Optional[str],
+                                                 Optional[str]]:
+    """(initiator, owner) of the upload (``marker_type``); None for what
+    uploads created before did not record."""
+    params = type_params(content_type)
+    initiator = params.get(sysmeta.UPLOAD_INITIATOR_PARAM)
+    initiator = unquote(initiator) if initiator else None
+    owner = params.get(sysmeta.UPLOAD_OWNER_PARAM)
+    return initiator, unquote(owner) if owner else initiator
 
 
 def type_params(content_type: str) -> Dict[str, str]:

@@ -9,10 +9,12 @@ import json
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import unquote
 
+import eventlet
 from swift.common.middleware.versioned_writes.object_versioning import \
     build_versions_container_name
 from swift.common.registry import get_swift_info
-from swift.common.utils import Timestamp, close_if_possible
+from swift.common.utils import Timestamp, close_if_possible, \
+    last_modified_date_to_timestamp
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
@@ -26,6 +28,13 @@ DELETE_MARKER_CONTENT_TYPE = \
 SWIFT_VERSION_ID = 'X-Object-Version-Id'
 VERSION_ID = 'x-amz-version-id'
 DELETE_MARKER = 'x-amz-delete-marker'
+# Rounds of settle_current / of a DELETE Swift answered 412 (a race).
+_SETTLE_ATTEMPTS = 5
+_DELETE_ATTEMPTS = 3
+# Tries (and the pause before the second) of a request Swift answered 503
+# because another client changed the object meanwhile.
+_RACE_ATTEMPTS = 4
+_RACE_PAUSE = 0.05
 
 
 def valid_version_id(version: str) -> bool:
@@ -90,6 +99,14 @@ def request_version(req: S3Request, backend: Backend, method: str,
             Method=method, ResourceType='DeleteMarker',
             headers={DELETE_MARKER: 'true', VERSION_ID: version,
                      'Allow': 'DELETE'})
+    if version == 'null' and _has_versioning(backend, bucket):
+        # the null version Swift archived under a timestamp id (its
+        # response names that id: GetObject answers "null" itself)
+        archived = archived_null_version(backend, bucket, key)
+        if archived is not None:
+            close_if_possible(resp.app_iter)
+            return request_version(req, backend, method, bucket, key,
+                                   archived, headers=headers, ok=ok)
     if not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
     raise errors.NoSuchVersion(Key=key, VersionId=version)
@@ -163,22 +180,26 @@ def delete_key(backend: Backend, bucket: str, key: str,
         raise invalid_version(version)
     if version == 'null':
         return _delete_null_version(backend, bucket, key)
-    marker = backend.request('HEAD', bucket, key,
-                             query={'version-id': version}, ok=(400, 404))
+    marker = _racing(backend, 'HEAD', bucket, key,
+                     query={'version-id': version}, ok=(400, 404))
     if marker.status_int == 400:
         raise invalid_version(version)
-    resp = backend.request('DELETE', bucket, key,
-                           query={'version-id': version}, ok=(404,))
+    resp = _delete_version(backend, bucket, key, version)
     if resp.status_int == 404 and marker.status_int == 404 and \
             not is_delete_marker(marker.headers) and \
             not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
-    if resp.headers.get('X-Object-Current-Version-Id') == 'null':
-        _restore_latest(backend, bucket, key)
+    settle_current(backend, bucket, key)
     out = {VERSION_ID: version}
     if is_delete_marker(marker.headers):
         out[DELETE_MARKER] = 'true'
     return out
+
+
+def _has_versioning(backend: Backend, bucket: str) -> bool:
+    """Versioning is or was enabled on the bucket."""
+    info = backend.container_info(bucket).get('sysmeta', {})
+    return info.get(sysmeta.VERSIONS_ENABLED_INFO) is not None
 
 
 def _suspended(backend: Backend, bucket: str) -> bool:
@@ -191,35 +212,157 @@ def _suspended(backend: Backend, bucket: str) -> bool:
 def _delete_null_version(backend: Backend, bucket: str, key: str
                          ) -> Dict[str, str]:
     """Delete the ``null`` version only if it exists: Swift would delete
-    whatever the key currently is, even a link to a real version."""
+    whatever the key currently is, even a link to a real version.
+
+    The null version is the plain (not versioned) object of the key or,
+    when versioning overwrote or deleted it since, the copy Swift archived
+    under a timestamp version id (``archived_null_version``): S3 deletes
+    that one permanently, and the newest remaining version becomes current
+    when it was the current one."""
     head = backend.request('HEAD', bucket, key, query={'version-id': 'null'},
                            ok=(404,))
     if head.status_int == 200:
         backend.request('DELETE', bucket, key, query={'version-id': 'null'},
                         ok=(404,))
+        if _has_versioning(backend, bucket):
+            settle_current(backend, bucket, key)
     elif not backend.container_exists(bucket):
         raise errors.NoSuchBucket(BucketName=bucket)
+    else:
+        archived = archived_null_version(backend, bucket, key)
+        if archived is not None:
+            _delete_version(backend, bucket, key, archived)
+            settle_current(backend, bucket, key)
     return {VERSION_ID: 'null'}
 
 
-def _restore_latest(backend: Backend, bucket: str, key: str) -> None:
-    """After a version is deleted, make the newest remaining version the
-    current object, as S3 does (Swift leaves the key without one)."""
-    current = backend.request('HEAD', bucket, key, ok=(404,))
-    if current.status_int != 404:
-        return
-    resp = backend.request('GET', bucket, query={
-        'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
-        ok=(404,))
-    if resp.status_int == 404:
-        return
-    entries = json.loads(resp.body or b'[]')
-    if not entries or entries[0].get('name') != key or \
-            entries[0].get('content_type') == DELETE_MARKER_CONTENT_TYPE:
-        return
-    backend.request('PUT', bucket, key,
-                    query={'version-id': entries[0]['version_id']},
-                    body=b'', ok=(404,))
+def archived_null_version(backend: Backend, bucket: str, key: str
+                          ) -> Optional[str]:
+    """The Swift version id under which Swift archived the key's ``null``
+    version, or None.
+
+    Swift's object versioning copies a plain object into the versions
+    container when versioning overwrites or deletes it; the copy is named
+    after the object's own timestamp but written later, so its data
+    timestamp is newer than its version id.  Every version Swift writes
+    itself (a PUT, a delete marker) has its version id as data timestamp.
+    The listing's ``last_modified`` (the metadata time: a tagged version
+    has a newer one) picks the candidates, a HEAD of each confirms; the
+    newest archived copy is the null version."""
+    query = {'format': 'json', 'versions': '', 'prefix': key}
+    while True:
+        resp = backend.request('GET', bucket, query=query, ok=(404,))
+        if resp.status_int == 404:
+            return None
+        entries = json.loads(resp.body or b'[]')
+        for entry in entries:
+            if entry.get('name') != key:
+                return None
+            version = entry.get('version_id')
+            if _newer_than_version(entry.get('last_modified'), version) \
+                    and _archived_copy(backend, bucket, key, str(version)):
+                return str(version)
+        if not entries:
+            return None
+        query = dict(query, marker=key,
+                     version_marker=str(entries[-1].get('version_id')))
+
+
+def _newer_than_version(last_modified: Optional[str],
+                        version: Optional[str]) -> bool:
+    if not last_modified or not version or version == 'null':
+        return False
+    try:
+        return Timestamp(last_modified_date_to_timestamp(last_modified)) > \
+            Timestamp(version)
+    except (TypeError, ValueError):
+        return False
+
+
+def _archived_copy(backend: Backend, bucket: str, key: str, version: str
+                   ) -> bool:
+    head = backend.request('HEAD', bucket, key,
+                           query={'version-id': version}, ok=(400, 404))
+    if head.status_int != 200:
+        return False
+    written = head.headers.get('X-Backend-Data-Timestamp')
+    try:
+        return written is not None and Timestamp(written) > Timestamp(version)
+    except ValueError:
+        return False
+
+
+def _racing(backend: Backend, method: str, bucket: str, key: str, *,
+            ok: Tuple[int, ...] = (), **kwargs):
+    """A request on one key that other clients may be changing at the same
+    moment: Swift's object server answers 503 when the object's files
+    changed while it read them ("retry, hoping the on-disk files have
+    settled"), so ask again (a little later) before answering 503."""
+    for attempt in range(_RACE_ATTEMPTS - 1):
+        resp = backend.request(method, bucket, key, ok=ok + (503,),
+                               **kwargs)
+        if resp.status_int != 503:
+            return resp
+        close_if_possible(resp.app_iter)
+        eventlet.sleep(_RACE_PAUSE * (attempt + 1))
+    return backend.request(method, bucket, key, ok=ok, **kwargs)
+
+
+def _delete_version(backend: Backend, bucket: str, key: str, version: str):
+    """DELETE ?version-id: Swift removes the key's link to the version
+    too when it is the current one.  Swift answers 412 when that link went
+    between its HEAD and its DELETE (another client deleted the same
+    version meanwhile): ask again, the version itself may remain.  A 404
+    (the version is gone) is a success, as in S3."""
+    for attempt in range(_DELETE_ATTEMPTS, 0, -1):
+        resp = _racing(backend, 'DELETE', bucket, key,
+                       query={'version-id': version},
+                       ok=(404, 412) if attempt > 1 else (404,))
+        if resp.status_int != 412:
+            break
+    return resp
+
+
+def settle_current(backend: Backend, bucket: str, key: str) -> None:
+    """After a version is deleted, make the key's current object the one
+    S3 would have: the newest remaining version (Swift leaves the key
+    without one when the deleted version was current), and never a link
+    to a version that is gone.
+
+    Clients deleting versions of one key at once race: one re-points the
+    key at the newest version it listed while another deletes that
+    version, leaving a dangling link that no listing of versions shows
+    but that keeps the bucket from being deleted.  Every deleter checks
+    the key afterwards (one HEAD when it has a readable current object)
+    and removes such a link (DELETE ?version-id of its target removes the
+    link only while it still points there), then tries again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        current = _racing(backend, 'HEAD', bucket, key, ok=(404,))
+        if current.status_int != 404:
+            return
+        link = _racing(backend, 'HEAD', bucket, key,
+                       query={'symlink': 'get'}, ok=(404,))
+        if link.status_int != 404:
+            target = link.headers.get(SWIFT_VERSION_ID)
+            if not target or target == 'null':
+                return      # a plain object, written meanwhile
+            _delete_version(backend, bucket, key, target)
+            continue
+        resp = backend.request('GET', bucket, query={
+            'format': 'json', 'versions': '', 'prefix': key, 'limit': '1'},
+            ok=(404,))
+        if resp.status_int == 404:
+            return
+        entries = json.loads(resp.body or b'[]')
+        if not entries or entries[0].get('name') != key or \
+                entries[0].get('content_type') == \
+                DELETE_MARKER_CONTENT_TYPE or \
+                entries[0].get('version_id') in (None, 'null'):
+            return
+        _racing(backend, 'PUT', bucket, key,
+                query={'version-id': entries[0]['version_id']},
+                body=b'', ok=(404,))
+        # and check again: the version may have gone meanwhile
 
 
 def versions_container(backend: Backend, bucket: str) -> str:

@@ -8,6 +8,7 @@ account (``AUTH_test``), a non-admin user as its user id (``test:tester3``).
 from __future__ import annotations
 
 import http.client
+import json
 import urllib.parse
 
 import pytest
@@ -558,6 +559,10 @@ def test_bucket_owner_enforced_disables_acls(s3, other, bucket, s3_endpoint):
     s3.put_object(Bucket=bucket, Key='old', Body=b'o', ACL='public-read')
     s3.put_bucket_acl(Bucket=bucket, GrantWrite='id="%s"' % OTHER,
                       GrantFullControl='id="%s"' % OWNER)
+    # ACLs can be disabled only once the bucket ACL is the owner's alone
+    assert denied(_ownership, s3, bucket, 'BucketOwnerEnforced') == \
+        'InvalidBucketAclWithObjectOwnership'
+    s3.put_bucket_acl(Bucket=bucket, ACL='private')
     _ownership(s3, bucket, 'BucketOwnerEnforced')
     # what was public is not any more: only the bucket owner decides
     assert _anonymous_status(s3_endpoint, bucket, 'old') == 403
@@ -569,8 +574,14 @@ def test_bucket_owner_enforced_disables_acls(s3, other, bucket, s3_endpoint):
                   ACL='public-read') == 'AccessControlListNotSupported'
     assert denied(s3.put_bucket_acl, Bucket=bucket,
                   ACL='public-read') == 'AccessControlListNotSupported'
+    # setting any ACL fails, even the owner's private one
+    assert denied(s3.put_bucket_acl, Bucket=bucket,
+                  ACL='private') == 'AccessControlListNotSupported'
+    assert denied(s3.put_object_acl, Bucket=bucket, Key='old',
+                  ACL='private') == 'AccessControlListNotSupported'
     s3.put_object(Bucket=bucket, Key='k', Body=b'x',
                   ACL='bucket-owner-full-control')
+    s3.put_object(Bucket=bucket, Key='mine', Body=b'x', ACL='private')
     assert grants(s3.get_object_acl(Bucket=bucket, Key='old')) == \
         {(OWNER, 'FULL_CONTROL')}
     _ownership(s3, bucket, 'ObjectWriter')
@@ -588,3 +599,48 @@ def test_bucket_owner_preferred(s3, other, bucket):
     other.put_object(Bucket=bucket, Key='kept', Body=b'k')
     assert other.get_object_acl(Bucket=bucket, Key='kept')['Owner']['ID'] \
         == OTHER
+
+
+def test_bucket_owner_enforced_writers_of_another_account(s3, other, bucket):
+    """s3-tests' _test_object_ownership_bucket_owner_enforced: another
+    account, let in by a bucket policy, writes without an ACL or with
+    bucket-owner-full-control (the bucket owner owns the result) and gets
+    AccessControlListNotSupported for any other ACL, its own private one
+    included; an upload's Owner is the bucket owner, its Initiator the
+    writer."""
+    _ownership(s3, bucket, 'BucketOwnerEnforced')
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        'Version': '2012-10-17', 'Statement': [{
+            'Effect': 'Allow', 'Principal': {'AWS': '*'}, 'Action': '*',
+            'Resource': ['arn:aws:s3:::%s' % bucket,
+                         'arn:aws:s3:::%s/*' % bucket]}]}))
+    other.put_object(Bucket=bucket, Key='plain', Body=b'x')
+    other.put_object(Bucket=bucket, Key='full', Body=b'x',
+                     ACL='bucket-owner-full-control')
+    for key in ('plain', 'full'):
+        assert other.get_object_acl(Bucket=bucket, Key=key)['Owner'][
+            'ID'] == OWNER
+    source = {'Bucket': bucket, 'Key': 'plain'}
+    for call, kwargs in (
+            (other.put_object, {'Key': 'p', 'Body': b'x'}),
+            (other.copy_object, {'Key': 'c', 'CopySource': source}),
+            (other.create_multipart_upload, {'Key': 'm'})):
+        assert denied(call, Bucket=bucket, ACL='private', **kwargs) == \
+            'AccessControlListNotSupported', call
+    other.copy_object(Bucket=bucket, Key='copy', CopySource=source,
+                      ACL='bucket-owner-full-control')
+    assert s3.get_object_acl(Bucket=bucket, Key='copy')['Owner']['ID'] == \
+        OWNER
+    upload = other.create_multipart_upload(
+        Bucket=bucket, Key='up', ACL='bucket-owner-full-control')['UploadId']
+    parts = other.list_parts(Bucket=bucket, Key='up', UploadId=upload)
+    assert (parts['Owner']['ID'], parts['Initiator']['ID']) == (OWNER, OTHER)
+    listed = s3.list_multipart_uploads(Bucket=bucket)['Uploads']
+    assert [(u['Owner']['ID'], u['Initiator']['ID']) for u in listed] == [
+        (OWNER, OTHER)]
+    assert denied(other.put_bucket_acl, Bucket=bucket, ACL='private') == \
+        'AccessControlListNotSupported'
+    assert denied(other.put_object_acl, Bucket=bucket, Key='plain',
+                  ACL='private') == 'AccessControlListNotSupported'
+    other.abort_multipart_upload(Bucket=bucket, Key='up', UploadId=upload)
+    s3.delete_bucket_policy(Bucket=bucket)

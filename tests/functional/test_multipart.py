@@ -149,15 +149,19 @@ def test_part_validation(s3, small_parts, bucket):
     upload_id, done = upload(small_parts, bucket, 'k', [b'1', b'2', b'3'])
     cases = [
         ([done[1], done[0]], 'InvalidPartOrder'),
+        # a part listed twice (s3-tests' resent part): AWS answers
+        # InvalidPartOrder too (doc/conformance-notes.md)
         ([done[0], done[0]], 'InvalidPartOrder'),
+        ([], 'MalformedXML'),
+        (None, 'MalformedXML'),     # no body at all, as AWS answers
         ([dict(done[0], ETag='"%s"' % ('0' * 32))], 'InvalidPart'),
         ([dict(done[0], PartNumber=9)], 'InvalidPart'),
     ]
     for parts, code in cases:
+        body = {} if parts is None else {'MultipartUpload': {'Parts': parts}}
         with pytest.raises(ClientError) as info:
             small_parts.complete_multipart_upload(
-                Bucket=bucket, Key='k', UploadId=upload_id,
-                MultipartUpload={'Parts': parts})
+                Bucket=bucket, Key='k', UploadId=upload_id, **body)
         assert code_of(info) == code, parts
     # a subset completes; the parts left out are dropped
     small_parts.complete_multipart_upload(
@@ -411,3 +415,25 @@ def test_proxy_start_names_a_too_small_slo_limit(swift_cluster):
                          'max_manifest_segments': '1000'}}))
     assert 'max_manifest_segments = 1000 is below max_upload_part_num = ' \
         '10000' in log_tail(proxy.process.log_path, 20000)
+
+
+def test_uploads_report_the_account_that_created_them(s3, s3_client_factory,
+                                                       bucket):
+    """ListMultipartUploads and ListParts name the upload's creator as
+    Initiator and Owner, whoever lists (s3-tests'
+    test_list_multipart_upload_owner)."""
+    other = s3_client_factory('test2:tester2')
+    s3.put_bucket_acl(Bucket=bucket, ACL='public-read-write')
+    mine = s3.create_multipart_upload(Bucket=bucket, Key='a')['UploadId']
+    theirs = other.create_multipart_upload(Bucket=bucket, Key='b')['UploadId']
+    me = s3.list_buckets()['Owner']['ID']
+    them = other.list_buckets()['Owner']['ID']
+    assert me != them
+    for client in (s3, other):
+        uploads = client.list_multipart_uploads(Bucket=bucket)['Uploads']
+        assert [(u['Key'], u['UploadId'], u['Initiator']['ID'],
+                 u['Initiator']['DisplayName'], u['Owner']['ID'],
+                 u['Owner']['DisplayName']) for u in uploads] == [
+            ('a', mine, me, me, me, me), ('b', theirs, them, them, them, them)]
+        parts = client.list_parts(Bucket=bucket, Key='b', UploadId=theirs)
+        assert parts['Initiator']['ID'] == parts['Owner']['ID'] == them

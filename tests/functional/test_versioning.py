@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pwd
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
+from swift3compat_dev.cluster import render_ini
+from swift3compat_dev.proxy_spec import internal_client_sections
 from tests.functional.raw_s3 import RawS3
 
 
@@ -163,10 +168,63 @@ def test_null_version(s3, bucket_name):
     assert len(versions) == 2 and versions[1][1] != 'null'
     assert _body(s3, bucket_name, 'old', VersionId=versions[1][1]) == \
         b'before'
-    # versionId=null when the current object is a real version: no null
-    # version, so nothing is deleted.
+    # versionId=null still reads the null version Swift archived
+    got = s3.get_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert got['Body'].read() == b'before' and got['VersionId'] == 'null'
+    assert s3.head_object(Bucket=bucket_name, Key='old',
+                          VersionId='null')['ContentLength'] == 6
+    # Tagging the new version moves its listing time past its version id:
+    # it must not pass for the archived null version.
+    s3.put_object_tagging(Bucket=bucket_name, Key='old',
+                          VersionId=new['VersionId'],
+                          Tagging={'TagSet': [{'Key': 't', 'Value': 'v'}]})
+    # versionId=null deletes the archived null version, as S3 deletes its
+    # null version; the current version stays.
+    resp = s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert resp['VersionId'] == 'null'
+    assert _body(s3, bucket_name, 'old') == b'after'
+    assert _all_versions(s3, bucket_name) == [
+        ('old', new['VersionId'], True, False)]
+    # No null version left: nothing more is deleted.
     s3.delete_object(Bucket=bucket_name, Key='old', VersionId='null')
     assert _body(s3, bucket_name, 'old') == b'after'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='old', VersionId='null')
+    assert _code(exc.value) == 'NoSuchVersion'
+
+
+def test_delete_current_archived_null_version(s3, bucket_name):
+    """s3-tests' test_versioning_obj_plain_null_version_overwrite: the null
+    version, current again after the newer version was deleted, is
+    deleted by versionId=null; nothing is left."""
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'fooz')
+    _enable(s3, bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'zzz')
+    newer = s3.get_object(Bucket=bucket_name, Key='k')['VersionId']
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId=newer)
+    assert _body(s3, bucket_name, 'k') == b'fooz'
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId='null')
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket_name, Key='k')
+    assert _code(exc.value) == 'NoSuchKey'
+    assert _all_versions(s3, bucket_name) == []
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_delete_null_version_restores_previous(s3, bucket_name):
+    """Deleting the current null version makes the previous version
+    current (the null version written while suspended)."""
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key='k', Body=b'one')['VersionId']
+    s3.put_bucket_versioning(Bucket=bucket_name,
+                             VersioningConfiguration={'Status': 'Suspended'})
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'two')
+    assert _body(s3, bucket_name, 'k') == b'two'
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId='null')
+    assert _body(s3, bucket_name, 'k') == b'one'
+    assert _all_versions(s3, bucket_name) == [('k', v1, True, False)]
 
 
 def test_suspended_bucket(s3, bucket_name):
@@ -303,3 +361,171 @@ def test_delete_versioned_bucket(s3, bucket_name):
     with pytest.raises(ClientError) as exc:
         s3.head_bucket(Bucket=bucket_name)
     assert _status(exc.value) == 404
+
+
+# -- deleting every version leaves a bucket DeleteBucket deletes ---------------
+def _nuke(s3, bucket: str) -> None:
+    """s3-tests' teardown (nuke_bucket): DeleteObjects of every listed
+    version, Quiet, then DeleteBucket."""
+    resp = s3.list_object_versions(Bucket=bucket)
+    objects = [{'Key': v['Key'], 'VersionId': v['VersionId']}
+               for v in resp.get('Versions', []) +
+               resp.get('DeleteMarkers', [])]
+    if objects:
+        out = s3.delete_objects(Bucket=bucket, Delete={
+            'Objects': objects, 'Quiet': True})
+        assert not out.get('Errors'), out['Errors']
+    s3.delete_bucket(Bucket=bucket)
+
+
+def _versioned_keys(s3, bucket: str, keys=('testobj', 'testobj-1'),
+                    count: int = 5) -> None:
+    s3.create_bucket(Bucket=bucket)
+    _enable(s3, bucket)
+    for key in keys:
+        for n in range(count):
+            s3.put_object(Bucket=bucket, Key=key, Body=b'content-%d' % n)
+
+
+def test_delete_all_versions_then_bucket_in_a_loop(s3, make_bucket_name):
+    """s3-tests' test_versioning_obj_list_marker and its teardown, again
+    and again: no version symlink may stay behind."""
+    for n in range(4):
+        bucket = make_bucket_name('nuke%d' % n)
+        _versioned_keys(s3, bucket)
+        _nuke(s3, bucket)
+        with pytest.raises(ClientError) as exc:
+            s3.head_bucket(Bucket=bucket)
+        assert _status(exc.value) == 404
+
+
+def test_delete_same_versions_concurrently_then_bucket(s3_client_factory,
+                                                       make_bucket_name):
+    """Several clients delete the same versions at once (s3-tests'
+    test_versioning_concurrent_multi_object_delete and its teardown):
+    every one reports every version Deleted, and nothing stays behind."""
+    clients = [s3_client_factory() for _ in range(4)]
+    s3 = clients[0]
+    for n in range(3):
+        bucket = make_bucket_name('conc%d' % n)
+        _versioned_keys(s3, bucket, keys=('k', 'k-1', 'l'), count=4)
+        resp = s3.list_object_versions(Bucket=bucket)
+        objects = [{'Key': v['Key'], 'VersionId': v['VersionId']}
+                   for v in resp['Versions']]
+
+        def delete(client, bucket=bucket, objects=objects):
+            return client.delete_objects(Bucket=bucket,
+                                         Delete={'Objects': objects})
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = list(pool.map(delete, clients))
+        for result in results:
+            assert not result.get('Errors'), result['Errors']
+            assert len(result['Deleted']) == len(objects)
+        assert 'Versions' not in s3.list_object_versions(Bucket=bucket)
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_delete_versions_one_by_one_concurrently_then_bucket(
+        s3_client_factory, make_bucket_name):
+    """DeleteObject ?versionId of one key's versions from several clients
+    at once: a version already gone answers success, and DeleteBucket
+    finds the bucket empty."""
+    clients = [s3_client_factory() for _ in range(4)]
+    s3 = clients[0]
+    for n in range(3):
+        bucket = make_bucket_name('one%d' % n)
+        _versioned_keys(s3, bucket, keys=('k',), count=6)
+        versions = [v['VersionId'] for v in
+                    s3.list_object_versions(Bucket=bucket)['Versions']]
+
+        def delete(client, bucket=bucket, versions=versions):
+            # each client walks the versions from another end
+            order = versions if clients.index(client) % 2 else \
+                list(reversed(versions))
+            return [client.delete_object(Bucket=bucket, Key='k',
+                                         VersionId=v)['VersionId']
+                    for v in order]
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            for deleted in pool.map(delete, clients):
+                assert sorted(deleted) == sorted(versions)
+        assert 'Versions' not in s3.list_object_versions(Bucket=bucket)
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_a_link_to_a_version_that_is_gone_is_removed(s3, swift_cluster,
+                                                     bucket_name, tmp_path):
+    """The state two clients deleting one key's versions at once can leave
+    (one re-points the key at the version the other is deleting): the
+    key's link names a version that is gone.  No listing of versions shows
+    it; the next version delete of the key removes it and makes the newest
+    remaining version current, and deleting every listed version leaves a
+    bucket DeleteBucket deletes."""
+    from swift.common.internal_client import InternalClient
+    from swift.common.utils import set_swift_dir
+    from swift3compat import objectlock
+    s3.create_bucket(Bucket=bucket_name)
+    _enable(s3, bucket_name)
+    ids = [s3.put_object(Bucket=bucket_name, Key='k',
+                         Body=b'%d' % n)['VersionId'] for n in range(3)]
+    conf = tmp_path / 'internal-client.conf'
+    conf.write_text(render_ini(internal_client_sections(
+        swift_cluster.etc_dir, swift_cluster.memcache_servers,
+        pwd.getpwuid(os.geteuid()).pw_name)))
+    set_swift_dir(swift_cluster.etc_dir)
+    client = InternalClient(str(conf), 'test', 1)
+    # the current version's data goes, its link stays
+    client.make_request(
+        'DELETE', objectlock.versions_object_path('AUTH_test', bucket_name,
+                                                  'k', ids[2]),
+        {'X-Backend-Allow-Reserved-Names': 'true'}, (2,))
+    assert [v[1] for v in _all_versions(s3, bucket_name)] == [ids[1], ids[0]]
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket=bucket_name, Key='k')
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId=ids[0])
+    assert _body(s3, bucket_name, 'k') == b'1'
+    assert _all_versions(s3, bucket_name) == [('k', ids[1], True, False)]
+    s3.delete_object(Bucket=bucket_name, Key='k', VersionId=ids[1])
+    assert _all_versions(s3, bucket_name) == []
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_object_attributes_of_versions(s3, bucket_name):
+    """GetObjectAttributes answers x-amz-version-id and reads the version
+    versionId names (s3-tests' test_get_versioned_object_attributes)."""
+    attrs = ['ETag', 'ObjectSize']
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'null')
+    plain = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                     ObjectAttributes=attrs)
+    assert 'VersionId' not in plain
+    _enable(s3, bucket_name)
+    first = s3.put_object(Bucket=bucket_name, Key='k', Body=b'foo')
+    s3.put_object(Bucket=bucket_name, Key='k', Body=b'longer')
+    current = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                       ObjectAttributes=attrs)
+    assert current['ObjectSize'] == 6 and current['VersionId'] != \
+        first['VersionId']
+    old = s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                   VersionId=first['VersionId'],
+                                   ObjectAttributes=attrs)
+    assert old['VersionId'] == first['VersionId']
+    assert old['ObjectSize'] == 3
+    assert old['ETag'] == first['ETag'].strip('"')
+    marker = s3.delete_object(Bucket=bucket_name, Key='k')['VersionId']
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 ObjectAttributes=attrs)
+    assert _code(exc.value) == 'NoSuchKey'
+    assert exc.value.response['ResponseMetadata']['HTTPHeaders'][
+        'x-amz-delete-marker'] == 'true'
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 VersionId=marker, ObjectAttributes=attrs)
+    assert _status(exc.value) == 405
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_attributes(Bucket=bucket_name, Key='k',
+                                 VersionId='1700000000.12345',
+                                 ObjectAttributes=attrs)
+    assert _code(exc.value) == 'NoSuchVersion'

@@ -126,9 +126,14 @@ def _final_headers(upload: uploads.Upload) -> Dict[str, str]:
 
 
 def _read_complete(req: S3Request) -> List[Requested]:
-    return _parse_complete(req, xml.read_body(
+    # No body lists no part: AWS answers MalformedXML, as for a
+    # CompleteMultipartUpload without Part (boto/boto3#1635).
+    body = xml.read_body(
         req.environ['wsgi.input'], req.content_length,
-        xml.body_limit('CompleteMultipartUpload', req.conf)))
+        xml.body_limit('CompleteMultipartUpload', req.conf), required=False)
+    if not body:
+        raise errors.MalformedXML()
+    return _parse_complete(req, body)
 
 
 def complete_multipart_upload(req: S3Request, backend: Backend

@@ -1,12 +1,15 @@
 """CreateMultipartUpload."""
 from __future__ import annotations
 
+from typing import Optional
+
 from swift3compat import errors
 from swift3compat.swift import sse as encryption
 from swift3compat.authz import access
 from swift3compat.http import xml
 from swift3compat.http.request import S3Request
 from swift3compat.http.response import S3Response, xml_response
+from swift3compat.model.acl import ACL
 from swift3compat.swift import checksums, objects, tags, uploads
 from swift3compat.swift import object_lock
 from swift3compat.swift.backend import Backend
@@ -39,7 +42,9 @@ def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     container = _ensure_segments_container(backend, req.bucket)
     upload_id = uploads.new_upload_id()
     headers[uploads.CONTENT_TYPE_SYSMETA] = headers.pop('Content-Type')
-    headers['Content-Type'] = uploads.marker_type(algorithm, kind)
+    headers['Content-Type'] = uploads.marker_type(
+        algorithm, kind, backend.caller_id or backend.account,
+        _object_owner(headers))
     resp = backend.request('PUT', container,
                            uploads.upload_name(req.key, upload_id),
                            headers=headers, body=b'', ok=write.ok)
@@ -51,6 +56,17 @@ def create_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
     return xml_response(xml.document('InitiateMultipartUploadResult', [
         xml.elem('Bucket', req.bucket), xml.elem('Key', req.key),
         xml.elem('UploadId', upload_id)]), headers=out)
+
+
+def _object_owner(headers) -> Optional[str]:
+    """The owner of the object the upload makes, from its ACL (s3_acl)."""
+    stored = headers.get(access.OBJECT_ACL)
+    if not stored:
+        return None
+    try:
+        return ACL.from_json(stored).owner.id
+    except ValueError:
+        return None
 
 
 def _check_enabled(req: S3Request) -> None:

@@ -27,10 +27,17 @@ def _int_param(req: S3Request, name: str, default: int, hi: int) -> int:
     return min(value, hi)
 
 
-def _owner(req: S3Request, backend: Backend) -> str:
-    owner = backend.caller_id or backend.account
+def _owner(backend: Backend, content_type: str) -> str:
+    """Initiator and Owner of an upload: the account that created it and
+    the owner of the object it makes (the bucket owner under Object
+    Ownership), as its marker's content type says; the caller for uploads
+    from before."""
+    initiator, owner = uploads.upload_initiator(content_type)
+    caller = backend.caller_id or backend.account
+    initiator = initiator or caller
+    owner = owner or caller
     return '<Initiator>%s%s</Initiator>%s' % (
-        xml.elem('ID', owner), xml.elem('DisplayName', owner),
+        xml.elem('ID', initiator), xml.elem('DisplayName', initiator),
         listing.owner_xml(owner))
 
 
@@ -60,7 +67,7 @@ def list_parts(req: S3Request, backend: Backend) -> S3Response:
     body = [xml.elem('Bucket', req.bucket),
             xml.elem('Key', enc(req.key)),
             xml.elem('UploadId', upload.upload_id),
-            _owner(req, backend),
+            _owner(backend, upload.headers.get('Content-Type', '')),
             xml.elem('StorageClass', _storage_class(upload.headers)),
             xml.elem('PartNumberMarker', marker),
             xml.elem('NextPartNumberMarker',
@@ -153,10 +160,11 @@ def list_multipart_uploads(req: S3Request, backend: Backend) -> S3Response:
             last = (common, '')
             skip = _after(uploads.UPLOADS + common)
             continue
-        algorithm, kind = uploads.upload_checksum(entry.get('content_type', ''))
+        content_type = entry.get('content_type', '')
+        algorithm, kind = uploads.upload_checksum(content_type)
         found.append(''.join((
             '<Upload>', xml.elem('Key', enc(key)),
-            xml.elem('UploadId', upload_id), _owner(req, backend),
+            xml.elem('UploadId', upload_id), _owner(backend, content_type),
             '<StorageClass>STANDARD</StorageClass>',
             xml.elem('Initiated', iso8601(entry['last_modified'])),
             _checksum_fields(algorithm, kind), '</Upload>')))
