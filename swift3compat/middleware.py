@@ -134,8 +134,9 @@ class Swift3Middleware:
         self.logger.increment('%s.%d' % (
             env.get('swift3compat.operation', 'unrouted'), resp.status))
         headers = resp.header_list()
+        host_id = _host_id(request_id)
         headers.append(('x-amz-request-id', request_id))
-        headers.append(('x-amz-id-2', _host_id(request_id)))
+        headers.append(('x-amz-id-2', host_id))
         start_response(resp.status_line, headers)
         if env['REQUEST_METHOD'] == 'HEAD':
             close_if_possible(resp.body)
@@ -146,8 +147,8 @@ class Swift3Middleware:
             body = resp.body
         # server access logs (PutBucketLogging): one record per request
         return self.access_logs.wrap(env, resp.status, headers, body,
-                                     error_code, request_id,
-                                     _host_id(request_id), started)
+                                     error_code, request_id, host_id,
+                                     started)
 
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)

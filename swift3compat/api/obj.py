@@ -158,7 +158,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     lease = locks.write_lease(req)
     try:
         wsgi_input: Any = body
-        small = checksums.read_small(req, body, length)
+        small = checksums.read_small(req, body, length, backend.signed)
         if small is not None:
             wsgi_input, stored = small
             headers.update(stored)

@@ -18,7 +18,6 @@ Security notes:
 """
 from __future__ import annotations
 
-import calendar
 import email.utils
 import hashlib
 import hmac
@@ -139,11 +138,25 @@ def _parse_iso(value: str) -> Optional[float]:
     if not (year and 1 <= month <= 12 and hour <= 23 and minute <= 59 and
             second <= 61) or not 1 <= day <= _days(year, month):
         return None
-    return float(calendar.timegm((year, month, day, hour, minute, second)))
+    # calendar.timegm's arithmetic, without its datetime round trip
+    days = _DAYS_BEFORE[month] + day - 1 + (month > 2 and _leap(year))
+    years = year - 1
+    days += years * 365 + years // 4 - years // 100 + years // 400 - \
+        _EPOCH_DAYS
+    return float(((days * 24 + hour) * 60 + minute) * 60 + second)
+
+
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DAYS_BEFORE = tuple(sum(_MONTH_DAYS[:m]) for m in range(13))
+_EPOCH_DAYS = 1969 * 365 + 1969 // 4 - 1969 // 100 + 1969 // 400
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _days(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
+    return _MONTH_DAYS[month] + (month == 2 and _leap(year))
 
 
 def _parse_http_date(value: str) -> Optional[float]:
@@ -249,13 +262,21 @@ def _refuse_repeated_auth_params(req: S3Request) -> None:
             seen.add(name)
 
 
-def _signing_headers(req: S3Request) -> Dict[str, str]:
-    """Header values as the client signed them.  Signatures cover the
-    bytes sent, and SDKs send (and sign) non-ASCII values as UTF-8, which
-    WSGI hands over as latin-1 text; values that are no UTF-8 are kept as
-    they are."""
+def _signing_headers(req: S3Request, names: Optional[List[str]] = None
+                     ) -> Dict[str, str]:
+    """Header values as the client signed them (all, or those of ``names``
+    the request has).  Signatures cover the bytes sent, and SDKs send (and
+    sign) non-ASCII values as UTF-8, which WSGI hands over as latin-1 text;
+    values that are no UTF-8 are kept as they are."""
+    headers = req.headers()
     out = {}
-    for name, value in req.headers().items():
+    for name in headers if names is None else names:
+        value = headers.get(name)
+        if value is None:
+            continue
+        if value.isascii():
+            out[name] = value
+            continue
         try:
             out[name] = value.encode('latin-1').decode('utf-8')
         except (UnicodeEncodeError, UnicodeDecodeError):
@@ -407,7 +428,7 @@ def _payload_hash(req: S3Request, presigned: bool) -> str:
 def _v4_string_to_sign(req: S3Request, signed: List[str], amz_date: str,
                        scope: Tuple[str, ...], payload: str,
                        drop_param: Optional[str]) -> str:
-    headers = _signing_headers(req)
+    headers = _signing_headers(req, signed)
     params = [(k, v) for k, v in req.params if k != drop_param]
     canonical = sigv4.canonical_request(
         req.method, sigv4.canonical_uri(req.path_info.encode('latin-1')),

@@ -16,7 +16,9 @@ from urllib.parse import quote
 ALGORITHM = 'AWS4-HMAC-SHA256'
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
-_SPACES = re.compile(r'\s+')
+# A path of unreserved characters and '/' only (non-empty): its own
+# canonical URI.
+_UNRESERVED_PATH = re.compile(rb'[A-Za-z0-9._~/-]+')
 
 
 def uri_encode(value: bytes | str, safe: str = '') -> str:
@@ -26,6 +28,8 @@ def uri_encode(value: bytes | str, safe: str = '') -> str:
 
 def canonical_uri(path: bytes) -> str:
     """S3's canonical URI: the decoded path, each byte encoded once."""
+    if _UNRESERVED_PATH.fullmatch(path):
+        return path.decode('ascii')     # nothing to encode
     return uri_encode(path, safe='/') or '/'
 
 
@@ -37,7 +41,9 @@ def canonical_query(params: Iterable[Tuple[str, str]]) -> str:
 
 
 def canonical_header_value(value: str) -> str:
-    return _SPACES.sub(' ', value.strip())
+    """Leading and trailing whitespace removed, inner runs made one space
+    (``\\s`` and ``str.split`` agree on what whitespace is)."""
+    return ' '.join(value.split())
 
 
 def canonical_request(method: str, uri: str, query: str,

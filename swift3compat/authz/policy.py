@@ -214,6 +214,8 @@ def verdict(req: S3Request, principal: Principal,
         LOG.error('swift3compat: unreadable bucket policy on %s; denying '
                   'everything but policy changes by the owner', bucket)
         return policy.DENY
+    if document is None:
+        return None     # no policy: its context (headers, time) not needed
     result = policy.evaluate(document, context(req, principal, action,
                                                bucket, key, object_tags))
     if result == policy.ALLOW and caller_account != owner and \

@@ -12,20 +12,44 @@ id).  Anonymous requests are ``acl.ANONYMOUS``.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 from swift.common.swob import Request as SwobRequest
 
 from swift3compat.http.request import S3Request
 from swift3compat.model import acl
 from swift3compat.model.acl import Principal
+from swift3compat.swift.auth_cache import owner_by_groups
 from swift3compat.swift.backend import Backend
+
+# Where the principal is kept with an auth cache entry (``Remembered.derived``).
+_PRINCIPAL = 'principal'
 
 
 def authenticate(req: S3Request, backend: Backend) -> Principal:
     """Authenticate a signed request (no backend request) and say who it
-    is."""
+    is.
+
+    Authenticated from the proxy's auth cache (tempauth), the principal of
+    an account owner by its groups (``.admin``) is kept with the cached
+    result: it depends on nothing else (the identity the auth filter left,
+    its account, its groups).  Other callers are asked about every time
+    (tempauth consults the account's ACLs, which can change)."""
     env = backend.authenticate()
+    remembered = backend.remembered
+    if remembered is not None:
+        known = remembered.derived.get(_PRINCIPAL)
+        if known is not None:
+            return cast(Principal, known)
+    principal = _principal(req, backend, env)
+    if remembered is not None and \
+            principal.canonical_id == remembered.account and \
+            owner_by_groups(remembered.env, remembered.account):
+        remembered.derived[_PRINCIPAL] = principal
+    return principal
+
+
+def _principal(req: S3Request, backend: Backend, env) -> Principal:
     account = backend.account
     user_id = env.get('HTTP_X_USER_ID') or _tempauth_user(
         env.get('REMOTE_USER', ''))

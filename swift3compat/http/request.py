@@ -39,16 +39,30 @@ def valid_bucket_name(name: str, dns_compliant: bool = True) -> bool:
             and not name.startswith('sthree-'))
 
 
-def _check_header_section(environ: dict) -> None:
-    """Refuse a request whose headers (names, values, ': ' and CRLF) exceed
-    MAX_HEADER_SECTION bytes."""
+def _header_section(environ: dict) -> Dict[str, str]:
+    """All request headers, keyed by lowercase HTTP name; refuses a request
+    whose headers (names, values, ': ' and CRLF) exceed MAX_HEADER_SECTION
+    bytes.  One pass over the environment for both."""
     size = 0
+    out = {}
     for key, value in environ.items():
-        if key.startswith('HTTP_') or key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
-            size += len(key) - (5 if key.startswith('HTTP_') else 0) + \
-                len(value) + 4
+        if key.startswith('HTTP_'):
+            size += len(key) - 1 + len(value)
+            out[key[5:].lower().replace('_', '-')] = value
+    for key, name in _CONTENT_HEADERS:
+        if key in environ:
+            value = environ[key]
+            size += len(key) + len(value) + 4
+            out[name] = value
     if size > MAX_HEADER_SECTION:
         raise errors.RequestHeaderSectionTooLarge(MaxSizeAllowed=MAX_HEADER_SECTION)
+    return out
+
+
+_CONTENT_HEADERS = (('CONTENT_TYPE', 'content-type'),
+                    ('CONTENT_LENGTH', 'content-length'))
+# S3Request.header: HTTP header name -> WSGI environment key.
+_ENV_KEYS: Dict[str, str] = {}
 
 
 def _wsgi_to_str(value: str) -> str:
@@ -63,7 +77,7 @@ class S3Request:
     """The parsed S3 request; handlers read it, never the raw environ."""
 
     def __init__(self, environ: dict, conf: Config):
-        _check_header_section(environ)
+        headers = _header_section(environ)
         self.environ = environ
         self.conf = conf
         self.method: str = environ['REQUEST_METHOD']
@@ -81,7 +95,7 @@ class S3Request:
         self.host: str = (environ.get('HTTP_HOST') or '').lower()
         self.vhost_bucket: Optional[str] = self._bucket_from_host()
         self.bucket, self.key = self._bucket_and_key()
-        self._headers: Optional[Dict[str, str]] = None
+        self._headers: Optional[Dict[str, str]] = headers
 
     # -- parsing ---------------------------------------------------------
     def _bucket_from_host(self) -> Optional[str]:
@@ -123,14 +137,18 @@ class S3Request:
     def header(self, name: str, default: Optional[str] = None
                ) -> Optional[str]:
         """A request header by its HTTP name (case-insensitive)."""
-        key = name.upper().replace('-', '_')
-        if key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
-            return self.environ.get(key, default)
-        return self.environ.get('HTTP_' + key, default)
+        key = _ENV_KEYS.get(name)
+        if key is None:
+            key = name.upper().replace('-', '_')
+            if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+                key = 'HTTP_' + key
+            if len(_ENV_KEYS) < 512:    # the names handlers ask for
+                _ENV_KEYS[name] = key
+        return self.environ.get(key, default)
 
     def headers(self) -> Dict[str, str]:
-        """All request headers, keyed by lowercase HTTP name (computed once;
-        treat the result as read-only)."""
+        """All request headers, keyed by lowercase HTTP name (read once,
+        with the request; treat the result as read-only)."""
         if self._headers is None:
             self._headers = self._collect_headers()
         return self._headers
@@ -140,9 +158,9 @@ class S3Request:
         for k, v in self.environ.items():
             if k.startswith('HTTP_'):
                 out[k[5:].lower().replace('_', '-')] = v
-        for k in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+        for k, name in _CONTENT_HEADERS:
             if k in self.environ:
-                out[k.lower().replace('_', '-')] = self.environ[k]
+                out[name] = self.environ[k]
         return out
 
     @property

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from swift3compat import errors
@@ -129,7 +130,12 @@ class ACL:
     # -- storage ------------------------------------------------------------
     def to_json(self) -> str:
         """Compact JSON for sysmeta: {"o": owner, "g": [[kind, value, perm]]}
-        with kind ``u`` (canonical user) or ``g`` (group short name)."""
+        with kind ``u`` (canonical user) or ``g`` (group short name).
+        Written once per ACL value and process (every object PUT stores
+        one, mostly its owner's private ACL)."""
+        return _json_of(self)
+
+    def _to_json(self) -> str:
         return json.dumps(
             {'o': self.owner.id,
              'g': [['u' if g.grantee.kind == USER else 'g', g.grantee.value,
@@ -138,7 +144,14 @@ class ACL:
 
     @classmethod
     def from_json(cls, text: str) -> 'ACL':
-        """Parse ``to_json`` output; ValueError when it is not that."""
+        """Parse ``to_json`` output; ValueError when it is not that.
+
+        Each text is parsed once per process (``_parsed``): ACLs are
+        immutable, and every request reads its bucket's and its object's."""
+        return _parsed(text)
+
+    @classmethod
+    def _from_json(cls, text: str) -> 'ACL':
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get('o'), str) \
                 or not isinstance(data.get('g'), list):
@@ -188,6 +201,16 @@ class ACL:
                    for g in self.grants)
 
 
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> ACL:
+    return ACL._from_json(text)
+
+
+@lru_cache(maxsize=1024)
+def _json_of(value: ACL) -> str:
+    return value._to_json()
+
+
 def same_id(one: str, other: str) -> bool:
     """Canonical ids are equal without regard to case (see above)."""
     return one.lower() == other.lower()
@@ -212,7 +235,10 @@ def _grant_xml(grant: Grant) -> str:
 
 
 # -- defaults and canned ACLs -------------------------------------------------
+@lru_cache(maxsize=1024)
 def private(owner: Owner) -> ACL:
+    """The owner's full control, nothing else (an immutable value: made
+    once per owner and process)."""
     return ACL(owner, (Grant(Grantee.user(owner.id), FULL_CONTROL),))
 
 

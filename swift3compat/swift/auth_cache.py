@@ -44,6 +44,10 @@ class Remembered:
     env: Mapping[str, Any]
     expires: float
     secret: str = field(repr=False)
+    # What the request path derived from this result alone and keeps with
+    # it (``authz.principal``: who the caller is); dropped with the entry.
+    derived: Dict[str, Any] = field(default_factory=dict, repr=False,
+                                    compare=False)
 
     def carried(self) -> Dict[str, Any]:
         """A fresh copy of the carried environment (mutable values, such
@@ -61,6 +65,25 @@ def cacheable(carried: Mapping[str, Any]) -> bool:
     if not carried.get('REMOTE_USER'):
         return False
     return not any(k.startswith(('keystone.', 'HTTP_X_')) for k in carried)
+
+
+def owner_by_groups(carried: Mapping[str, Any], account: str) -> bool:
+    """Whether tempauth's authorize makes the identity in ``carried`` an
+    owner of ``account`` (``swift_owner``) by its groups alone: the account
+    is one of its groups (``.admin``) and the account's ``require_group``,
+    if any, is one too.  Only then does the answer not depend on the
+    account's ``X-Account-Access-Control``, which can change at any time."""
+    tempauth = getattr(carried.get('swift.authorize'), '__self__', None)
+    if not isinstance(tempauth, TempAuth):
+        return False
+    groups = (carried.get('REMOTE_USER') or '').split(',')
+    if account not in groups:
+        return False
+    prefix = tempauth._get_account_prefix(account)
+    if prefix is None:
+        return False
+    require = tempauth.account_rules.get(prefix, {}).get('require_group')
+    return not require or require in groups
 
 
 class AuthCache:
@@ -92,15 +115,17 @@ class AuthCache:
         return entry
 
     def remember(self, signed: SignedRequest, carried: Mapping[str, Any],
-                 account: str) -> None:
+                 account: str) -> Optional[Remembered]:
         """Keep what the auth filter decided for ``signed``, if it is
-        tempauth's and the key that verified the signature is known."""
+        tempauth's and the key that verified the signature is known; the
+        new entry, or None."""
         if not (signed.valid and signed.secret is not None
                 and cacheable(carried)):
-            return
-        self._entries[signed.access_key] = Remembered(
+            return None
+        entry = self._entries[signed.access_key] = Remembered(
             account=account, env=dict(carried),
             expires=self._clock() + self.duration, secret=signed.secret)
         self._entries.move_to_end(signed.access_key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+        return entry

@@ -29,18 +29,22 @@ from typing import (Any, Callable, Dict, Iterable, Mapping, Optional, Protocol,
                     Tuple)
 from urllib.parse import quote, urlencode
 
+from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.request_helpers import get_object_transient_sysmeta
 from swift.common.swob import Request as SwobRequest, Response as SwobResponse
 from swift.common.utils import close_if_possible
-from swift.proxy.controllers.base import get_container_info
+from swift.proxy.controllers.base import get_cache_key, get_container_info
 
 from swift3compat import errors
 from swift3compat.auth.signature import SignedRequest
 from swift3compat.http.request import S3Request
 from swift3compat.swift import metadata_budget, sysmeta
-from swift3compat.swift.auth_cache import AuthCache
+from swift3compat.swift.auth_cache import AuthCache, Remembered
 
 SWIFT_SOURCE = 'S3C'
+# The request's container infos as ``Backend.container_info`` returned them,
+# by info cache key: (the info cache entry they were made from, the info).
+_INFO_MEMO = 'swift3compat.container_infos'
 
 # What a subrequest inherits from the client's WSGI environment.
 _INHERITED = ('HTTP_USER_AGENT', 'HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT',
@@ -114,6 +118,9 @@ class Backend:
         self.auth_cache = auth_cache
         self._account: Optional[str] = signed.access_key if signed else None
         self.authenticated = signed is None
+        # The auth cache's entry this request was authenticated with (or
+        # that its authentication made), if any.
+        self.remembered: Optional[Remembered] = None
         self._auth_env: Dict[str, Any] = {}
         # Environment keys every later subrequest carries (Object Lock:
         # the objectlock filter's 'decided by swift3' mark).
@@ -244,7 +251,7 @@ class Backend:
             self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,
                             wsgi_input, content_length, account, authorize)
-        resp = SwobRequest(env).get_response(self.app)
+        resp = _get_response(SwobRequest(env), self.app)
         self._after_auth(env, resp.status_int)
         if self.guard is not None:
             self.guard.after(method, container, obj, resp)
@@ -276,6 +283,7 @@ class Backend:
                 self._auth_env = remembered.carried()
                 self._account = remembered.account
                 self.authenticated = True
+                self.remembered = remembered
                 return dict(self._auth_env)
         env = self.make_env('TEST')
         env['swift.proxy_access_log_made'] = True
@@ -290,7 +298,8 @@ class Backend:
         self._after_auth(env, resp.status_int)
         if cache is not None and signed is not None and \
                 self._account is not None:
-            cache.remember(signed, self._auth_env, self._account)
+            self.remembered = cache.remember(signed, self._auth_env,
+                                             self._account)
         return env
 
     def system_request(self, method: str, account: str,
@@ -372,12 +381,31 @@ class Backend:
     def container_info(self, container: str,
                        account: Optional[str] = None) -> Dict[str, Any]:
         """Swift's cached container info (memcache/infocache), authorized
-        as this request's user; ``status`` 404 when absent."""
+        as this request's user; ``status`` 404 when absent.
+
+        Read-only: the same dict is returned again for as long as the
+        request's info cache holds the entry it was made from.  Swift's
+        ``get_container_info`` deep-copies its cached entry on every call
+        (a few hundred Python calls); the handlers, the guard and the
+        access log ask for the same bucket's info several times per request.
+        A subrequest that changes the container (PUT, POST, DELETE) makes
+        Swift drop or replace the entry, and the next call loads it again."""
         if account is None and not self.authenticated:
             # The account is known only once the auth filter ran.
             self.authenticate()
+        infocache = self.req.environ['swift.infocache']
+        memo = self.req.environ.setdefault(_INFO_MEMO, {})
+        key = get_cache_key(account or self.accounts.get(
+            container, self.account) or '', container)
+        known = memo.get(key)
+        if known is not None and infocache.get(key) is known[0]:
+            return known[1]
         env = self.make_env('HEAD', container, account=account)
-        return get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+        info = get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
+        source = infocache.get(key)
+        if source is not None:
+            memo[key] = (source, info)
+        return info
 
     def container_exists(self, container: Optional[str]) -> bool:
         """Whether the bucket exists; ServiceUnavailable when Swift cannot
@@ -418,6 +446,33 @@ def kept_by_object_post(head_headers) -> Dict[str, str]:
         if name in head_headers:
             out[name] = head_headers[name]
     return out
+
+
+# HeaderKeyDict's title case of the response header names seen (bounded).
+_TITLES: Dict[str, str] = {}
+_TITLES_MAX = 4096
+
+
+def _get_response(req: SwobRequest, app) -> SwobResponse:
+    """``req.get_response(app)`` with the same result, built for less:
+    swob's Response title-cases each header name twice (its HeaderKeyDict
+    ``update`` and ``__setitem__``), about 5,000 instructions per header
+    of every subrequest's response; here each name's title case is looked
+    up, computed once per name per process."""
+    status, headers, app_iter = req.call_application(app)
+    resp = SwobResponse(status=status, app_iter=app_iter, request=req)
+    out = resp.headers
+    for name, value in dict(headers).items():
+        title = _TITLES.get(name)
+        if title is None:
+            title = HeaderKeyDict._title(name)
+            if len(_TITLES) < _TITLES_MAX:
+                _TITLES[name] = title
+        if value.__class__ is str:
+            dict.__setitem__(out, title, value)
+        else:
+            out[title] = value      # None, bytes, numbers: HeaderKeyDict's way
+    return resp
 
 
 def _allow_all(_req) -> None:

@@ -144,8 +144,11 @@ def public_access_block(sysmeta: Mapping[str, str]) -> PublicAccessBlock:
     ``info_sysmeta`` or ``sysmeta_of``."""
     stored = load(sysmeta, PUBLIC_ACCESS_BLOCK)
     if stored is None:
-        return PublicAccessBlock()
+        return _NO_BLOCK
     return PublicAccessBlock(**json.loads(stored))
+
+
+_NO_BLOCK = PublicAccessBlock()
 
 
 def object_ownership(sysmeta: Mapping[str, str]) -> Optional[str]:

@@ -38,6 +38,7 @@ from awscrt import checksums as crt
 
 from swift3compat import errors
 from swift3compat.auth import chunked
+from swift3compat.auth.signature import SignedRequest
 from swift3compat.swift import sysmeta
 from swift3compat.http.body import BodyError
 from swift3compat.http.request import S3Request
@@ -327,7 +328,8 @@ SMALL_PUT = 65536   # one client chunk of Swift's proxy
 
 
 def read_small(req: S3Request, body: ChecksummedInput,
-               length: Optional[int]
+               length: Optional[int],
+               signed: Optional[SignedRequest]
                ) -> Optional[Tuple[io.BytesIO, Dict[str, str]]]:
     """A small, authenticated, plain PutObject body read now: its bytes
     and the checksum sysmeta as ordinary headers, or None (stream it).
@@ -341,8 +343,9 @@ def read_small(req: S3Request, body: ChecksummedInput,
     the same.  Only once the request is authenticated (no body is read
     for a caller whose signature was not checked yet) and never for
     aws-chunked bodies (chunk signatures need the key inside the PUT).
+    ``signed`` is the request's ``SignedRequest`` (``Backend.signed``):
+    its ``checked`` and ``valid`` say whether the signature was verified.
     """
-    signed = getattr(req, 'auth', None)
     if length is None or not 0 <= length <= SMALL_PUT or \
             signed is None or not (signed.checked and signed.valid) or \
             chunked.ENV_KEY in req.environ:

@@ -133,7 +133,10 @@ def expiration_header(req: S3Request, backend: Backend, key: str,
                       swift_headers, tags: Mapping[str, str]
                       ) -> Dict[str, str]:
     """``x-amz-expiration`` for an object response (GET/HEAD/PUT), or {}."""
-    expiry = BucketRules.of(backend, req.bucket).expiry(
+    rules = BucketRules.of(backend, req.bucket)
+    if rules.config is None:
+        return {}       # no lifecycle rules: no need to read the object's
+    expiry = rules.expiry(
         key, _size(swift_headers), created_at(swift_headers), tags,
         req.conf.lifecycle_day_seconds)
     return {'x-amz-expiration': expiration_value(expiry)} if expiry else {}
@@ -147,6 +150,8 @@ def new_object_headers(req: S3Request, backend: Backend, key: str,
     expiry was computed from, so that rounding to midnight cannot differ)
     and the S3 response headers (``x-amz-expiration``)."""
     rules = BucketRules.of(backend, req.bucket)
+    if rules.config is None:
+        return {}, {}       # no lifecycle rules (most buckets)
     now = Timestamp.now()
     expiry = rules.expiry(key, size, float(now), tags,
                           req.conf.lifecycle_day_seconds)

@@ -64,11 +64,41 @@ def stored_size(path: str, headers: Iterable[Tuple[str, str]]) -> int:
     return len(pickle.dumps(metadata, PICKLE_PROTOCOL)) + SWIFT_OVERHEAD
 
 
+# Pickle protocol 2 writes a bytes object as codecs.encode(<latin-1 text>,
+# 'latin1'): its text (UTF-8, so up to 2 bytes per byte) and at most this
+# many bytes of opcodes and memo references around it.
+_PER_OBJECT = 60
+_PER_DICT = 64
+
+
+def _bound(text: str) -> int:
+    """At least what one stored string adds to the pickle."""
+    # UTF-8 (surrogateescape) takes at most 4 bytes per character
+    size = len(text) if text.isascii() else 4 * len(text)
+    return 2 * size + _PER_OBJECT
+
+
+def size_bound(path: str, items: Iterable[Tuple[str, str]]) -> int:
+    """An upper bound of ``stored_size`` (every header counted, stored or
+    not), without encoding or pickling anything."""
+    total = _PER_DICT + SWIFT_OVERHEAD + _bound('name') + _bound(path)
+    count = 1
+    for name, value in items:
+        total += _bound(name) + _bound(str(value))
+        count += 1
+    return total + 2 * (count // 1000 + 1)
+
+
 def check(path: str, headers: Mapping[str, str], budget: int,
           kept: Optional[Mapping[str, str]] = None) -> int:
     """Raise MetadataTooLarge if writing ``headers`` (over ``kept``, the
-    metadata a copy keeps from its source) would exceed ``budget``; the size."""
+    metadata a copy keeps from its source) would exceed ``budget``; the
+    size, or a bound of it when that alone shows the headers fit (most
+    requests: then nothing is pickled)."""
     items = list((kept or {}).items()) + list(headers.items())
+    bound = size_bound(path, items)
+    if bound <= budget:
+        return bound
     size = stored_size(path, items)
     if size > budget:
         raise errors.MetadataTooLarge(

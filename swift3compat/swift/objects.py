@@ -11,6 +11,7 @@ from typing import Dict, Optional, Tuple, cast
 from urllib.parse import unquote
 
 from swift.common import constraints
+from swift.common.header_key_dict import HeaderKeyDict
 
 from swift3compat import errors
 from swift3compat.model import conditions
@@ -39,6 +40,8 @@ SWIFT_META = sysmeta.OBJECT_USER_META
 S3_META = 'x-amz-meta-'
 # User metadata beyond Swift's per-item limits, as a JSON object.
 META_OVERFLOW = sysmeta.META_OVERFLOW
+_STORAGE_CLASS_TITLE = STORAGE_CLASS_SYSMETA.title()
+_META_OVERFLOW_TITLE = META_OVERFLOW.title()
 
 
 def _stored_meta_value(value: str) -> str:
@@ -72,9 +75,9 @@ def user_metadata(req: S3Request) -> Dict[str, str]:
     """x-amz-meta-* → Swift headers, within AWS's 2 KB limit."""
     items: Dict[str, str] = {}
     size = 0
-    for key, value in req.environ.items():
-        if key.startswith('HTTP_X_AMZ_META_'):
-            name = key[16:].lower().replace('_', '-')
+    for name, value in req.headers().items():
+        if name.startswith('x-amz-meta-'):
+            name = name[11:]
             value = _stored_meta_value(value)
             size += len(name) + len(value.encode('latin-1'))
             items[name] = value
@@ -147,8 +150,10 @@ def put_headers(req: S3Request) -> Dict[str, str]:
 def object_response_headers(swift_headers) -> Dict[str, str]:
     """Swift object response headers → S3 ones (allow-list)."""
     out: Dict[str, str] = {}
+    # A swob response's HeaderKeyDict has its names title-cased already.
+    titled = isinstance(swift_headers, HeaderKeyDict)
     for name, value in swift_headers.items():
-        title = name.title()
+        title = name if titled else name.title()
         if title.startswith(SWIFT_META):
             out[S3_META + title[len(SWIFT_META):].lower()] = \
                 _returned_meta_value(value)
@@ -156,11 +161,11 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
             out[title] = value
         elif title == 'Etag':
             out['ETag'] = value if value.startswith('"') else '"%s"' % value
-        elif title == STORAGE_CLASS_SYSMETA.title():
+        elif title == _STORAGE_CLASS_TITLE:
             out['x-amz-storage-class'] = value
         elif title == versions.SWIFT_VERSION_ID:
             out[versions.VERSION_ID] = value
-        elif title == META_OVERFLOW.title() and value:
+        elif title == _META_OVERFLOW_TITLE and value:
             out.update((S3_META + k, _returned_meta_value(v))
                        for k, v in json.loads(value).items())
     if uploads.is_multipart(swift_headers):

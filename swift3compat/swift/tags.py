@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from swift.common.middleware.versioned_writes.object_versioning import \
     build_versions_object_name
 from swift.common.utils import Timestamp, close_if_possible
+from swift.common.header_key_dict import HeaderKeyDict
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
@@ -36,6 +37,7 @@ from swift3compat.swift.backend import Backend, kept_by_object_post, wsgi_str
 
 TAG_SYSMETA = sysmeta.TAG
 TAG_PREFIX = TAG_SYSMETA.lower()
+_TAG_TITLE = HeaderKeyDict._title(TAG_SYSMETA)
 _POST_ATTEMPTS = 3
 # The version POST maps its errors itself (to the key, not the version).
 _ANY_STATUS = tuple(range(100, 600))
@@ -67,11 +69,16 @@ def tag_headers(tags: Tags) -> Dict[str, str]:
 def object_tags(swift_headers) -> Tags:
     """An object's tags from its Swift GET/HEAD response headers."""
     found = []
+    # The names of a HeaderKeyDict are title-cased (the prefix ends with
+    # '-': its title case does not depend on what follows).
+    titled = isinstance(swift_headers, HeaderKeyDict)
+    prefix = _TAG_TITLE if titled else TAG_PREFIX
     for name, value in swift_headers.items():
-        lower = name.lower()
-        if lower.startswith(TAG_PREFIX) and value and \
-                lower[len(TAG_PREFIX):].isdigit():
-            found.append((int(lower[len(TAG_PREFIX):]), _decode_tag(value)))
+        if not titled:
+            name = name.lower()
+        if name.startswith(prefix) and value and \
+                name[len(prefix):].isdigit():
+            found.append((int(name[len(prefix):]), _decode_tag(value)))
     return [tag for _i, tag in sorted(found)]
 
 

@@ -214,3 +214,52 @@ def test_without_a_cache_every_request_authenticates():
     for _ in range(2):
         backend(app, v2('test:tester', 'testing'), None).authenticate()
     assert proxy.calls == ['TEST', 'TEST']
+
+
+def test_the_principal_of_an_admin_is_found_once_per_remembered_result():
+    """authz.principal keeps an .admin's principal with the auth cache
+    entry: later requests of the access key get it without asking
+    tempauth's authorize again; other access keys have their own."""
+    from swift3compat.authz import principal
+    proxy = Proxy()
+    app = TempAuth(proxy, dict(USERS))
+    cache = AuthCache(60, 10, Clock())
+    first = backend(app, v2('test:tester', 'testing'), cache)
+    found = principal.authenticate(first.req, first)
+    assert found.canonical_id == 'AUTH_test'
+    assert found.ids == {'AUTH_test', 'test:tester'}
+    second = backend(app, v2('test:tester', 'testing', 'HEAD\n\n\n3\n/b'),
+                     cache)
+    second.make_env = None      # the owner probe is not made again
+    assert principal.authenticate(second.req, second) is found
+    other = backend(app, v2('test:tester3', 'testing3'), cache)
+    assert principal.authenticate(other.req, other).ids == {'test:tester3'}
+
+
+def test_the_principal_of_others_is_found_every_time():
+    """A user who is not an owner by its groups may become one through the
+    account's X-Account-Access-Control (tempauth reads it from the account
+    info): asked about on every request."""
+    from swift3compat.authz import principal
+    proxy = Proxy()
+    app = TempAuth(proxy, dict(USERS))
+    cache = AuthCache(60, 10, Clock())
+    for text in ('GET\n\n\n1\n/b', 'HEAD\n\n\n3\n/b'):
+        caller = backend(app, v2('test:tester3', 'testing3', text), cache)
+        found = principal.authenticate(caller.req, caller)
+        assert found.canonical_id == 'test:tester3'
+        assert not caller.remembered.derived
+    # the account info tempauth reads the account ACLs from, each time
+    assert proxy.calls == ['TEST', 'HEAD', 'HEAD']
+
+
+def test_owner_by_groups_needs_the_account_s_required_group(tempauth):
+    from swift3compat.swift.auth_cache import owner_by_groups
+    assert owner_by_groups(carried(tempauth), 'AUTH_test')
+    assert not owner_by_groups(carried(tempauth, 'test,test:tester3'),
+                               'AUTH_test')
+    assert not owner_by_groups(carried(tempauth), 'AUTH_other')
+    strict = TempAuth(Proxy(), dict(USERS, require_group='staff'))
+    assert not owner_by_groups(carried(strict), 'AUTH_test')
+    assert owner_by_groups(carried(strict, 'test,test:tester,AUTH_test,staff'),
+                           'AUTH_test')

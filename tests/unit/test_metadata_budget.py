@@ -47,3 +47,38 @@ def test_over_budget_is_metadata_too_large():
         metadata_budget.check('/AUTH_test/b/short', {'Content-Type': 'a/b'},
                               metadata_budget.DEFAULT_BUDGET,
                               kept={**meta, 'X-Object-Meta-X': 'y' * 2000})
+
+
+def test_the_quick_bound_is_never_below_the_size():
+    """check() trusts size_bound when it is within the budget: it must
+    never be below what Swift pickles, whatever the names and values
+    (non-ASCII, surrogate escapes, empty, many headers: long memo refs)."""
+    import random
+    rnd = random.Random(18)
+    alphabet = ['a', 'Z', '-', '=', '\xe9', '\u20ac', '\U0001f600', '\udce9',
+                ' ', '0']
+    for _ in range(400):
+        headers = {}
+        for i in range(rnd.choice([0, 1, 5, 40, 300])):
+            name = rnd.choice(['X-Object-Meta-', 'X-Object-Sysmeta-S3c-',
+                               'X-Object-Transient-Sysmeta-', 'X-Other-',
+                               'Content-Type']) + str(i)
+            headers[name] = ''.join(rnd.choice(alphabet) for _ in range(
+                rnd.choice([0, 1, 10, 200])))
+        path = '/v1/AUTH_test/b/' + ''.join(
+            rnd.choice(alphabet) for _ in range(rnd.randint(1, 300)))
+        items = list(headers.items())
+        assert metadata_budget.size_bound(path, items) >= \
+            metadata_budget.stored_size(path, items)
+
+
+def test_a_usual_put_is_decided_by_the_bound():
+    headers = {'Content-Type': 'binary/octet-stream',
+               'X-Object-Sysmeta-S3c-Checksum-Algorithm': 'CRC64NVME',
+               'X-Object-Sysmeta-S3c-Checksum-Type': 'FULL_OBJECT',
+               'X-Object-Sysmeta-S3c-Checksum-Value': 'PTtSmg8Z558=',
+               'X-Object-Transient-Sysmeta-S3c-Acl':
+                   '{"o":"AUTH_test","g":[["u","AUTH_test","FULL_CONTROL"]]}'}
+    path = '/v1/AUTH_test/bucket/some/key.txt'
+    assert metadata_budget.size_bound(path, headers.items()) <= \
+        metadata_budget.DEFAULT_BUDGET

@@ -382,3 +382,22 @@ def test_iso_date_parse_matches_strptime() -> None:
         assert _parse_iso(value) == reference(value), value
         accepted += reference(value) is not None
     assert accepted > 1000          # not a test of rejections only
+
+
+def test_canonical_values_match_the_general_forms() -> None:
+    """The fast paths of canonical_uri (nothing to encode) and
+    canonical_header_value (str.split) give what quoting and the \\s+
+    regular expression give."""
+    import random
+    import re
+    from urllib.parse import quote
+
+    from swift3compat.auth import sigv4
+    rnd = random.Random(18)
+    alphabet = 'aZ09._~-/ %+=:@é\t\n\x0b\x0c\r\x1c\x85\xa0\u2003'
+    for _ in range(5000):
+        text = ''.join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        path = text.encode('utf-8')
+        assert sigv4.canonical_uri(path) == (quote(path, safe='/~') or '/')
+        assert sigv4.canonical_header_value(text) == \
+            re.sub(r'\s+', ' ', text.strip())

@@ -169,3 +169,17 @@ def test_copy_headers_bad_directive():
     with pytest.raises(errors.InvalidArgument):
         tag_storage.copy_headers(FakeReq({'x-amz-tagging-directive': 'MOVE'}),
                                  {})
+
+
+def test_object_tags_from_titled_and_plain_headers():
+    """A swob response's HeaderKeyDict (title-cased names) and a plain
+    dict of any case give the same tags, in index order."""
+    from swift.common.header_key_dict import HeaderKeyDict
+    from swift3compat.swift import tags as swift_tags
+    prefix = swift_tags.TAG_SYSMETA
+    raw = {prefix.lower() + '1': 'b=2', prefix.upper() + '0': 'a=1',
+           prefix + '10': 'k=%20v', prefix + 'x': 'no=index', prefix + '2': '',
+           'X-Object-Meta-Tag-3': 'not=a tag', 'Etag': 'e'}
+    expected = [('a', '1'), ('b', '2'), ('k', ' v')]
+    assert swift_tags.object_tags(raw) == expected
+    assert swift_tags.object_tags(HeaderKeyDict(raw)) == expected

@@ -1,0 +1,115 @@
+"""What a 1 KiB S3 request makes Swift's proxy do (issue 18, round 2).
+
+The proxy pipeline is loaded in-process from the conf the cluster writes
+(``tools.bench.pipeline_ir``: the bench's own configuration, s3_acl on,
+tempauth), on the session cluster's servers, so that the proxy's internals
+can be watched: which putter sends the object, how often the container
+info is copied.  What is stored and answered is checked by the rest of the
+suite; these tests pin the cheap path.
+"""
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, Callable, Dict, Optional
+
+import pytest
+from swift.common.swob import Request
+from swift.proxy.controllers import obj as swift_obj
+
+from swift3compat_dev.cluster import ProxySpec
+from tests.functional.conftest import DEFAULT_S3_OPTIONS
+from tools.bench import pipeline_ir, signer
+
+BODY = b'x' * 1024
+
+
+@pytest.fixture(scope='module')
+def app(swift_cluster, tmp_path_factory) -> Any:
+    spec = ProxySpec(name='inprocess', s3_options=dict(DEFAULT_S3_OPTIONS))
+    conf = os.path.join(str(tmp_path_factory.mktemp('inprocess')), 'proxy.conf')
+    with open(conf, 'w') as f:
+        f.write(swift_cluster.proxy_conf(spec, 1))
+    return pipeline_ir.load(conf)
+
+
+@pytest.fixture
+def s3(app) -> Callable[..., Any]:
+    def request(method: str, path: str, body: Optional[bytes] = None,
+                headers: Optional[Dict[str, str]] = None) -> Any:
+        extra = dict(headers or {})
+        if body is not None:
+            extra['content-length'] = str(len(body))
+        signed = signer.sign(method, 'localhost', path, [], extra,
+                             signer.UNSIGNED if body is not None
+                             else signer.EMPTY_SHA256,
+                             'test:tester', 'testing')
+        env = {'REQUEST_METHOD': method, 'wsgi.input': io.BytesIO(body or b'')}
+        return Request.blank(path, environ=env, headers=signed).get_response(app)
+    return request
+
+
+@pytest.fixture
+def putters(monkeypatch) -> Dict[str, int]:
+    """How many object-server connections each of Swift's putters opened."""
+    counts = {'Putter': 0, 'MIMEPutter': 0}
+    for name in counts:
+        cls = getattr(swift_obj, name)
+        original = cls.__dict__['connect'].__func__
+
+        def connect(klass, *args, _name=name, _original=original, **kwargs):
+            if klass.__name__ == _name:
+                counts[_name] += 1
+            return _original(klass, *args, **kwargs)
+        monkeypatch.setattr(cls, 'connect', classmethod(connect))
+    return counts
+
+
+def test_small_put_sends_its_checksum_as_headers(s3, putters, bucket_name):
+    """A 1 KiB PutObject (s3_acl on: authenticated before the PUT) sends
+    its checksum sysmeta with the PUT's headers: Swift's plain putter, as
+    for a native PUT, not the MIME putter a footer needs."""
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    putters.update(Putter=0, MIMEPutter=0)
+    resp = s3('PUT', '/%s/k' % bucket_name, BODY,
+              {'x-amz-checksum-crc32': signer.b64encode(
+                  signer.zlib.crc32(BODY).to_bytes(4, 'big')).decode()})
+    assert resp.status_int == 200, resp.body
+    assert putters == {'Putter': 1, 'MIMEPutter': 0}
+    head = s3('HEAD', '/%s/k' % bucket_name,
+              headers={'x-amz-checksum-mode': 'ENABLED'})
+    assert head.headers['x-amz-checksum-crc32'] == \
+        resp.headers['x-amz-checksum-crc32']
+
+
+def test_small_put_with_a_wrong_checksum_stores_nothing(s3, putters,
+                                                        bucket_name):
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    putters.update(Putter=0, MIMEPutter=0)
+    resp = s3('PUT', '/%s/k' % bucket_name, BODY,
+              {'x-amz-checksum-crc32': 'AAAAAA=='})
+    assert resp.status_int == 400 and b'<Code>BadDigest</Code>' in resp.body
+    assert putters == {'Putter': 0, 'MIMEPutter': 0}
+    assert s3('HEAD', '/%s/k' % bucket_name).status_int == 404
+
+
+@pytest.mark.parametrize('method', ['HEAD', 'GET', 'PUT'])
+def test_container_info_is_copied_once_per_request(s3, bucket_name, method,
+                                                   monkeypatch):
+    """Swift's get_container_info deep-copies the cached info on every
+    call; the guard, the handler and its helpers (Object Lock, lifecycle,
+    encryption) read the bucket's info through one copy."""
+    from swift3compat.swift import backend
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    assert s3('PUT', '/%s/k' % bucket_name, BODY).status_int == 200
+    calls = []
+    original = backend.get_container_info
+
+    def counted(env, app, **kwargs):
+        calls.append(env['PATH_INFO'])
+        return original(env, app, **kwargs)
+    monkeypatch.setattr(backend, 'get_container_info', counted)
+    resp = s3(method, '/%s/k' % bucket_name,
+              BODY if method == 'PUT' else None)
+    assert resp.status_int == 200, resp.body
+    assert calls == ['/v1/AUTH_test/' + bucket_name]

@@ -1,0 +1,292 @@
+"""Instruction counts and call profiles of 1 KiB requests through a real
+proxy pipeline loaded in-process (issue 18; doc/performance.md, "1 KiB
+requests").
+
+The pipeline is the bench's proxy configuration (``paste`` loaded from a conf
+the cluster writes), driven with ``swob.Request.blank``: no WSGI server, no
+client socket; the backend servers and memcached are the cluster's, out of
+process.  Under ``callgrind`` the instruction count of a run is repeatable on
+a loaded machine; a run of N requests minus a run of none is N requests::
+
+    python -m tools.bench.pipeline_ir setup DIR &      # keeps running
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python -m tools.bench.pipeline_ir drive DIR/acl.conf s3 40 HEAD
+    ... the same with 0 ...
+
+Faster and without the start-up in the count, ``loop`` instruments only the
+N requests (callgrind's client requests, from a small C helper this module
+compiles with ``cc`` and valgrind's headers into ``--helper-dir``)::
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no \\
+        --collect-atstart=no --callgrind-out-file=OUT \\
+        python -m tools.bench.pipeline_ir loop DIR/acl.conf s3 40 HEAD
+
+and the ``summary:`` line of ``OUT.1`` divided by N is the instructions per
+request (about 17 s a run instead of 90).  With ``--inside=MODULE:NAME``
+(e.g. ``swift3compat.auth.signature:parse``, or a method:
+``swift3compat.swift.backend:Backend.request``) only the instructions
+inside that function are counted, its callees included; a function that
+waits for a server also counts what other green threads run meanwhile.
+
+``profile CONF KIND N METHOD OUT`` runs the same N requests under cProfile
+and writes pstats to OUT (exact call counts; ``compare`` prints the calls per
+request of two such files side by side, biggest difference first).
+
+KIND is ``s3`` (signed with the bench's signer, ``test:tester``) or
+``native`` (a tempauth token).  Each run first creates the bucket and the
+object and makes one request of METHOD (one-time work: imports, caches), in
+the runs of none as well.  Each request is signed once per run (see
+``requester``), so the client's work per request is a copy of its
+environment, the same for both kinds.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from typing import Any, Callable, Optional
+
+BODY = b'x' * 1024
+HOST = 'localhost'
+
+
+def load(conf: str) -> Any:
+    import configparser
+
+    from swift.common import constraints, utils
+    from swift.common.storage_policy import reload_storage_policies
+    from swift.common.wsgi import loadapp
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(conf)
+    utils.set_swift_dir(parser.defaults().get('swift_dir'))
+    constraints.reload_constraints()
+    reload_storage_policies()
+    return loadapp(conf)
+
+
+def requester(app: Any, kind: str) -> tuple[Callable[..., Any], str]:
+    """A function making one request, and the object's path.
+
+    Each request's environment is copied from one built (and, for S3,
+    signed) once per method: the client's share of a request is a dict copy
+    and a ``BytesIO``, the same for both kinds.  S3 signatures stay valid
+    for the run (the clock skew allowed is 15 minutes) and are checked in
+    full on every request."""
+    from swift.common.swob import Request
+
+    from tools.bench import signer
+    templates: dict[tuple[str, str, bool], dict[str, Any]] = {}
+
+    def template(method: str, path: str, data: Any) -> dict[str, Any]:
+        key = (method, path, data is not None)
+        env = templates.get(key)
+        if env is None:
+            if kind == 'native':
+                headers = {'X-Auth-Token': token}
+                if data is not None:
+                    headers['Content-Length'] = str(len(data))
+            else:
+                payload = signer.EMPTY_SHA256 if data is None else signer.UNSIGNED
+                extra = {} if data is None else {'content-length': str(len(data))}
+                headers = signer.sign(method, HOST, path, [], extra, payload,
+                                      'test:tester', 'testing')
+            env = templates[key] = Request.blank(
+                path, environ={'REQUEST_METHOD': method}, headers=headers).environ
+        return env
+
+    def req(method: str, path: str, data: Any = None) -> Any:
+        env = dict(template(method, path, data))
+        env['wsgi.input'] = io.BytesIO(data or b'')
+        return Request(env).get_response(app)
+
+    token = ''
+    if kind == 'native':
+        resp = Request.blank('/auth/v1.0', headers={
+            'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing'}).get_response(app)
+        token = resp.headers['X-Auth-Token']
+        base = '/v1/AUTH_test/irb'
+        req('PUT', base)
+        return req, base + '/k'
+    req('PUT', '/irb')
+    return req, '/irb/k'
+
+
+def one(req: Callable[..., Any], obj: str, method: str) -> None:
+    resp = req(method, obj, BODY if method == 'PUT' else None)
+    body = resp.body      # drain the response
+    if resp.status_int >= 300:
+        raise SystemExit(f'{method} {obj}: {resp.status} {body[:300]!r}')
+
+
+def drive(conf: str, kind: str, n: int, method: str) -> None:
+    app = load(conf)
+    req, obj = requester(app, kind)
+    one(req, obj, 'PUT')
+    one(req, obj, method)           # warm-up, in the runs of none too
+    for _ in range(n):
+        one(req, obj, method)
+
+
+_HELPER = r'''
+#include <valgrind/callgrind.h>
+void instrument(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
+void toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
+void dump(void) { CALLGRIND_DUMP_STATS_AT("loop"); CALLGRIND_STOP_INSTRUMENTATION; }
+'''
+_HELPER_NAME = 'pipeline_ir_cg2'
+
+
+def helper(directory: str) -> Any:
+    """The callgrind client-request helper (built once into ``directory``)."""
+    import ctypes
+    import subprocess  # nosec B404: cc on a source of our own
+    lib = os.path.join(directory, _HELPER_NAME + '.so')
+    if not os.path.exists(lib):
+        os.makedirs(directory, exist_ok=True)
+        source = os.path.join(directory, _HELPER_NAME + '.c')
+        with open(source, 'w') as f:
+            f.write(_HELPER)
+        subprocess.run(['cc', '-O2', '-shared', '-fPIC', '-o', lib, source],
+                       check=True)  # nosec B603 B607
+    return ctypes.CDLL(lib)
+
+
+def counted_inside(lib: Any, spec: str) -> None:
+    """Make ``MODULE:NAME`` toggle callgrind's collection on entry and exit
+    (the outermost call only)."""
+    import functools
+    import importlib
+    module, _, path = spec.partition(':')
+    owner: Any = importlib.import_module(module)
+    *parents, name = path.split('.')
+    for parent in parents:
+        owner = getattr(owner, parent)
+    original = owner.__dict__[name] if isinstance(owner, type) \
+        else getattr(owner, name)
+    kind = type(original) if isinstance(
+        original, (classmethod, staticmethod)) else None
+    func = original.__func__ if kind else original
+    depth = [0]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not depth[0]:
+            lib.toggle()
+        depth[0] += 1
+        try:
+            return func(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if not depth[0]:
+                lib.toggle()
+    setattr(owner, name, kind(wrapper) if kind else wrapper)
+
+
+def loop(conf: str, kind: str, n: int, method: str,
+         helper_dir: str = '/tmp/pipeline_ir',
+         inside: Optional[str] = None) -> None:
+    """``drive``, with only the N requests instrumented (run under
+    callgrind with --instr-atstart=no --collect-atstart=no), or only what
+    runs inside the function ``inside`` names."""
+    lib = helper(helper_dir)
+    if inside:
+        counted_inside(lib, inside)
+    app = load(conf)
+    req, obj = requester(app, kind)
+    one(req, obj, 'PUT')
+    one(req, obj, method)
+    one(req, obj, method)
+    lib.instrument()
+    if not inside:
+        lib.toggle()
+    for _ in range(n):
+        one(req, obj, method)
+    if not inside:
+        lib.toggle()
+    lib.dump()
+
+
+def profile(conf: str, kind: str, n: int, method: str, out: str) -> None:
+    import cProfile
+    app = load(conf)
+    req, obj = requester(app, kind)
+    one(req, obj, 'PUT')
+    one(req, obj, method)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        one(req, obj, method)
+    prof.disable()
+    prof.dump_stats(out)
+
+
+def compare(a: str, b: str, n: int, top: int = 60) -> None:
+    """Calls per request of two profiles (of ``n`` requests each)."""
+    import pstats
+
+    def calls(path: str) -> dict[str, tuple[float, float]]:
+        stats = pstats.Stats(path).stats  # type: ignore[attr-defined]
+        out = {}
+        for (file, line, name), (_cc, nc, tt, _ct, _callers) in stats.items():
+            key = f'{os.path.basename(os.path.dirname(file))}/' \
+                  f'{os.path.basename(file)}:{line}({name})'
+            prev = out.get(key, (0, 0.0))
+            out[key] = (prev[0] + nc / n, prev[1] + tt / n)
+        return out
+    ca, cb = calls(a), calls(b)
+    total_a = sum(v[0] for v in ca.values())
+    total_b = sum(v[0] for v in cb.values())
+    print(f'calls per request: {total_a:,.0f} -> {total_b:,.0f} '
+          f'({total_b - total_a:+,.0f})')
+    keys = sorted(set(ca) | set(cb),
+                  key=lambda k: -abs(cb.get(k, (0, 0))[0] - ca.get(k, (0, 0))[0]))
+    for key in keys[:top]:
+        x, y = ca.get(key, (0, 0))[0], cb.get(key, (0, 0))[0]
+        if x != y:
+            print(f'{x:9.1f} {y:9.1f} {y - x:+9.1f}  {key}')
+
+
+def setup(data_dir: str) -> None:
+    from swift3compat_dev.cluster import Cluster, ProxySpec
+    cluster = Cluster(data_dir)
+    cluster.start()
+    s3 = {'storage_domain': HOST}
+    specs = {
+        'native': ProxySpec(name='native', preset='native'),
+        'noacl': ProxySpec(name='noacl', s3_options={**s3, 's3_acl': 'false'}),
+        'acl': ProxySpec(name='acl', s3_options={**s3, 's3_acl': 'true'}),
+    }
+    for name, spec in specs.items():
+        with open(os.path.join(data_dir, name + '.conf'), 'w') as f:
+            f.write(cluster.proxy_conf(spec, 1))
+    print('ready', flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        cluster.stop()
+
+
+def main(argv: list[str]) -> None:
+    mode = argv[0]
+    if mode == 'setup':
+        setup(argv[1])
+    elif mode == 'drive':
+        drive(argv[1], argv[2], int(argv[3]), argv[4])
+    elif mode == 'loop':
+        options = dict(a.lstrip('-').partition('=')[::2] for a in argv[5:])
+        loop(argv[1], argv[2], int(argv[3]), argv[4],
+             options.get('helper-dir', '/tmp/pipeline_ir'),
+             options.get('inside'))
+    elif mode == 'profile':
+        profile(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
+    elif mode == 'compare':
+        compare(argv[1], argv[2], int(argv[3]),
+                int(argv[4]) if len(argv) > 4 else 60)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
