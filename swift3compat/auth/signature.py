@@ -220,9 +220,9 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
             ArgumentName='Authorization', ArgumentValue=authz[:20])
     if authz is not None:
         if authz.startswith('AWS4-HMAC-SHA256'):
-            return _header_v4(req, authz, now)
+            return _no_session_token(req, _header_v4(req, authz, now))
         if authz.startswith('AWS '):
-            return _header_v2(req, authz, now)
+            return _no_session_token(req, _header_v2(req, authz, now))
         if authz.startswith('AWS4-ECDSA-P256-SHA256'):
             raise errors.NotImplemented(
                 'Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not '
@@ -231,10 +231,20 @@ def parse(req: S3Request, now: Optional[float] = None) -> Optional[SignedRequest
                                      ArgumentName='Authorization',
                                      ArgumentValue=authz.split(' ')[0][:40])
     if presigned_v4:
-        return _query_v4(req, now)
+        return _no_session_token(req, _query_v4(req, now))
     if presigned_v2:
-        return _query_v2(req, now)
+        return _no_session_token(req, _query_v2(req, now))
     return None
+
+
+def _no_session_token(req: S3Request, signed: SignedRequest) -> SignedRequest:
+    """Refuse a session token: there is no STS here, so no token is valid.
+    Ignoring it would accept what AWS refuses (400 InvalidToken) and hide
+    a client's wrong credentials."""
+    if req.header('x-amz-security-token') is not None or any(
+            name.lower() == 'x-amz-security-token' for name in req.query):
+        raise errors.InvalidToken()
+    return signed
 
 
 # Query parameters that carry authentication; each may appear once.
