@@ -388,7 +388,9 @@ def _check_scope(req: S3Request, credential: str, amz_date: str,
             a.lower() for a in (location,) + req.conf.location_aliases):
         raise err("The %s is malformed; the region '%s' is wrong; "
                   "expecting '%s'" % (what, region, location),
-                  Region=location)
+                  Region=location,
+                  # a HEAD answer has no body: SDKs find the region here
+                  headers={'x-amz-bucket-region': location})
     if service != 's3':
         raise err("The %s is malformed; incorrect service '%s'. This "
                   "endpoint belongs to 's3'." % (what, service))
