@@ -35,6 +35,7 @@ PICKLE_PROTOCOL = 2             # swift.obj.diskfile.PICKLE_PROTOCOL
 
 _STORED_PREFIXES = ('x-object-meta-', 'x-object-sysmeta-',
                     'x-object-transient-sysmeta-')
+_SYSMETA_PREFIXES = _STORED_PREFIXES[1:]
 # The object server's allowed_headers, and what it keeps of its own.
 _STORED_NAMES = frozenset((
     'content-type', 'content-encoding', 'content-disposition',
@@ -59,7 +60,9 @@ def stored_size(path: str, headers: Iterable[Tuple[str, str]]) -> int:
         path = path[3:]
     metadata = {b'name': _encode(path)}
     for name, value in headers:
-        if stored(name) and value != '':
+        # the object server keeps sysmeta sent empty (measured on disk)
+        if stored(name) and (value != '' or
+                             name.lower().startswith(_SYSMETA_PREFIXES)):
             metadata[_encode(name.title())] = _encode(str(value))
     return len(pickle.dumps(metadata, PICKLE_PROTOCOL)) + SWIFT_OVERHEAD
 
