@@ -138,10 +138,11 @@ def _key_id(path: str, values: Mapping[str, str]) -> dict:
     return key_id
 
 
-def encrypted_items(path: str, items: Iterable[Tuple[str, str]]
-                    ) -> List[Tuple[str, str]]:
+def encrypted_items(path: str, items: Iterable[Tuple[str, str]],
+                    body: bool = True) -> List[Tuple[str, str]]:
     """``items`` as Swift's encrypter will store them (lengths exact, values
-    not): user metadata encrypted, plus the crypto sysmeta it adds."""
+    not): user metadata encrypted, plus (``body``: a PUT) the crypto
+    sysmeta it adds."""
     # imported when first needed: plain writes never load the crypto code
     from swift.common.middleware.crypto.crypto_utils import (
         Crypto, append_crypto_meta, dump_crypto_meta)
@@ -171,6 +172,8 @@ def encrypted_items(path: str, items: Iterable[Tuple[str, str]]
     if any_meta:
         out.append((_CRYPTO_META, dump_crypto_meta(
             {'cipher': cipher, 'key_id': key_id})))
+    if not body:
+        return out
     # the container-listing etag: the plaintext MD5, or (a manifest: we
     # send '; s3_etag=...') the manifest's MD5, ours, and SLO's slo_etag
     override = values.get(_OVERRIDE_ETAG.lower())
@@ -189,19 +192,27 @@ def encrypted_items(path: str, items: Iterable[Tuple[str, str]]
 
 
 def check(path: str, headers: Mapping[str, str], budget: int,
-          kept: Optional[Mapping[str, str]] = None) -> int:
+          kept: Optional[Mapping[str, str]] = None,
+          post_encrypted: bool = False) -> int:
     """Raise MetadataTooLarge if writing ``headers`` (over ``kept``, the
     metadata a copy keeps from its source) would exceed ``budget``; the
     size, or a bound of it when that alone shows the headers fit (most
-    requests: then nothing is pickled)."""
+    requests: then nothing is pickled).  ``post_encrypted``: a POST the
+    encrypter will see (the sse filter is on): its user metadata is
+    encrypted, whatever the headers say."""
     items = list((kept or {}).items()) + list(headers.items())
     bound = size_bound(path, items)
     # a scan of the names; plain writes still pickle nothing when they fit
     is_encrypted = encrypted(items)
-    if bound <= budget and not is_encrypted:
+    if post_encrypted:
+        post_encrypted = any(value and name.lower().startswith(_USER_META)
+                             for name, value in items)
+    if bound <= budget and not (is_encrypted or post_encrypted):
         return bound
     if is_encrypted:
         size = stored_size(path, encrypted_items(path, items))
+    elif post_encrypted:
+        size = stored_size(path, encrypted_items(path, items, body=False))
     else:
         size = stored_size(path, items)
     if size > budget:

@@ -92,7 +92,7 @@ SSE_C = {'X-Object-Sysmeta-S3c-Sse-C-Key-Mac': 'q' * 44}
 
 
 def _encrypter_stores(path: str, headers: dict, key_id: dict,
-                      body: bytes = b'x' * 100) -> int:
+                      body: bytes = b'x' * 100, method: str = 'PUT') -> int:
     """What Swift's encrypter sends the object server for a PUT of
     ``headers`` (keys with ``key_id``), pickled as the object server does,
     plus SWIFT_OVERHEAD (what the rest of the pipeline adds)."""
@@ -109,7 +109,8 @@ def _encrypter_stores(path: str, headers: dict, key_id: dict,
     def app(env, start_response):
         env['wsgi.input'].read()
         footers = {}
-        env['swift.callback.update_footers'](footers)
+        if 'swift.callback.update_footers' in env:      # PUT
+            env['swift.callback.update_footers'](footers)
         seen.update((k[5:].replace('_', '-').title(), v)
                     for k, v in env.items() if k.startswith('HTTP_'))
         seen.update(footers)
@@ -118,7 +119,7 @@ def _encrypter_stores(path: str, headers: dict, key_id: dict,
 
     keys = {'id': key_id, 'all_ids': [key_id], 'object': os.urandom(32),
             'container': os.urandom(32)}
-    req = Request.blank('/v1' + path, method='PUT', headers=headers,
+    req = Request.blank('/v1' + path, method=method, headers=headers,
                         body=body)
     req.environ[CRYPTO_KEY_CALLBACK] = lambda **kw: keys
     req.environ['wsgi.input'] = io.BytesIO(body)
@@ -177,3 +178,23 @@ def test_plain_writes_keep_the_fast_path():
     headers = {'X-Object-Meta-A': 'b', 'Content-Type': 'a/b'}
     assert metadata_budget.check(path, headers, 3584) == \
         metadata_budget.size_bound(path, headers.items())
+
+
+@pytest.mark.parametrize('headers', [
+    {'X-Object-Meta-A': 'b' * 250, 'X-Object-Transient-Sysmeta-S3c-Acl': 'x'},
+    {'X-Object-Meta-K%d' % i: 'v' * 40 for i in range(5)},
+])
+def test_post_through_the_encrypter_counts_encrypted_user_metadata(headers):
+    """With the sse filter on, a POST's user metadata is encrypted (server
+    keys), whatever the object: tagging and ACL POSTs resend it."""
+    path = '/AUTH_test/bucket/key'
+    key_id = {'s3c': '1', 'p': path, 'm': 'S3'}
+    real = _encrypter_stores(path, headers, key_id, body=b'', method='POST')
+    estimate = metadata_budget.check(path, headers, 65536,
+                                     post_encrypted=True)
+    assert real <= estimate <= real + 200, (real, estimate)
+    assert estimate > metadata_budget.stored_size(path, headers.items())
+    # no user metadata: the fast path, as without encryption
+    plain = {'X-Object-Transient-Sysmeta-S3c-Acl': 'x'}
+    assert metadata_budget.check(path, plain, 3584, post_encrypted=True) \
+        == metadata_budget.size_bound(path, plain.items())
