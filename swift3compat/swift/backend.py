@@ -243,10 +243,11 @@ class Backend:
         proxy error-limit the device.
         """
         if obj is not None and method in ('PUT', 'POST'):
-            metadata_budget.check(self.path(container, obj, account),
-                                  headers or {},
-                                  self.req.conf.max_stored_metadata_size,
-                                  kept=kept_metadata)
+            metadata_budget.check(
+                self.path(container, obj, account), headers or {},
+                self.req.conf.max_stored_metadata_size, kept=kept_metadata,
+                post_encrypted=method == 'POST' and bool(
+                    self.req.conf.server_side_encryption))
         if self.guard is not None:
             self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,
