@@ -805,9 +805,6 @@ def test_anonymous_put_into_private_bucket(s3, unsigned, bucket):
                              Body='foo')) == (403, 'AccessDenied')
 
 
-@pytest.mark.xfail(strict=True, reason='x-amz-expected-bucket-owner is not '
-                   'checked yet: needs a check once the bucket owner is known '
-                   '(middleware, after access.enforce)')
 def test_expected_bucket_owner(s3, unsigned, bucket):
     s3.put_bucket_acl(Bucket=bucket, ACL='public-read-write')
     owner = s3.get_bucket_acl(Bucket=bucket)['Owner']['ID']
