@@ -44,7 +44,9 @@ setup(
         'awscrt>=0.31',
     ],
     extras_require={
-        'checksums': [],
+        # CRC32 about 13 times faster than zlib's (PCLMUL); optional, the
+        # filter falls back to zlib (swift3compat.swift.checksums)
+        'checksums': ['isal>=1.0'],
     },
     entry_points={
         'paste.filter_factory': [

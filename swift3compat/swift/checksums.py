@@ -20,8 +20,11 @@ parts' binary checksums, suffixed ``-N``) or a FULL_OBJECT one (CRCs only:
 the parts' CRCs combined as if computed over the whole object).
 
 CRC32C and CRC64NVME come from ``awscrt`` (AWS's C runtime, hardware
-accelerated, with CRC combination); CRC32 from ``zlib``, which is faster
-than awscrt's.  Nothing to enable: the ``swift3`` filter uses it.
+accelerated, with CRC combination).  CRC32 comes from ISA-L (``isal``, the
+``checksums`` extra, PCLMUL accelerated: about 13 times zlib's speed, 5 ms
+instead of 66 ms per 256 MiB) when it is installed, else from ``zlib``
+(faster than awscrt's CRC32).  Both give the same values.  Nothing to
+enable: the ``swift3`` filter uses the fastest one it finds.
 """
 from __future__ import annotations
 
@@ -30,11 +33,19 @@ import binascii
 import hashlib
 import hmac
 import io
-import zlib
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from awscrt import checksums as crt
+
+try:
+    # Same polynomial and signature as zlib.crc32, without the per-byte
+    # table walk; a CRC32 trailer's whole cost on a big PUT.
+    from isal.isal_zlib import crc32 as _crc32
+    CRC32_IMPLEMENTATION = 'isal'
+except ImportError:  # pragma: no cover - depends on the installation
+    from zlib import crc32 as _crc32
+    CRC32_IMPLEMENTATION = 'zlib'
 
 from swift3compat import errors
 from swift3compat.auth import chunked
@@ -106,12 +117,8 @@ class _Hash(_Hasher):
         return self._hash.digest()
 
 
-def _zlib_crc32(data: bytes, value: int) -> int:
-    return zlib.crc32(data, value)
-
-
 ALGORITHMS: Dict[str, Algorithm] = {a.name: a for a in (
-    Algorithm('CRC32', 4, lambda: _Crc(_zlib_crc32, 4), crt.combine_crc32),
+    Algorithm('CRC32', 4, lambda: _Crc(_crc32, 4), crt.combine_crc32),
     Algorithm('CRC32C', 4, lambda: _Crc(crt.crc32c, 4), crt.combine_crc32c),
     Algorithm('CRC64NVME', 8, lambda: _Crc(crt.crc64nvme, 8),
               crt.combine_crc64nvme),

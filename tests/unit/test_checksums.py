@@ -42,6 +42,21 @@ def test_hashes_and_streaming_equal_one_shot():
         assert hasher.digest() == algorithm.digest(data), algorithm.name
 
 
+def test_crc32_uses_isal_when_installed():
+    # isal is in test-requirements: the fast CRC32 must be the one used,
+    # not silently the zlib fallback.
+    pytest.importorskip('isal')
+    assert checksums.CRC32_IMPLEMENTATION == 'isal'
+
+
+@given(st.binary(max_size=3000), st.integers(0, 2 ** 32 - 1))
+def test_crc32_equals_zlib(data, start):
+    """Whichever CRC32 is installed, it continues a running value exactly
+    as zlib does (the trailer is computed over many reads)."""
+    assert checksums._crc32(data, start) == zlib.crc32(data, start)
+    assert checksums._crc32(memoryview(data)) == zlib.crc32(data)
+
+
 def request(headers):
     env = {'REQUEST_METHOD': 'PUT', 'PATH_INFO': '/bucket/k'}
     env.update(('HTTP_' + k.upper().replace('-', '_'), v)
