@@ -195,6 +195,8 @@ def issue18(ratio: dict) -> list[dict[str, Any]]:
         rows.append({'scenario': scenario, 'against': against, 'limit': limit,
                      'filed': filed, 'value': value,
                      'met': None if value is None else value <= limit,
+                     # more than this machine's run-to-run noise (5 %) above
+                     # the figure when the issue was filed
                      'worse': None if value is None else value > filed * 1.05})
     return rows
 
@@ -349,12 +351,13 @@ def markdown(doc: dict[str, Any]) -> str:
         met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
         lines.append(f'| {row["goal"]} | {row["shown"]} | {met} |')
     lines += ['', '## Issue 18 (proxy CPU, s3_acl on)', '',
-              '| scenario | vs | target | when filed | measured | met |',
-              '|---|---|---:|---:|---:|:---:|']
+              '| scenario | vs | target | when filed | measured | met | worse than filed |',
+              '|---|---|---:|---:|---:|:---:|:---:|']
     for row in issue18(ratio):
         met = {True: 'yes', False: '**no**', None: 'n/a'}[row['met']]
+        worse = {True: '**yes**', False: 'no', None: 'n/a'}[row['worse']]
         lines.append(f'| {row["scenario"]} | {row["against"]} | <= {row["limit"]:.2f} | '
-                     f'{row["filed"]:.2f} | {_fmt(row["value"], 2)} | {met} |')
+                     f'{row["filed"]:.2f} | {_fmt(row["value"], 2)} | {met} | {worse} |')
     scaled = scaling(summary)
     if scaled:
         lines += ['', '## How cost grows (issue 18)', '',
