@@ -73,13 +73,16 @@ def run(args: argparse.Namespace) -> int:
     sizes = sizes_for(args)
     started = time.time()
     load_start = [round(x, 2) for x in os.getloadavg()]
+    # The proxies import the tree as it is now: a commit made while the run
+    # lasts (often an hour) must not be named as the one measured.
+    measured = report.machine()
     with Bench(sizes, args.data_dir, _names(args.scenarios), _names(args.targets)) as bench:
         results = bench.run(rss=not args.no_rss)
         doc = {
             'mode': 'quick' if args.quick else 'full',
             'started': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started)),
             'duration_s': time.time() - started,
-            'machine': dict(report.machine(), load_average_start=load_start),
+            'machine': dict(measured, load_average_start=load_start),
             'sizes': dataclasses.asdict(sizes),
             'targets': [{'name': t.name, 'api': t.api, 's3_acl': t.s3_acl,
                          'supports': sorted(t.supports)} for t in bench.targets],
