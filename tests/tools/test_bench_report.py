@@ -312,3 +312,13 @@ def test_issue18_row_worse_than_filed() -> None:
     assert rows['head_1k']['worse'] is True and rows['head_1k']['met'] is False
     assert rows['get_1k']['worse'] is False     # 1.09 * 1.05 = 1.1445
     assert rows['put_1k']['worse'] is None
+
+
+def test_heavy_rounds_option() -> None:
+    from tools.bench.__main__ import parser, sizes_for
+    sizes = sizes_for(parser().parse_args(['run', '--heavy-rounds', '9']))
+    # every heavy round needs a round to run in
+    assert (sizes.heavy_rounds, sizes.rounds) == (9, 9)
+    sizes = sizes_for(parser().parse_args(['run', '--rounds', '2']))
+    assert (sizes.heavy_rounds, sizes.rounds) == (2, 2)
+    assert sizes_for(parser().parse_args(['run'])).heavy_rounds == 3

@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--scenarios', help='comma-separated scenario names (default: all)')
     p.add_argument('--targets', help='comma-separated proxies (default: all)')
     p.add_argument('--rounds', type=int, help='override the number of rounds')
+    p.add_argument('--heavy-rounds', type=int,
+                   help='override the rounds of big-object, multipart and bulk '
+                   'scenarios (default: 3, or --rounds if fewer)')
     p.add_argument('--no-rss', action='store_true', help='skip the RSS upload')
     p.add_argument('--data-dir', help='cluster data dir (default: a temporary dir; '
                    'BENCH_TMPDIR chooses where)')
@@ -66,6 +69,9 @@ def sizes_for(args: argparse.Namespace) -> Sizes:
     if args.rounds:
         sizes = dataclasses.replace(sizes, rounds=args.rounds,
                                     heavy_rounds=min(sizes.heavy_rounds, args.rounds))
+    if args.heavy_rounds:
+        sizes = dataclasses.replace(sizes, heavy_rounds=args.heavy_rounds,
+                                    rounds=max(sizes.rounds, args.heavy_rounds))
     return sizes
 
 
