@@ -28,6 +28,9 @@ request (about 17 s a run instead of 90).  With ``--inside=MODULE:NAME``
 inside that function are counted, its callees included; a function that
 waits for a server also counts what other green threads run meanwhile.
 
+``gc CONF KIND N METHOD`` counts the garbage collector's runs over N
+requests and the time they take.
+
 ``profile CONF KIND N METHOD OUT`` runs the same N requests under cProfile
 and writes pstats to OUT (exact call counts; ``compare`` prints the calls per
 request of two such files side by side, biggest difference first).
@@ -221,6 +224,37 @@ def profile(conf: str, kind: str, n: int, method: str, out: str) -> None:
     prof.dump_stats(out)
 
 
+def collections(conf: str, kind: str, n: int, method: str) -> None:
+    """How often Python's cyclic garbage collector runs over N requests, and
+    for how long (``gc.callbacks``): work callgrind's counts of one request
+    do not show, because a request's leftover cycles are collected later."""
+    import gc
+    app = load(conf)
+    req, obj = requester(app, kind)
+    one(req, obj, 'PUT')
+    for _ in range(50):
+        one(req, obj, method)
+    runs = {0: 0, 1: 0, 2: 0}
+    seconds = {0: 0.0, 1: 0.0, 2: 0.0}
+    began: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == 'start':
+            began.append(time.perf_counter())
+        elif began:
+            runs[info['generation']] += 1
+            seconds[info['generation']] += time.perf_counter() - began.pop()
+    gc.callbacks.append(callback)
+    try:
+        for _ in range(n):
+            one(req, obj, method)
+    finally:
+        gc.callbacks.remove(callback)
+    for generation in (0, 1, 2):
+        print(f'generation {generation}: {runs[generation]} collections, '
+              f'{seconds[generation] / n * 1e6:.1f} µs per request')
+
+
 def compare(a: str, b: str, n: int, top: int = 60) -> None:
     """Calls per request of two profiles (of ``n`` requests each)."""
     import pstats
@@ -281,6 +315,8 @@ def main(argv: list[str]) -> None:
              options.get('inside'))
     elif mode == 'profile':
         profile(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
+    elif mode == 'gc':
+        collections(argv[1], argv[2], int(argv[3]), argv[4])
     elif mode == 'compare':
         compare(argv[1], argv[2], int(argv[3]),
                 int(argv[4]) if len(argv) > 4 else 60)
