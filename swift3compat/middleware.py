@@ -50,8 +50,8 @@ from swift3compat.http.body import BodyError
 from swift3compat.swift.auth_cache import AuthCache
 from swift3compat.swift.backend import Backend
 from swift3compat.swift.checksums import FooterApp
-from swift3compat.swift.log_delivery import (REQUEST_ENV, WEBSITE_ENV,
-                                             AccessLogs)
+from swift3compat.swift.log_delivery import (BACKEND_ENV, REQUEST_ENV,
+                                             WEBSITE_ENV, AccessLogs, release)
 from swift3compat.api import cors as cors_handlers
 from swift3compat.api import post_object
 from swift3compat.api import website as website_handlers
@@ -146,9 +146,12 @@ class Swift3Middleware:
         else:
             body = resp.body
         # server access logs (PutBucketLogging): one record per request
-        return self.access_logs.wrap(env, resp.status, headers, body,
-                                     error_code, request_id, host_id,
-                                     started)
+        logged = self.access_logs.wrap(env, resp.status, headers, body,
+                                       error_code, request_id, host_id,
+                                       started)
+        if logged is body:
+            release(env)    # else when the record is made
+        return logged
 
     def handle(self, env: Dict[str, Any]) -> S3Response:
         site = website_handlers.website_bucket(env, self.conf)
@@ -170,7 +173,7 @@ class Swift3Middleware:
             raise errors.AccessDenied()
         backend = Backend(self.backend_app, req, signed,
                           auth_cache=self.auth_cache)
-        env['swift3compat.backend'] = backend   # for CORS response headers
+        env[BACKEND_ENV] = backend   # for CORS response headers
         if signed is not None and post_object.ENV_KEY not in env:
             self._verify_payload(req, signed)
         try:
@@ -189,7 +192,7 @@ class Swift3Middleware:
             guard = access.Guard(req, backend, principal, self.logger)
             backend = Backend(self.backend_app, req, signed, guard=guard,
                               principal=principal, session=backend)
-            env['swift3compat.backend'] = backend
+            env[BACKEND_ENV] = backend
             guard.check_route(row.permission, row.action_of(req))
         else:
             access.check_own_bucket_owner(req, backend, row.permission)

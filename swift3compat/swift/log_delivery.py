@@ -69,6 +69,18 @@ SWIFT_SOURCE = 'S3C-LOG'
 REQUEST_ENV = 'swift3compat.request'
 FORM_ENV = 'swift3compat.form'
 WEBSITE_ENV = 'swift3compat.website'
+BACKEND_ENV = 'swift3compat.backend'
+# What refers back to the request's environment (S3Request.environ,
+# Backend.req, the form's request): dropped once the response is done
+# (``release``), so that a request's objects are freed by reference counting
+# when the server lets go of the environment, instead of waiting, as one
+# cycle of some thirty objects, for Python's cyclic garbage collector.
+_REFERRING = (REQUEST_ENV, BACKEND_ENV, FORM_ENV)
+
+
+def release(env: Dict[str, Any]) -> None:
+    for name in _REFERRING:
+        env.pop(name, None)
 TICK = 0.5        # seconds between checks of the flusher greenthread
 _GROUPS_BY_URI = {uri: name for name, uri in GROUP_URIS.items()}
 
@@ -187,6 +199,8 @@ class AccessLogs:
             except Exception:
                 self.logger.exception('swift3compat: access log record of %s',
                                       request_id)
+            finally:
+                release(env)
         return _Counted(body, record)
 
     def target_of(self, env: Dict[str, Any]
@@ -199,7 +213,7 @@ class AccessLogs:
         expired presigned URL, a CORS preflight, a configuration write that
         dropped the cached info) is looked up now: the bucket index
         (s3_acl) and Swift's cached container info, both memcache."""
-        backend = env.get('swift3compat.backend')
+        backend = env.get(BACKEND_ENV)
         req = backend.req if backend is not None else \
             env.get(REQUEST_ENV) or self._website_request(env)
         bucket = getattr(req, 'bucket', None)
@@ -274,7 +288,7 @@ class AccessLogs:
             error_code: Optional[str], request_id: str, host_id: str,
             started: float, answered: float) -> None:
         owner, account = source
-        backend = env.get('swift3compat.backend')
+        backend = env.get(BACKEND_ENV)
         req = backend.req if backend is not None else env[REQUEST_ENV]
         if self.cache is None:
             self.cache = env.get('swift.cache')

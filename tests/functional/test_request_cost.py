@@ -9,6 +9,7 @@ suite; these tests pin the cheap path.
 """
 from __future__ import annotations
 
+import gc
 import io
 import os
 from typing import Any, Callable, Dict, Optional
@@ -122,3 +123,29 @@ def test_container_info_is_not_deep_copied(s3, bucket_name, method, monkeypatch)
     assert resp.status_int == 200, resp.body
     assert cached == [(bucket_name, True)]
     assert copied == []
+
+
+@pytest.mark.parametrize('method, key', [('HEAD', 'k'), ('GET', 'k'), ('PUT', 'k'),
+                                         ('HEAD', 'missing'), ('GET', 'missing'),
+                                         ('DELETE', 'k')])
+def test_request_leaves_no_cyclic_garbage(s3, bucket_name, method, key):
+    """A request's objects (S3Request, Backend, guard, the environment) are
+    freed by reference counting once the response is done. A reference
+    cycle through the environment left some thirty objects per request for
+    Python's cyclic collector, which ran nearly twice as often as for a
+    native request (pipeline_ir gc)."""
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    assert s3('PUT', '/%s/k' % bucket_name, BODY).status_int == 200
+    gc.collect()
+    gc.disable()
+    try:
+        resp = s3(method, '/%s/%s' % (bucket_name, key),
+                  BODY if method == 'PUT' else None)
+        status = resp.status_int
+        resp.body  # read to the end, as a server does
+        del resp
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert status in (200, 204, 404)
+    assert found == 0
