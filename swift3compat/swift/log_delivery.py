@@ -77,10 +77,6 @@ BACKEND_ENV = 'swift3compat.backend'
 # cycle of some thirty objects, for Python's cyclic garbage collector.
 _REFERRING = (REQUEST_ENV, BACKEND_ENV, FORM_ENV)
 
-
-def release(env: Dict[str, Any]) -> None:
-    for name in _REFERRING:
-        env.pop(name, None)
 TICK = 0.5        # seconds between checks of the flusher greenthread
 _GROUPS_BY_URI = {uri: name for name, uri in GROUP_URIS.items()}
 
@@ -89,6 +85,13 @@ _GROUPS_BY_URI = {uri: name for name, uri in GROUP_URIS.items()}
 Target = Tuple[str, str, str, str, str, str, str, str]
 
 _INSTANCES: 'weakref.WeakSet[AccessLogs]' = weakref.WeakSet()
+
+
+def release(env: Dict[str, Any]) -> None:
+    """Drop what refers back to ``env`` (see _REFERRING): once the response
+    is done, or its access log record made."""
+    for name in _REFERRING:
+        env.pop(name, None)
 
 
 def _flush_signal(_signum, _frame) -> None:
