@@ -142,8 +142,8 @@ def test_request_leaves_no_cyclic_garbage(s3, bucket_name, method, key):
         resp = s3(method, '/%s/%s' % (bucket_name, key),
                   BODY if method == 'PUT' else None)
         status = resp.status_int
-        resp.body  # read to the end, as a server does
-        del resp
+        body = resp.body    # read to the end, as a server does
+        del resp, body
         found = gc.collect()
     finally:
         gc.enable()
