@@ -29,6 +29,7 @@ from swift3compat.http.response import S3Response, xml_response
 from swift3compat.model import cors
 from swift3compat.swift import bucket_config
 from swift3compat.swift.backend import Backend
+from swift3compat.swift.log_delivery import BACKEND_ENV
 
 NAME = 'cors'
 LOG = logging.getLogger('swift3compat.cors')
@@ -125,7 +126,7 @@ def response_headers(env: Dict[str, Any], logger=LOG) -> Dict[str, str]:
     cannot be known.  Never raises: CORS headers must not break a
     response."""
     origin = env.get('HTTP_ORIGIN')
-    backend: Optional[Backend] = env.get('swift3compat.backend')
+    backend: Optional[Backend] = env.get(BACKEND_ENV)
     if not origin or backend is None or backend.req.bucket is None or \
             env.get('REQUEST_METHOD') == 'OPTIONS':
         return {}
