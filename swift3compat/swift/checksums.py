@@ -54,9 +54,12 @@ from swift3compat.swift import sysmeta
 from swift3compat.http.body import BodyError
 from swift3compat.http.request import S3Request
 
+SYSMETA = sysmeta.CHECKSUM
+# the three headers of objects stored before SYSMETA (read, never written)
 ALGORITHM_SYSMETA = sysmeta.CHECKSUM_ALGORITHM
 VALUE_SYSMETA = sysmeta.CHECKSUM_VALUE
 TYPE_SYSMETA = sysmeta.CHECKSUM_TYPE
+ALL_SYSMETA = (SYSMETA, ALGORITHM_SYSMETA, VALUE_SYSMETA, TYPE_SYSMETA)
 COMPOSITE = 'COMPOSITE'
 FULL_OBJECT = 'FULL_OBJECT'
 DEFAULT_ALGORITHM = 'CRC64NVME'
@@ -307,8 +310,9 @@ class FooterApp:
 
 def object_sysmeta(algorithm: Algorithm, value: str,
                    kind: str = FULL_OBJECT) -> Dict[str, str]:
-    return {ALGORITHM_SYSMETA: algorithm.name, VALUE_SYSMETA: value,
-            TYPE_SYSMETA: kind}
+    """The sysmeta keeping a checksum with an object (``stored`` reads
+    it back)."""
+    return {SYSMETA: '%s %s %s' % (algorithm.name, kind, value)}
 
 
 def upload_input(req: S3Request, length: Optional[int]
@@ -402,13 +406,20 @@ class Stored:
 
 
 def stored(headers) -> Optional[Stored]:
-    """The checksum kept with an object, from its Swift headers."""
-    name = headers.get(ALGORITHM_SYSMETA)
-    value = headers.get(VALUE_SYSMETA)
-    if not name or not value or name not in ALGORITHMS:
+    """The checksum kept with an object, from its Swift headers (either
+    format; an unreadable one is none)."""
+    text = headers.get(SYSMETA)
+    if text:
+        name, _, rest = text.partition(' ')
+        kind, _, value = rest.partition(' ')
+    else:
+        name = headers.get(ALGORITHM_SYSMETA)
+        value = headers.get(VALUE_SYSMETA)
+        kind = headers.get(TYPE_SYSMETA) or FULL_OBJECT
+    if not name or not value or name not in ALGORITHMS or \
+            kind not in (FULL_OBJECT, COMPOSITE):
         return None
-    return Stored(ALGORITHMS[name], value,
-                  headers.get(TYPE_SYSMETA) or FULL_OBJECT)
+    return Stored(ALGORITHMS[name], value, kind)
 
 
 def response_headers(req: S3Request, headers, ranged: bool

@@ -39,6 +39,11 @@ META_OVERFLOW = OBJECT_SYSMETA + 'Meta'         # user metadata beyond limits
 UPLOAD_ID = OBJECT_SYSMETA + 'Upload-Id'        # a completed multipart upload
 ETAG = OBJECT_SYSMETA + 'Etag'                  # its S3 ETag "<md5>-N"
 UPLOAD_CONTENT_TYPE = OBJECT_SYSMETA + 'Upload-Content-Type'  # upload marker
+# An object's checksum, '<ALGORITHM> <TYPE> <base64 value>' in one header:
+# each stored header costs every later GET/HEAD of the object about 70,000
+# proxy instructions (doc/performance.md, "Round 4").
+CHECKSUM = OBJECT_SYSMETA + 'Checksum'
+# ... as objects written before 2026-12-07 keep it, three headers (read only)
 CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
 CHECKSUM_VALUE = OBJECT_SYSMETA + 'Checksum-Value'
 CHECKSUM_TYPE = OBJECT_SYSMETA + 'Checksum-Type'

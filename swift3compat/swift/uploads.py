@@ -412,9 +412,7 @@ def copy_headers(source_headers) -> Dict[str, str]:
     out = {UPLOAD_ID_SYSMETA: '', ETAG_SYSMETA: ''}
     found = checksums.stored(source_headers)
     if found is not None and found.kind == checksums.COMPOSITE:
-        out.update(dict.fromkeys((checksums.ALGORITHM_SYSMETA,
-                                  checksums.VALUE_SYSMETA,
-                                  checksums.TYPE_SYSMETA), ''))
+        out.update(dict.fromkeys(checksums.ALL_SYSMETA, ''))
     return out
 
 

@@ -137,9 +137,8 @@ def test_upload_verifies_and_stores_header_checksum():
     assert out == b'hello' and algorithm.name == 'CRC32'
     footers = {}
     body.update_footers(footers)
-    assert footers == {checksums.ALGORITHM_SYSMETA: 'CRC32',
-                       checksums.VALUE_SYSMETA: b64crc32(b'hello'),
-                       checksums.TYPE_SYSMETA: 'FULL_OBJECT'}
+    assert footers == {checksums.SYSMETA:
+                       'CRC32 FULL_OBJECT ' + b64crc32(b'hello')}
 
 
 @pytest.mark.parametrize('length', ['auto', None])
@@ -173,8 +172,9 @@ def test_default_is_crc64nvme():
     footers = {}
     body.update_footers(footers)
     assert algorithm is None
-    assert footers[checksums.ALGORITHM_SYSMETA] == 'CRC64NVME'
-    assert base64.b64decode(footers[checksums.VALUE_SYSMETA]) == \
+    found = checksums.stored(footers)
+    assert found.algorithm.name == 'CRC64NVME' and found.kind == 'FULL_OBJECT'
+    assert base64.b64decode(found.value) == \
         (0xAE8B14860A799888).to_bytes(8, 'big')
 
 
@@ -202,6 +202,25 @@ def test_response_headers_only_when_asked_and_not_for_parts_of_objects():
     assert checksums.response_headers(request({}), stored, False) == {}
     assert checksums.response_headers(enabled, stored, True) == {}
     assert checksums.response_headers(enabled, {}, False) == {}
+
+
+def test_stored_reads_both_formats_and_nothing_unreadable():
+    crc32 = checksums.ALGORITHMS['CRC32']
+    one = checksums.object_sysmeta(crc32, 'AAAAAA==-3', checksums.COMPOSITE)
+    assert list(one) == [checksums.SYSMETA]
+    assert checksums.stored(one) == checksums.Stored(crc32, 'AAAAAA==-3',
+                                                     'COMPOSITE')
+    # objects written before the one-header format
+    assert checksums.stored({checksums.ALGORITHM_SYSMETA: 'CRC32',
+                             checksums.VALUE_SYSMETA: 'AAAAAA==',
+                             checksums.TYPE_SYSMETA: 'COMPOSITE'}) == \
+        checksums.Stored(crc32, 'AAAAAA==', 'COMPOSITE')
+    assert checksums.stored({checksums.ALGORITHM_SYSMETA: 'CRC32',
+                             checksums.VALUE_SYSMETA: 'AAAAAA=='}) == \
+        checksums.Stored(crc32, 'AAAAAA==', 'FULL_OBJECT')
+    for text in ('CRC32', 'CRC32 FULL_OBJECT', 'MD5 FULL_OBJECT AAAA',
+                 'CRC32 PARTIAL AAAAAA==', ''):
+        assert checksums.stored({checksums.SYSMETA: text}) is None
 
 
 @settings(max_examples=40, deadline=None)
@@ -270,7 +289,7 @@ def test_small_body_stores_what_the_footer_would(headers):
     assert small is not None
     wsgi_input, stored = small
     assert wsgi_input.read() == data
-    assert stored == footers and stored[checksums.VALUE_SYSMETA]
+    assert stored == footers and checksums.stored(stored).value
 
 
 def test_small_empty_body_too():
@@ -278,7 +297,7 @@ def test_small_empty_body_too():
     body, _ = put(req, b'', 0)
     wsgi_input, stored = checksums.read_small(req, body, 0, SIGNED)
     assert wsgi_input.read() == b''
-    assert stored[checksums.ALGORITHM_SYSMETA] == 'CRC64NVME'
+    assert checksums.stored(stored).algorithm.name == 'CRC64NVME'
 
 
 def test_small_body_with_a_wrong_checksum_is_refused_before_the_put():

@@ -74,9 +74,8 @@ def test_the_quick_bound_is_never_below_the_size():
 
 def test_a_usual_put_is_decided_by_the_bound():
     headers = {'Content-Type': 'binary/octet-stream',
-               'X-Object-Sysmeta-S3c-Checksum-Algorithm': 'CRC64NVME',
-               'X-Object-Sysmeta-S3c-Checksum-Type': 'FULL_OBJECT',
-               'X-Object-Sysmeta-S3c-Checksum-Value': 'PTtSmg8Z558=',
+               'X-Object-Sysmeta-S3c-Checksum':
+                   'CRC64NVME FULL_OBJECT PTtSmg8Z558=',
                'X-Object-Transient-Sysmeta-S3c-Acl':
                    '{"o":"AUTH_test","g":[["u","AUTH_test","FULL_CONTROL"]]}'}
     path = '/v1/AUTH_test/bucket/some/key.txt'
