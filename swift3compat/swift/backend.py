@@ -402,9 +402,13 @@ class Backend:
         known = memo.get(key)
         if known is not None and infocache.get(key) is known[0]:
             return known[1]
-        env = self.make_env('HEAD', container, account=account)
-        info = _cached_container_info(env, self.app, owner, container)
+        # The caches are the request's own (its swift.infocache and
+        # swift.cache, which subrequests share): a subrequest's environment
+        # is built only when Swift has to be asked.
+        info = _cached_container_info(self.req.environ, self.app, owner,
+                                      container)
         if info is None:
+            env = self.make_env('HEAD', container, account=account)
             info = get_container_info(env, self.app, swift_source=SWIFT_SOURCE)
         source = infocache.get(key)
         if source is not None:
