@@ -77,7 +77,11 @@ def response_headers(req: S3Request, backend: Backend,
     loaded (bucket ACL and policy): no backend request, and none at all for
     a version without a lock.  Without s3_acl the account's users have full
     control of its buckets and see them all."""
-    headers = lock_of(swift_headers).response_headers()
+    retention = swift_headers.get(sysmeta.LOCK_RETENTION)
+    legal_hold = swift_headers.get(sysmeta.LOCK_LEGAL_HOLD)
+    if not retention and not legal_hold:
+        return {}       # most objects
+    headers = model.Lock.from_stored(retention, legal_hold).response_headers()
     guard = backend.guard
     if not headers or guard is None:
         return headers

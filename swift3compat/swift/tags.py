@@ -38,6 +38,7 @@ from swift3compat.swift.backend import Backend, kept_by_object_post, wsgi_str
 TAG_SYSMETA = sysmeta.TAG
 TAG_PREFIX = TAG_SYSMETA.lower()
 _TAG_TITLE = HeaderKeyDict._title(TAG_SYSMETA)
+_FIRST_TAG = _TAG_TITLE + '0'
 _POST_ATTEMPTS = 3
 # The version POST maps its errors itself (to the key, not the version).
 _ANY_STATUS = tuple(range(100, 600))
@@ -72,6 +73,10 @@ def object_tags(swift_headers) -> Tags:
     # The names of a HeaderKeyDict are title-cased (the prefix ends with
     # '-': its title case does not depend on what follows).
     titled = isinstance(swift_headers, HeaderKeyDict)
+    if titled and not swift_headers.get(_FIRST_TAG):
+        # tag_headers numbers from 0 and stores no empty value: without
+        # tag 0 there is none (a copy blanks the source's extra ones)
+        return []
     prefix = _TAG_TITLE if titled else TAG_PREFIX
     for name, value in swift_headers.items():
         if not titled:

@@ -183,3 +183,17 @@ def test_object_tags_from_titled_and_plain_headers():
     expected = [('a', '1'), ('b', '2'), ('k', ' v')]
     assert swift_tags.object_tags(raw) == expected
     assert swift_tags.object_tags(HeaderKeyDict(raw)) == expected
+
+
+@pytest.mark.parametrize('new', [[], [('a', '1')], [('a', '1'), ('b', '2')]])
+def test_object_tags_of_a_stored_copy(new):
+    """What a copy stores (the source's headers, then copy_headers' own:
+    tags numbered from 0, the source's extra ones blanked) reads back as
+    the new tags, from a swob response too (which looks at tag 0 first)."""
+    from swift.common.header_key_dict import HeaderKeyDict
+    source = tag_storage.tag_headers([('s', '1'), ('t', '2'), ('u', '3')])
+    stored = HeaderKeyDict(source)
+    stored.update(tag_storage.copy_headers(FakeReq(
+        {'x-amz-tagging-directive': 'REPLACE',
+         'x-amz-tagging': '&'.join('%s=%s' % kv for kv in new)}), source))
+    assert tag_storage.object_tags(stored) == new
