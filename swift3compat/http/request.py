@@ -45,10 +45,16 @@ def _header_section(environ: dict) -> Dict[str, str]:
     bytes.  One pass over the environment for both."""
     size = 0
     out = {}
+    names = _HTTP_NAMES
     for key, value in environ.items():
         if key.startswith('HTTP_'):
             size += len(key) - 1 + len(value)
-            out[key[5:].lower().replace('_', '-')] = value
+            name = names.get(key)
+            if name is None:
+                name = key[5:].lower().replace('_', '-')
+                if len(names) < _HTTP_NAMES_MAX:
+                    names[key] = name
+            out[name] = value
     for key, name in _CONTENT_HEADERS:
         if key in environ:
             value = environ[key]
@@ -59,6 +65,10 @@ def _header_section(environ: dict) -> Dict[str, str]:
     return out
 
 
+# WSGI key -> lowercase HTTP name, for the names clients send (bounded: a
+# client can send any names, and each is remembered once per process).
+_HTTP_NAMES: Dict[str, str] = {}
+_HTTP_NAMES_MAX = 1024
 _CONTENT_HEADERS = (('CONTENT_TYPE', 'content-type'),
                     ('CONTENT_LENGTH', 'content-length'))
 # S3Request.header: HTTP header name -> WSGI environment key.
