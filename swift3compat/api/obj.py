@@ -137,7 +137,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
     headers = put_headers(req)
     write = encryption.for_write(req, backend, req.bucket)
     headers.update(write.headers)
-    headers.update(access.object_create_headers(req, backend, fresh=True))
+    headers.update(access.object_create_headers(req, backend))
     headers.update(object_lock.new_version_headers(
         req, backend, put_object=not object_lock.is_form_upload(req)))
     md5 = content_md5_hex(req.header('content-md5'))

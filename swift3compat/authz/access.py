@@ -505,32 +505,21 @@ def bucket_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     return {BUCKET_ACL: wanted.to_json()}
 
 
-def object_create_headers(req: S3Request, backend: Backend,
-                          fresh: bool = False) -> Dict[str, str]:
+def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     """Transient sysmeta of an object being written (PUT, copy, multipart
-    completion): its ACL from x-amz-acl / x-amz-grant-* (s3_acl).
-
-    ``fresh``: the write keeps nothing of an earlier object (a PutObject;
-    Swift's copy keeps the source's transient sysmeta): an ACL equal to
-    what ``Guard.object_acl`` reads for an object without one (private to
-    the bucket owner) is then not stored, since every stored header costs
-    each later GET and HEAD of the object (doc/performance.md, "Round 4").
-    """
+    completion): its ACL from x-amz-acl / x-amz-grant-* (s3_acl)."""
     guard = guard_of(backend)
     if guard is None:
         owner = Owner(backend.caller_id or backend.account)
         require_owner_only(acl.from_request(req.headers(), b'', owner, owner))
         return {}
     owner = guard.creator()
-    bucket_owner = guard.bucket_acl().owner
-    requested = acl.from_request(req.headers(), b'', owner, bucket_owner)
+    requested = acl.from_request(req.headers(), b'', owner,
+                                 guard.bucket_acl().owner)
     wanted = requested or acl.private(owner)
-    settled = guard.settle(wanted, is_object=True,
-                           requested=requested is not None)
-    if fresh and not req.conf.allow_no_owner and \
-            settled == acl.private(bucket_owner):
-        return {}
-    return {OBJECT_ACL: settled.to_json()}
+    return {OBJECT_ACL: guard.settle(wanted, is_object=True,
+                                     requested=requested is not None
+                                     ).to_json()}
 
 
 def claim_bucket(req: S3Request, backend: Backend) -> bool:
