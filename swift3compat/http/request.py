@@ -9,7 +9,7 @@ checks a signature.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, quote_plus
 
 from swift3compat import errors
@@ -30,6 +30,23 @@ _LEGACY_BUCKET = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{2,254}$')
 
 
 def valid_bucket_name(name: str, dns_compliant: bool = True) -> bool:
+    """Whether ``name`` is a valid bucket name (DNS-compliant rules, or
+    the legacy ones).  Names found valid are remembered (bounded): every
+    request checks its bucket's."""
+    known = _VALID_NAMES[dns_compliant]
+    if name in known:
+        return True
+    valid = _valid_bucket_name(name, dns_compliant)
+    if valid and len(known) < _VALID_NAMES_MAX:
+        known.add(name)
+    return valid
+
+
+_VALID_NAMES: Dict[bool, Set[str]] = {True: set(), False: set()}
+_VALID_NAMES_MAX = 4096
+
+
+def _valid_bucket_name(name: str, dns_compliant: bool) -> bool:
     if not dns_compliant:
         return bool(_LEGACY_BUCKET.match(name)) and '+' not in name
     return (bool(_DNS_BUCKET.match(name)) and '..' not in name

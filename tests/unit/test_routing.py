@@ -298,3 +298,20 @@ def test_versions_listing_stays_within_swift_listing_limit():
     query = backend.calls[0][3]['query']
     assert int(query['limit']) <= 10000
     assert b'<MaxKeys>9999</MaxKeys>' in resp.body
+
+
+@pytest.mark.parametrize('name, dns, valid', [
+    ('my-bucket', True, True), ('my.bucket.1', True, True),
+    ('My_Bucket', True, False), ('My_Bucket', False, True),
+    ('192.168.1.1', True, False), ('a..b', True, False), ('ab', True, False),
+    ('xn--bucket', True, False), ('b-s3alias', True, False),
+    ('sthree-b', True, False), ('has+plus', False, False)])
+def test_bucket_names_are_judged_alike_when_remembered(name, dns, valid):
+    """Valid names are remembered per rule set; a second look (served by
+    the memo) and the other rule set give the rules' own answers."""
+    from swift3compat.http import request
+    for _ in range(2):
+        assert request.valid_bucket_name(name, dns) is valid
+        assert request.valid_bucket_name(name, not dns) is \
+            request._valid_bucket_name(name, not dns)
+    assert (name in request._VALID_NAMES[dns]) is valid
