@@ -176,3 +176,32 @@ def test_plain_put_stores_its_checksum_in_one_header(s3, bucket_name,
                             'x-object-transient-sysmeta-s3c-acl']
     assert ours['x-object-sysmeta-s3c-checksum'].startswith(
         'CRC64NVME FULL_OBJECT ')
+
+
+def test_object_stored_with_the_three_checksum_headers_reads_as_before(
+        app, s3, bucket_name):
+    """Objects written before the one-header format keep three headers
+    (Checksum-Algorithm, -Type, -Value): an object stored so in the
+    real cluster answers its checksum as before."""
+    import base64
+    import zlib
+
+    from swift3compat.swift import sysmeta
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    crc = base64.b64encode(zlib.crc32(BODY).to_bytes(4, 'big')).decode()
+    # straight to Swift's proxy app: sysmeta as an older swift3compat wrote it
+    env = {'REQUEST_METHOD': 'PUT', 'wsgi.input': io.BytesIO(BODY),
+           'swift.authorize': lambda req: None,
+           'swift.authorize_override': True,
+           'swift.cache': None}
+    old = Request.blank('/v1/AUTH_test/%s/old' % bucket_name, environ=env,
+                        headers={sysmeta.CHECKSUM_ALGORITHM: 'CRC32',
+                                 sysmeta.CHECKSUM_TYPE: 'FULL_OBJECT',
+                                 sysmeta.CHECKSUM_VALUE: crc,
+                                 'Content-Length': str(len(BODY))})
+    assert old.get_response(app._pipeline_final_app).status_int == 201
+    head = s3('HEAD', '/%s/old' % bucket_name,
+              headers={'x-amz-checksum-mode': 'ENABLED'})
+    assert head.status_int == 200
+    assert head.headers['x-amz-checksum-crc32'] == crc
+    assert head.headers['x-amz-checksum-type'] == 'FULL_OBJECT'
