@@ -54,10 +54,16 @@ def bucket_config(backend: Backend, bucket: str
     return config_of(info.get('sysmeta'))
 
 
+# What a version without stored lock values has (most): one shared value.
+NO_LOCK = model.Lock.from_stored(None, None)
+
+
 def lock_of(swift_headers) -> model.Lock:
-    return model.Lock.from_stored(
-        swift_headers.get(sysmeta.LOCK_RETENTION),
-        swift_headers.get(sysmeta.LOCK_LEGAL_HOLD))
+    retention = swift_headers.get(sysmeta.LOCK_RETENTION)
+    legal_hold = swift_headers.get(sysmeta.LOCK_LEGAL_HOLD)
+    if not retention and not legal_hold:
+        return NO_LOCK
+    return model.Lock.from_stored(retention, legal_hold)
 
 
 def stored(lock: model.Lock) -> Dict[str, str]:
@@ -77,11 +83,10 @@ def response_headers(req: S3Request, backend: Backend,
     loaded (bucket ACL and policy): no backend request, and none at all for
     a version without a lock.  Without s3_acl the account's users have full
     control of its buckets and see them all."""
-    retention = swift_headers.get(sysmeta.LOCK_RETENTION)
-    legal_hold = swift_headers.get(sysmeta.LOCK_LEGAL_HOLD)
-    if not retention and not legal_hold:
-        return {}       # most objects
-    headers = model.Lock.from_stored(retention, legal_hold).response_headers()
+    lock = lock_of(swift_headers)
+    if lock is NO_LOCK:
+        return {}
+    headers = lock.response_headers()
     guard = backend.guard
     if not headers or guard is None:
         return headers
