@@ -40,8 +40,9 @@ UPLOAD_ID = OBJECT_SYSMETA + 'Upload-Id'        # a completed multipart upload
 ETAG = OBJECT_SYSMETA + 'Etag'                  # its S3 ETag "<md5>-N"
 UPLOAD_CONTENT_TYPE = OBJECT_SYSMETA + 'Upload-Content-Type'  # upload marker
 # An object's checksum, '<ALGORITHM> <TYPE> <base64 value>' in one header:
-# each stored header costs every later GET/HEAD of the object about 70,000
-# proxy instructions (doc/performance.md, "Round 4").
+# each stored header costs every later GET/HEAD of the object about 90,000
+# proxy instructions (doc/performance.md, "Round 4").  A proxy older than
+# this format sees no checksum on such objects: upgrade all proxies together.
 CHECKSUM = OBJECT_SYSMETA + 'Checksum'
 # ... as objects written before 2026-12-07 keep it, three headers (read only)
 CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
