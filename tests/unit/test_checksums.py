@@ -329,7 +329,7 @@ def test_streamed_not_read_early(case):
     if case == 'aws-chunked':
         req.environ[chunked.ENV_KEY] = object()
     assert checksums.read_small(req, body, length, signed) is None
-    assert body.read(10) == b'x' * 10       # nothing was consumed
+    assert body.read(len(data)) == data     # nothing was consumed
 
 
 def test_short_small_body_is_left_to_swift():
@@ -337,3 +337,59 @@ def test_short_small_body_is_left_to_swift():
     body, _ = put(req, b'x' * 10, 1000)     # the client sent 10 of 1000
     wsgi_input, stored = checksums.read_small(req, body, 1000, SIGNED)
     assert wsgi_input.read() == b'x' * 10 and stored == {}
+
+
+class Pieces:
+    """An input giving at most ``piece`` bytes per read (as the aws-chunked
+    decoder gives one chunk's data), recording what it was asked."""
+    def __init__(self, data: bytes, piece: int) -> None:
+        self.data = io.BytesIO(data)
+        self.piece = piece
+        self.asked: list = []
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        return self.data.read(min(size, self.piece))
+
+
+@pytest.mark.parametrize('length', ['known', None])
+def test_swift_gets_upload_read_size_pieces(length):
+    """Swift's proxy asks for 64 KiB; it gets upload_read_size bytes, joined
+    from as many reads of a decoder as it takes, and the checksum covers
+    them all."""
+    data = os.urandom(3 * 262144 + 1000)
+    source = Pieces(data, 65536)
+    body = checksums.ChecksummedInput(
+        source, len(data) if length else None,
+        [checksums.ALGORITHMS['CRC32']], dict, lambda b: {}, 262144)
+    sizes = []
+    while True:
+        part = body.read(65536)
+        if not part:
+            break
+        sizes.append(len(part))
+    assert sizes == [262144, 262144, 262144, 1000]
+    assert body.results == {'CRC32': zlib.crc32(data).to_bytes(4, 'big')}
+    if length:
+        # never asked for more than the body holds
+        assert all(size <= 1000 for size in source.asked[-2:])
+
+
+def test_bigger_reads_and_no_read_size_pass_through():
+    data = b'y' * 300000
+    body = checksums.ChecksummedInput(
+        Pieces(data, 300000), len(data), [checksums.ALGORITHMS['CRC32']],
+        dict, lambda b: {}, 262144)
+    assert len(body.read(290000)) == 290000     # asked for more: as asked
+    plain = checksums.ChecksummedInput(
+        Pieces(data, 300000), len(data), [checksums.ALGORITHMS['CRC32']],
+        dict, lambda b: {})
+    assert len(plain.read(65536)) == 65536      # no read size: as asked
+
+
+def test_upload_input_reads_the_configured_size():
+    conf = config.defaults()
+    assert conf.upload_read_size == 262144
+    req = request({})
+    body, _ = put(req, b'z' * 600000, 600000)
+    assert len(body.read(65536)) == 262144

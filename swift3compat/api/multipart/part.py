@@ -41,7 +41,8 @@ def _part_input(req: S3Request, upload: uploads.Upload, wsgi_input,
             uploads.PART_TYPE, checksums.PART_PARAM, checksums.part_param(keep, raw))
         return out
     body = checksums.ChecksummedInput(wsgi_input, length, algorithms,
-                                      expected, footers)
+                                      expected, footers,
+                                      req.conf.upload_read_size)
     if length == 0:
         body.finish()
     return body, decl.algorithm if decl else None
