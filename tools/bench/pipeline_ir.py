@@ -28,6 +28,13 @@ request (about 17 s a run instead of 90).  With ``--inside=MODULE:NAME``
 inside that function are counted, its callees included; a function that
 waits for a server also counts what other green threads run meanwhile.
 
+``ratios DIR [METHODS]`` runs ``loop`` under callgrind for native Swift
+and swift3compat with s3_acl on (PUT, GET and HEAD by default) and prints
+instructions per request and their ratio: issue 18's 1 KiB rows in a
+measure the machine's load does not move (needs valgrind and ``cc``)::
+
+    python -m tools.bench.pipeline_ir ratios [DIR]   # about a minute
+
 ``gc CONF KIND N METHOD`` counts the garbage collector's runs over N
 requests and the time they take.
 
@@ -281,7 +288,9 @@ def compare(a: str, b: str, n: int, top: int = 60) -> None:
             print(f'{x:9.1f} {y:9.1f} {y - x:+9.1f}  {key}')
 
 
-def setup(data_dir: str) -> None:
+def start_cluster(data_dir: str) -> Any:
+    """The cluster (started) and the proxies' confs (native, noacl, acl)
+    written into ``data_dir``."""
     from swift3compat_dev.cluster import Cluster, ProxySpec
     cluster = Cluster(data_dir)
     cluster.start()
@@ -294,12 +303,77 @@ def setup(data_dir: str) -> None:
     for name, spec in specs.items():
         with open(os.path.join(data_dir, name + '.conf'), 'w') as f:
             f.write(cluster.proxy_conf(spec, 1))
+    return cluster
+
+
+def setup(data_dir: str) -> None:
+    cluster = start_cluster(data_dir)
     print('ready', flush=True)
     try:
         while True:
             time.sleep(3600)
     finally:
         cluster.stop()
+
+
+def instructions(conf: str, kind: str, n: int, method: str,
+                 work_dir: str) -> float:
+    """Instructions per request of ``loop`` under callgrind (the ``summary``
+    of its dump divided by N).  PYTHONHASHSEED is fixed: dict and set
+    layouts, and so the count, repeat from run to run."""
+    import subprocess  # nosec B404: valgrind on this module
+    out = os.path.join(work_dir, f'callgrind.{os.path.basename(conf)}.{method}')
+    for stale in (out, out + '.1'):
+        if os.path.exists(stale):
+            os.remove(stale)
+    subprocess.run(
+        ['valgrind', '--tool=callgrind', '--instr-atstart=no',
+         '--collect-atstart=no', f'--callgrind-out-file={out}',
+         sys.executable, '-m', 'tools.bench.pipeline_ir', 'loop', conf, kind,
+         str(n), method],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, 'PYTHONHASHSEED': '0'})  # nosec B603 B607
+    dump = out + '.1' if os.path.exists(out + '.1') else out
+    with open(dump) as f:
+        for line in f:
+            if line.startswith('summary:'):
+                return int(line.split()[1]) / n
+    raise SystemExit(f'no summary in {dump}')
+
+
+def ratios(data_dir: Optional[str] = None, methods: str = 'PUT,GET,HEAD',
+           n: int = 40) -> None:
+    """Instructions per 1 KiB request, native Swift and swift3compat with
+    s3_acl on, and their ratio: the 1 KiB rows of issue 18 in a measure
+    that does not move with the machine's load (runs vary by about
+    0.045 M).  ``data_dir`` is a running ``setup``'s; without it a cluster
+    is started for the run."""
+    import shutil
+    import tempfile
+    if shutil.which('valgrind') is None:
+        raise SystemExit('valgrind is not installed (apt-get install valgrind)')
+    with tempfile.TemporaryDirectory(prefix='pipeline-ir-') as work:
+        cluster = None
+        if data_dir is None:
+            data_dir = os.path.join(work, 'cluster')
+            cluster = start_cluster(data_dir)
+        try:
+            _print_ratios(data_dir, methods, n, work)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+
+def _print_ratios(data_dir: str, methods: str, n: int, work: str) -> None:
+    print('| 1 KiB request | native (M instr) | swift3compat+acl | ratio |')
+    print('|---|---:|---:|---:|')
+    for method in methods.split(','):
+        native = instructions(os.path.join(data_dir, 'native.conf'),
+                              'native', n, method, work)
+        s3 = instructions(os.path.join(data_dir, 'acl.conf'), 's3', n,
+                          method, work)
+        print(f'| {method} | {native / 1e6:.3f} | {s3 / 1e6:.3f} | '
+              f'{s3 / native:.3f} |', flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -317,6 +391,8 @@ def main(argv: list[str]) -> None:
         profile(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
     elif mode == 'gc':
         collections(argv[1], argv[2], int(argv[3]), argv[4])
+    elif mode == 'ratios':
+        ratios(*argv[1:3])     # [DIR [METHODS]]
     elif mode == 'compare':
         compare(argv[1], argv[2], int(argv[3]),
                 int(argv[4]) if len(argv) > 4 else 60)

@@ -1,0 +1,37 @@
+"""tools.bench.pipeline_ir's ratio table (the callgrind runs themselves are
+the tool's job; here, what it prints from their counts)."""
+from __future__ import annotations
+
+from tools.bench import pipeline_ir
+
+
+def test_ratios_table(monkeypatch, capsys, tmp_path):
+    counts = {('native.conf', 'PUT'): 7.5e6, ('acl.conf', 'PUT'): 8.25e6,
+              ('native.conf', 'HEAD'): 7.0e6, ('acl.conf', 'HEAD'): 7.0e6}
+    asked = []
+
+    def instructions(conf, kind, n, method, work):
+        asked.append((conf.rsplit('/', 1)[1], kind, n, method))
+        return counts[(conf.rsplit('/', 1)[1], method)]
+    monkeypatch.setattr(pipeline_ir, 'instructions', instructions)
+    pipeline_ir._print_ratios(str(tmp_path), 'PUT,HEAD', 40, str(tmp_path))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == ['| PUT | 7.500 | 8.250 | 1.100 |',
+                         '| HEAD | 7.000 | 7.000 | 1.000 |']
+    assert asked == [('native.conf', 'native', 40, 'PUT'),
+                     ('acl.conf', 's3', 40, 'PUT'),
+                     ('native.conf', 'native', 40, 'HEAD'),
+                     ('acl.conf', 's3', 40, 'HEAD')]
+
+
+def test_summary_line_is_read(monkeypatch, tmp_path):
+    """The count is the dump's ``summary`` over the N requests."""
+    def run(args, **kwargs):
+        out = next(a for a in args if a.startswith('--callgrind-out-file='))
+        path = out.partition('=')[2]
+        with open(path + '.1', 'w') as f:
+            f.write('events: Ir\nsummary: 4000000\n')
+        assert kwargs['env']['PYTHONHASHSEED'] == '0'
+    monkeypatch.setattr('subprocess.run', run)
+    assert pipeline_ir.instructions('/x/acl.conf', 's3', 40, 'GET',
+                                    str(tmp_path)) == 100000
