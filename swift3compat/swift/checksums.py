@@ -213,6 +213,11 @@ class ChecksummedInput:
     on the read that completes the body: a mismatch raises ``BodyError``
     instead of returning the last bytes.  ``update_footers`` (called by
     Swift's proxy after the body, see ``FooterApp``) stores the results.
+
+    ``read(size)`` with ``size`` below ``read_size`` returns up to
+    ``read_size`` bytes (``_gather``), more than asked: what reads it
+    (Swift's proxy, its encryption filter, proxy-logging's byte counter,
+    ``read_small``) takes what it gets, and never more than the body.
     """
 
     def __init__(self, wsgi_input, length: Optional[int],
@@ -269,7 +274,7 @@ class ChecksummedInput:
         an aws-chunked body's pieces costs far less than the hand-offs it
         saves."""
         left = size if self._length is None else \
-            min(size, self._length - self._seen)
+            max(0, min(size, self._length - self._seen))
         chunk = self._input.read(left)
         if len(chunk) >= left or not chunk:
             return chunk

@@ -393,3 +393,24 @@ def test_upload_input_reads_the_configured_size():
     req = request({})
     body, _ = put(req, b'z' * 600000, 600000)
     assert len(body.read(65536)) == 262144
+
+
+class Greedy(Pieces):
+    """An input that gives more than asked (as ChecksummedInput itself
+    does)."""
+    def read(self, size=-1):
+        self.asked.append(size)
+        return self.data.read(self.piece)
+
+
+def test_gather_never_asks_for_a_negative_size():
+    """Past Content-Length (an input gave more than asked), a read asks
+    the input for nothing: read(-n) would read everything that follows."""
+    source = Greedy(b'a' * 108 + b'FOLLOWING', 108)
+    body = checksums.ChecksummedInput(
+        source, 100, [checksums.ALGORITHMS['CRC32']], dict, lambda b: {},
+        262144)
+    assert body.read(65536) == b'a' * 108
+    source.piece = 1000
+    body.read(65536)
+    assert source.asked == [100, 0]
