@@ -83,10 +83,7 @@ def response_headers(req: S3Request, backend: Backend,
     loaded (bucket ACL and policy): no backend request, and none at all for
     a version without a lock.  Without s3_acl the account's users have full
     control of its buckets and see them all."""
-    lock = lock_of(swift_headers)
-    if lock is NO_LOCK:
-        return {}
-    headers = lock.response_headers()
+    headers = lock_of(swift_headers).response_headers()
     guard = backend.guard
     if not headers or guard is None:
         return headers
