@@ -35,3 +35,19 @@ def test_summary_line_is_read(monkeypatch, tmp_path):
     monkeypatch.setattr('subprocess.run', run)
     assert pipeline_ir.instructions('/x/acl.conf', 's3', 40, 'GET',
                                     str(tmp_path)) == 100000
+
+
+def test_complete_table(monkeypatch, capsys, tmp_path):
+    """``complete``: s3api's conf, then ours, the Complete loop of each."""
+    asked = []
+
+    def callgrind(args, n, work, label):
+        asked.append((args[0], args[1].rsplit('/', 1)[1], args[2:], n))
+        return {'s3api.conf': 800e6, 'acl.conf': 120e6}[asked[-1][1]]
+    monkeypatch.setattr(pipeline_ir, '_callgrind', callgrind)
+    monkeypatch.setattr('shutil.which', lambda name: '/usr/bin/' + name)
+    pipeline_ir.complete_ratio(str(tmp_path), parts=100, n=2)
+    assert asked == [('loop-complete', 's3api.conf', ['2', '100'], 2),
+                     ('loop-complete', 'acl.conf', ['2', '100'], 2)]
+    assert capsys.readouterr().out.splitlines()[2] == \
+        '| | 800.0 | 120.0 | 0.150 |'

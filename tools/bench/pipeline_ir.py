@@ -35,6 +35,13 @@ measure the machine's load does not move (needs valgrind and ``cc``)::
 
     python -m tools.bench.pipeline_ir ratios [DIR]   # about a minute
 
+``complete [DIR [PARTS]]`` does the same for CompleteMultipartUpload of
+PARTS (100) parts of 1 KiB against Swift's s3api with s3_acl on (issue 18's
+Complete row; ``loop-complete CONF N PARTS`` is its ``loop``: only the N
+Complete requests are counted, not the uploads before them)::
+
+    python -m tools.bench.pipeline_ir complete [DIR]   # about 3 minutes
+
 ``gc CONF KIND N METHOD`` counts the garbage collector's runs over N
 requests and the time they take.
 
@@ -217,6 +224,66 @@ def loop(conf: str, kind: str, n: int, method: str,
     lib.dump()
 
 
+def s3_call(app: Any, method: str, path: str,
+            params: Optional[list[tuple[str, str]]] = None,
+            body: bytes = b'', ok: tuple[int, ...] = ()) -> Any:
+    """One signed S3 request (signed payload) and its response, drained."""
+    import hashlib
+    from urllib.parse import quote
+
+    from swift.common.swob import Request
+
+    from tools.bench import signer
+    params = params or []
+    headers = signer.sign(method, HOST, path, params,
+                          {'content-length': str(len(body))} if body else {},
+                          hashlib.sha256(body).hexdigest(), 'test:tester',
+                          'testing')
+    query = '&'.join(f'{quote(k)}={quote(v)}' if v else quote(k)
+                     for k, v in params)
+    env = Request.blank(path + ('?' + query if query else ''),
+                        environ={'REQUEST_METHOD': method},
+                        headers=headers).environ
+    env['wsgi.input'] = io.BytesIO(body)
+    resp = Request(env).get_response(app)
+    body = resp.body        # drains it
+    if resp.status_int >= 300 and resp.status_int not in ok:
+        raise SystemExit(f'{method} {path}: {resp.status} {body[:300]!r}')
+    return resp
+
+
+def prepared_complete(app: Any, key: str, parts: int) -> Callable[[], Any]:
+    """Create a multipart upload of ``parts`` 1 KiB parts and return the
+    CompleteMultipartUpload that finishes it, signed, not yet sent."""
+    from tools.bench.scenarios import complete_xml, upload_id
+    path = '/irb/' + key
+    upload = upload_id(s3_call(app, 'POST', path, [('uploads', '')]).body)
+    etags = [s3_call(app, 'PUT', path, [('partNumber', str(n)),
+                                        ('uploadId', upload)], BODY)
+             .headers['etag'] for n in range(1, parts + 1)]
+    body = complete_xml(etags)
+    return lambda: s3_call(app, 'POST', path, [('uploadId', upload)], body)
+
+
+def loop_complete(conf: str, n: int, parts: int,
+                  helper_dir: str = '/tmp/pipeline_ir') -> None:
+    """``loop`` for CompleteMultipartUpload: N uploads of ``parts`` parts,
+    only the Complete requests instrumented (run it under callgrind as
+    ``loop``; any S3 layer's conf, e.g. s3api's)."""
+    lib = helper(helper_dir)
+    app = load(conf)
+    run = f'mpu-{time.time_ns()}'   # new keys: no object replaced
+    s3_call(app, 'PUT', '/irb', ok=(409,))     # s3api: BucketAlreadyOwnedByYou
+    prepared_complete(app, f'{run}-warm', parts)()
+    lib.instrument()
+    for i in range(n):
+        complete = prepared_complete(app, f'{run}-{i}', parts)
+        lib.toggle()
+        complete()
+        lib.toggle()
+    lib.dump()
+
+
 def profile(conf: str, kind: str, n: int, method: str, out: str) -> None:
     import cProfile
     app = load(conf)
@@ -289,16 +356,18 @@ def compare(a: str, b: str, n: int, top: int = 60) -> None:
 
 
 def start_cluster(data_dir: str) -> Any:
-    """The cluster (started) and the proxies' confs (native, noacl, acl)
+    """The cluster (started) and the proxies' confs (native, noacl, acl, s3api)
     written into ``data_dir``."""
     from swift3compat_dev.cluster import Cluster, ProxySpec
     cluster = Cluster(data_dir)
     cluster.start()
-    s3 = {'storage_domain': HOST}
+    s3 = {'storage_domain': HOST, 'min_segment_size': '1'}   # 1 KiB parts
     specs = {
         'native': ProxySpec(name='native', preset='native'),
         'noacl': ProxySpec(name='noacl', s3_options={**s3, 's3_acl': 'false'}),
         'acl': ProxySpec(name='acl', s3_options={**s3, 's3_acl': 'true'}),
+        's3api': ProxySpec(name='s3api', preset='s3api',
+                           s3_options={**s3, 's3_acl': 'true'}),
     }
     for name, spec in specs.items():
         with open(os.path.join(data_dir, name + '.conf'), 'w') as f:
@@ -321,16 +390,22 @@ def instructions(conf: str, kind: str, n: int, method: str,
     """Instructions per request of ``loop`` under callgrind (the ``summary``
     of its dump divided by N).  PYTHONHASHSEED is fixed: dict and set
     layouts, and so the count, repeat from run to run."""
+    return _callgrind(['loop', conf, kind, str(n), method], n, work_dir,
+                      f'{os.path.basename(conf)}.{method}')
+
+
+def _callgrind(args: list[str], n: int, work_dir: str, label: str) -> float:
+    """This module run with ``args`` under callgrind, collection off at
+    start: the instructions it collected, divided by ``n``."""
     import subprocess  # nosec B404: valgrind on this module
-    out = os.path.join(work_dir, f'callgrind.{os.path.basename(conf)}.{method}')
+    out = os.path.join(work_dir, f'callgrind.{label}')
     for stale in (out, out + '.1'):
         if os.path.exists(stale):
             os.remove(stale)
     subprocess.run(
         ['valgrind', '--tool=callgrind', '--instr-atstart=no',
          '--collect-atstart=no', f'--callgrind-out-file={out}',
-         sys.executable, '-m', 'tools.bench.pipeline_ir', 'loop', conf, kind,
-         str(n), method],
+         sys.executable, '-m', 'tools.bench.pipeline_ir', *args],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, 'PYTHONHASHSEED': '0'})  # nosec B603 B607
     dump = out + '.1' if os.path.exists(out + '.1') else out
@@ -348,6 +423,31 @@ def ratios(data_dir: Optional[str] = None, methods: str = 'PUT,GET,HEAD',
     that does not move with the machine's load (runs vary by about
     0.045 M).  ``data_dir`` is a running ``setup``'s; without it a cluster
     is started for the run."""
+    _with_cluster(data_dir, lambda d, work: _print_ratios(d, methods, n, work))
+
+
+def complete_ratio(data_dir: Optional[str] = None, parts: int = 100,
+                   n: int = 2) -> None:
+    """Instructions per CompleteMultipartUpload of ``parts`` 1 KiB parts,
+    Swift's s3api and swift3compat (both with s3_acl on), and their ratio
+    (issue 18's Complete row)."""
+    def run(d: str, work: str) -> None:
+        s3api, ours = (_callgrind(
+            ['loop-complete', os.path.join(d, conf + '.conf'), str(n),
+             str(parts)], n, work, f'complete.{conf}')
+            for conf in ('s3api', 'acl'))
+        print(f'| CompleteMultipartUpload, {parts} parts | s3api+acl (M instr) '
+              '| swift3compat+acl | ratio |')
+        print('|---|---:|---:|---:|')
+        print(f'| | {s3api / 1e6:.1f} | {ours / 1e6:.1f} | '
+              f'{ours / s3api:.3f} |', flush=True)
+    _with_cluster(data_dir, run)
+
+
+def _with_cluster(data_dir: Optional[str],
+                  run: Callable[[str, str], None]) -> None:
+    """``run(data_dir, work_dir)`` on a running ``setup``'s cluster, or on
+    one started for it."""
     import shutil
     import tempfile
     if shutil.which('valgrind') is None:
@@ -358,7 +458,7 @@ def ratios(data_dir: Optional[str] = None, methods: str = 'PUT,GET,HEAD',
             data_dir = os.path.join(work, 'cluster')
             cluster = start_cluster(data_dir)
         try:
-            _print_ratios(data_dir, methods, n, work)
+            run(data_dir, work)
         finally:
             if cluster is not None:
                 cluster.stop()
@@ -387,12 +487,17 @@ def main(argv: list[str]) -> None:
         loop(argv[1], argv[2], int(argv[3]), argv[4],
              options.get('helper-dir', '/tmp/pipeline_ir'),
              options.get('inside'))
+    elif mode == 'loop-complete':
+        loop_complete(argv[1], int(argv[2]), int(argv[3]))
     elif mode == 'profile':
         profile(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
     elif mode == 'gc':
         collections(argv[1], argv[2], int(argv[3]), argv[4])
     elif mode == 'ratios':
         ratios(*argv[1:3])     # [DIR [METHODS]]
+    elif mode == 'complete':   # [DIR [PARTS]]
+        complete_ratio(argv[1] if len(argv) > 1 else None,
+                       int(argv[2]) if len(argv) > 2 else 100)
     elif mode == 'compare':
         compare(argv[1], argv[2], int(argv[3]),
                 int(argv[4]) if len(argv) > 4 else 60)
