@@ -176,7 +176,8 @@ class Backend:
                  wsgi_input=None,
                  content_length: Optional[int] = None,
                  account: Optional[str] = None,
-                 authorize: Optional[Callable] = None) -> Dict[str, Any]:
+                 authorize: Optional[Callable] = None,
+                 environ: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         base = self.req.environ
         env = {k: base[k] for k in _INHERITED if k in base}
         env['REQUEST_METHOD'] = method
@@ -207,6 +208,8 @@ class Backend:
                 key = 'HTTP_' + key
             env[key] = value
         env.update(self.extra_env)
+        if environ:
+            env.update(environ)
         if self.authenticated:
             env.update(self._auth_env)
             authorize = authorize or self.authorize
@@ -227,14 +230,17 @@ class Backend:
                 wsgi_input=None, content_length: Optional[int] = None,
                 ok: Iterable[int] = (), account: Optional[str] = None,
                 authorize: Optional[Callable] = None,
-                kept_metadata: Optional[Dict[str, str]] = None) -> SwobResponse:
+                kept_metadata: Optional[Dict[str, str]] = None,
+                environ: Optional[Dict[str, Any]] = None) -> SwobResponse:
         """Run one subrequest; map failures to S3 errors.
 
         Statuses listed in ``ok`` are returned to the caller instead of
         raising (e.g. a 404 the handler wants to interpret itself).  A
         ``wsgi_input`` that failed (its ``error``: a bad chunk signature,
         checksum or payload hash) raises that error, whatever Swift said.
-        ``account`` and ``authorize`` are for the guard's own reads.
+        ``account`` and ``authorize`` are for the guard's own reads;
+        ``environ`` adds WSGI environment keys of the Swift layer's own
+        (never a client's).
 
         An object PUT or POST is first held to the stored-metadata budget
         (``metadata_budget``): what Swift will pickle into the object's
@@ -252,7 +258,8 @@ class Backend:
         if self.guard is not None:
             self.guard.before(method, container, obj, headers)
         env = self.make_env(method, container, obj, headers, query, body,
-                            wsgi_input, content_length, account, authorize)
+                            wsgi_input, content_length, account, authorize,
+                            environ)
         resp = _get_response(SwobRequest(env), self.app)
         self._after_auth(env, resp.status_int)
         if self.guard is not None:

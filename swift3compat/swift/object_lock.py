@@ -291,11 +291,10 @@ def is_form_upload(req: S3Request) -> bool:
 
 def stamp_version(backend: Backend, bucket: str,
                   headers: Dict[str, str]) -> Dict[str, str]:
-    """CompleteMultipartUpload answers before SLO has written the version
-    (heartbeats): in a bucket with versioning enabled, give the manifest
-    PUT its timestamp now, which is the version id Swift's object
-    versioning will use, and return ``x-amz-version-id`` (s3-tests and
-    Object Lock clients delete by it)."""
+    """CompleteMultipartUpload's ``x-amz-version-id`` before the manifest
+    is written: in a bucket with versioning enabled, give the manifest PUT
+    its timestamp now, which is the version id Swift's object versioning
+    will use (s3-tests and Object Lock clients delete by it)."""
     info = backend.container_info(bucket)
     enabled = ((info.get('sysmeta') or {}).get(
         sysmeta.VERSIONS_ENABLED_INFO) or '').lower() == 'true'

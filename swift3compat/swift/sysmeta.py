@@ -15,6 +15,7 @@ spelling the code always used (``S3c``); code that compares against a
 """
 from __future__ import annotations
 
+from swift.common.middleware.slo import SYSMETA_SLO_ETAG, SYSMETA_SLO_SIZE
 from swift.common.request_helpers import (get_object_transient_sysmeta,
                                           get_sys_meta_prefix,
                                           get_user_meta_prefix)
@@ -97,6 +98,11 @@ ACCOUNT_OBJECT_LOCK_INFO = CONTAINER_INFO_PREFIX + 'object-lock'
 BUCKET_ENCRYPTION = 'encryption'        # bucket default encryption's name
 
 # -- Swift's own names that we write ----------------------------------------------
+# SLO's, on a manifest CompleteMultipartUpload writes itself (swift.uploads):
+# 'X-Object-Sysmeta-Slo-Etag' (md5 of the segments' etags), '...-Slo-Size'
+SLO_ETAG = SYSMETA_SLO_ETAG
+SLO_SIZE = SYSMETA_SLO_SIZE
+STATIC_LARGE_OBJECT = 'X-Static-Large-Object'
 CONTAINER_UPDATE_OVERRIDE_ETAG = \
     'X-Object-Sysmeta-Container-Update-Override-Etag'
 CONTAINER_UPDATE_OVERRIDE_CONTENT_TYPE = \

@@ -23,8 +23,9 @@ fails (container server down) is a refusal, never a win.
 Limits: a container update that times out on the object server (container
 server overloaded, not down) is queued as an async pending, and a listing
 meanwhile can miss that claim. A claim not renewed for ``CLAIM_STALE``
-seconds (the winner renews it while SLO checks segments) counts as dead, so
-a crashed proxy blocks the upload for two minutes at most. The winner deletes
+seconds (a winner slowed past ``RENEW_EVERY`` renews it before it writes
+the manifest) counts as dead, so a crashed proxy blocks the upload for two
+minutes at most. The winner deletes
 parts left out of its list only after its manifest is durable and only if
 one more listing still shows its claim alone; otherwise the collector
 (``swift3compat.sweeper.segments``) removes them after its grace period.
@@ -112,7 +113,7 @@ class CompleteClaim:
             return False
 
     def renew(self) -> None:
-        """Keep our claim live while SLO works (at most every RENEW_EVERY)."""
+        """Keep our claim live (a new PUT, at most every RENEW_EVERY)."""
         if self.placed and self.clock() - self.renewed_at >= RENEW_EVERY:
             self._put()
 

@@ -3,8 +3,10 @@ Swift cluster: create/upload/complete/abort, listings, part order and size
 rules, ETags, ?partNumber=, metadata, copies of parts, segments cleanup."""
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import math
 import os
 import urllib.parse
 
@@ -404,6 +406,66 @@ def test_copy_of_a_multipart_object_is_plain(s3, small_parts, bucket,
     s3.delete_object(Bucket=bucket, Key='copy')
     assert len(_segment_names(swift_cluster, bucket)) == 2
     assert s3.get_object(Bucket=bucket, Key='src')['Body'].read() == b'aabb'
+
+
+def _native(cluster):
+    """A call on the native Swift API of AUTH_test (tempauth)."""
+    import requests
+    proxy = next(iter(cluster.proxies.values()))
+    auth = requests.get(proxy.url + '/auth/v1.0', headers={
+        'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing'})
+
+    def call(method, path, **kwargs):
+        headers = {'X-Auth-Token': auth.headers['X-Auth-Token'],
+                   **kwargs.pop('headers', {})}
+        return requests.request(method, auth.headers['X-Storage-Url'] + path,
+                                headers=headers, **kwargs)
+    return call
+
+
+def test_manifest_is_the_one_slo_writes(s3, small_parts, bucket, swift_cluster):
+    """Complete writes the manifest itself (no SLO segment HEADs): it must
+    be what SLO writes for the same segments, as SLO and Swift's API see it."""
+    parts = [b'a' * 3, b'b' * 5, b'c' * 7]
+    upload_id, done = upload(small_parts, bucket, 'ours', parts)
+    small_parts.complete_multipart_upload(
+        Bucket=bucket, Key='ours', UploadId=upload_id,
+        MultipartUpload={'Parts': done})
+    call = _native(swift_cluster)
+    ours = call('GET', f'/{bucket}/ours', params={'multipart-manifest': 'get'})
+    assert ours.status_code == 200, ours.text
+    segments = ours.json()
+    put = call('PUT', f'/{bucket}/slos', params={'multipart-manifest': 'put'},
+               data=json.dumps([{'path': s['name'], 'etag': s['hash'],
+                                 'size_bytes': s['bytes']} for s in segments]),
+               headers={'Content-Type': 'binary/octet-stream'})
+    assert put.status_code == 201, put.text
+    theirs = call('GET', f'/{bucket}/slos', params={'multipart-manifest': 'get'})
+
+    def comparable(manifest):
+        # SLO's last_modified comes from a HEAD's Last-Modified (the second
+        # after), ours from the listing (microseconds)
+        return [{**s, 'last_modified': math.ceil(datetime.datetime.strptime(
+            s['last_modified'], '%Y-%m-%dT%H:%M:%S.%f').timestamp())}
+            for s in manifest]
+    assert comparable(segments) == comparable(theirs.json())
+    heads = [call('HEAD', f'/{bucket}/{name}') for name in ('ours', 'slos')]
+    for name in ('Etag', 'Content-Length', 'X-Static-Large-Object',
+                 'Content-Type'):
+        assert heads[0].headers.get(name) == heads[1].headers.get(name), name
+    listed = {o['name']: o for o in call(
+        'GET', f'/{bucket}', params={'format': 'json'}).json()}
+    for field in ('bytes', 'slo_etag', 'content_type'):
+        assert listed['ours'].get(field) == listed['slos'].get(field), field
+    assert call('GET', f'/{bucket}/ours').content == b''.join(parts)
+    assert s3.get_object(Bucket=bucket, Key='ours')['Body'].read() == \
+        b''.join(parts)
+    # SLO deletes ours, as its own manifest, with its segments
+    gone = call('DELETE', f'/{bucket}/ours',
+                params={'multipart-manifest': 'delete'})
+    assert gone.status_code == 200, gone.text
+    assert not [n for n in _segment_names(swift_cluster, bucket)
+                if n.startswith('p/')]
 
 
 def test_proxy_start_names_a_too_small_slo_limit(swift_cluster):

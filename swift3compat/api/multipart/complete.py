@@ -1,10 +1,9 @@
-"""CompleteMultipartUpload (an SLO manifest of the parts, answered over
-SLO's heartbeats) and AbortMultipartUpload."""
+"""CompleteMultipartUpload (an SLO manifest of the parts) and
+AbortMultipartUpload."""
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from typing import Dict, Iterator, List, Optional
 import eventlet
 
 from swift.common.swob import HeaderKeyDict
-from swift.common.utils import close_if_possible
 
 from swift3compat import errors
 from swift3compat.swift import sse as encryption
@@ -150,16 +148,18 @@ def complete_multipart_upload(req: S3Request, backend: Backend
     write = encryption.stored_write(
         req, upload.headers, encryption.read_key(req, strict=False))
     requested = _read_complete(req)
-    # Keep-alive bytes must leave at once, not once 4 KiB are buffered.
-    req.environ['eventlet.minimum_write_chunk_size'] = 0
     completion = _Completion(req, backend, upload, requested)
     early = completion.start()
     if early is not None:
         return early
-    return S3Response(200, {'Content-Type': 'application/xml',
-                            **completion.version_headers,
-                            **write.response_headers()},
-                      completion.stream())
+    headers = {'Content-Type': 'application/xml',
+               **completion.version_headers, **write.response_headers()}
+    if completion.body is not None:
+        return S3Response(200, headers, completion.body)
+    # Another Complete holds the upload: answer now and send keep-alive
+    # bytes while it works (at once, not once 4 KiB are buffered).
+    req.environ['eventlet.minimum_write_chunk_size'] = 0
+    return S3Response(200, headers, completion.stream())
 
 
 class _Completion:
@@ -182,22 +182,25 @@ class _Completion:
         # Complete won the claim at once
         self.version_headers: Dict[str, str] = {}
         self.etag = ''
+        self.body: Optional[bytes] = None     # the result, when written at once
 
     # -- before the 200 is sent: errors get their own status --------------
     def start(self) -> Optional[S3Response]:
+        """Complete the upload now if no other Complete holds it (the
+        result in ``body``); None: another does, ``stream`` waits for it."""
         try:
             self.won = self.claim.take()
             if not self.won:
                 return None
             if not self._marker_exists():
-                self.claim.release()
                 return _already_completed(self.req, self.backend,
                                           self.upload_id, self.requested)
             self._prepare()
-        except BaseException:
-            self.claim.release()
-            self._release_lease()
-            raise
+            self.body = self._write_manifest()
+        finally:
+            if self.won:
+                self.claim.release()
+                self._release_lease()
         return None
 
     def _marker_exists(self) -> bool:
@@ -238,12 +241,11 @@ class _Completion:
     def stream(self) -> Iterator[bytes]:
         yield xml.XML_DECL.encode('ascii')
         try:
-            if not self.won:
-                outcome = yield from self._wait_for_winner()
-                if outcome is not None:
-                    yield outcome[len(xml.XML_DECL):]
-                    return
-            body = yield from self._write_manifest()
+            outcome = yield from self._wait_for_winner()
+            if outcome is not None:
+                yield outcome[len(xml.XML_DECL):]
+                return
+            body = self._write_manifest()
         except errors.S3Error as err:
             body = _error_body(self.req, err)
         except Exception:
@@ -277,51 +279,32 @@ class _Completion:
             eventlet.sleep(random.uniform(0.05, 0.5))  # nosec B311
         raise errors.SlowDown()
 
-    def _write_manifest(self):
-        req, backend, upload = self.req, self.backend, self.upload
+    def _write_manifest(self) -> bytes:
+        req, backend = self.req, self.backend
         headers = dict(self.headers)
-        manifest = [{'path': '/%s/%s' % (upload.container,
-                                         uploads.part_name(self.upload_id, p.number)),
-                     'etag': p.etag, 'size_bytes': p.size}
-                    for p in self.parts if p.size]
-        if not manifest:
-            # SLO takes no empty manifest: an object of empty parts is empty.
+        # a Complete slowed down (a 10,000-part listing on a loaded
+        # container server) keeps its claim live
+        self.claim.renew()
+        lease = locks.write_lease(req)
+        if lease is not None:
+            try:
+                lease.check(force=True)
+            except locks.LeaseLost:
+                raise errors.SlowDown() from None
+        if any(p.size for p in self.parts):
+            resp = uploads.write_manifest(backend, req.bucket, req.key,
+                                          self.upload_id, self.parts, headers)
+        else:
+            # an object of empty parts is empty (and no SLO manifest)
             headers[uploads.OVERRIDE_ETAG] = hashlib.md5(
                 b'', usedforsecurity=False).hexdigest() + \
                 headers[uploads.OVERRIDE_ETAG]
-            backend.request('PUT', req.bucket, req.key, headers=headers,
-                            body=b'')
-            self._finish()
-            return _complete_result(req, self.etag, headers).body
-        # SLO checks every segment (a minute for 10,000 under load): it
-        # answers at once and sends whitespace while it works, and so do we,
-        # as AWS does; a failure then comes as an Error document in the 200.
-        headers['Accept'] = 'application/json'
-        resp = backend.request('PUT', req.bucket, req.key, headers=headers,
-                               query={'multipart-manifest': 'put',
-                                      'heartbeat': 'on'},
-                               body=json.dumps(manifest).encode('ascii'))
-        lease = locks.write_lease(req)
-        try:
-            final = []
-            for chunk in resp.app_iter:
-                if chunk.strip():
-                    final.append(chunk)
-                    continue
-                self.claim.renew()
-                if lease is not None:
-                    try:
-                        lease.check()
-                    except locks.LeaseLost:
-                        raise errors.SlowDown() from None
-                yield b' '
-            status = json.loads(b''.join(final)).get('Response Status', '')
-        finally:
-            close_if_possible(resp.app_iter)
-        if not status.startswith('2'):
-            raise _manifest_error(status, self.upload_id)
+            resp = backend.request('PUT', req.bucket, req.key,
+                                   headers=headers, body=b'', ok=(412,))
+        if resp.status_int == 412:
+            raise errors.PreconditionFailed(Condition='If-None-Match')
         self._finish()
-        return _complete_result(req, self.etag, headers).body
+        return _result_document(req, self.etag, headers)
 
     def _finish(self) -> None:
         """The manifest is durable and ours: the marker goes, then the parts
@@ -335,17 +318,6 @@ class _Completion:
                                  keep=tuple(p.number for p in self.parts))
         if self.current is not None:
             _delete_replaced(req, backend, self.current, self.upload_id)
-
-
-def _manifest_error(status: str, upload_id: str) -> errors.S3Error:
-    code = status.split(' ', 1)[0]
-    if code == '412':
-        return errors.PreconditionFailed(Condition='If-None-Match')
-    if code == '413':
-        return errors.EntityTooLarge()
-    if code == '400':
-        return errors.InvalidPart(UploadId=upload_id)
-    return errors.InternalError()
 
 
 def _error_body(req: S3Request, err: errors.S3Error) -> bytes:
@@ -384,6 +356,10 @@ def _already_completed(req: S3Request, backend: Backend, upload_id: str,
 
 
 def _complete_result(req: S3Request, etag: str, headers) -> S3Response:
+    return xml_response(_result_document(req, etag, headers))
+
+
+def _result_document(req: S3Request, etag: str, headers) -> bytes:
     found = checksums.stored(headers)
     parts = [xml.elem('Location', 'http://%s/%s/%s' % (
         req.host or 'localhost', req.bucket, req.key)),
@@ -392,5 +368,4 @@ def _complete_result(req: S3Request, etag: str, headers) -> S3Response:
     if found is not None:
         parts += [xml.elem(found.algorithm.xml_name, found.value),
                   xml.elem('ChecksumType', found.kind)]
-    return xml_response(xml.document('CompleteMultipartUploadResult',
-                                     parts))
+    return xml.document('CompleteMultipartUploadResult', parts)
