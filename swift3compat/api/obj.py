@@ -60,9 +60,10 @@ def _get_or_head(req: S3Request, backend: Backend, method: str
             'GET requests.')
     get_headers = _get_headers(req)
     presented = encryption.read_key(req)
-    # Conditions compare the S3 ETag of multipart (and SSE-C/KMS) objects.
-    get_headers['X-Backend-Etag-Is-At'] = encryption.etag_is_at(
-        req, uploads.ETAG_SYSMETA)
+    if 'If-Match' in get_headers or 'If-None-Match' in get_headers:
+        # They compare the S3 ETag of multipart (and SSE-C/KMS) objects.
+        get_headers['X-Backend-Etag-Is-At'] = encryption.etag_is_at(
+            req, uploads.ETAG_SYSMETA)
     ok = (412, 416) + encryption.read_ok(req)
     part_headers: Dict[str, str] = {}
     if 'partNumber' in req.query:
