@@ -42,6 +42,11 @@ S3_META = 'x-amz-meta-'
 META_OVERFLOW = sysmeta.META_OVERFLOW
 _STORAGE_CLASS_TITLE = STORAGE_CLASS_SYSMETA.title()
 _META_OVERFLOW_TITLE = META_OVERFLOW.title()
+# Swift response header (title case) -> S3's: one dict lookup per header
+# of every GET/HEAD
+_RENAMED = {**{name: name for name in _PASSED_RESPONSE}, 'Etag': 'ETag',
+            _STORAGE_CLASS_TITLE: 'x-amz-storage-class',
+            versions.SWIFT_VERSION_ID: versions.VERSION_ID}
 
 
 def _stored_meta_value(value: str) -> str:
@@ -154,22 +159,21 @@ def object_response_headers(swift_headers) -> Dict[str, str]:
     titled = isinstance(swift_headers, HeaderKeyDict)
     for name, value in swift_headers.items():
         title = name if titled else name.title()
-        if title.startswith(SWIFT_META):
+        renamed = _RENAMED.get(title)
+        if renamed is not None:
+            out[renamed] = value
+        elif title.startswith(SWIFT_META):
             out[S3_META + title[len(SWIFT_META):].lower()] = \
                 _returned_meta_value(value)
-        elif title in _PASSED_RESPONSE:
-            out[title] = value
-        elif title == 'Etag':
-            out['ETag'] = value if value.startswith('"') else '"%s"' % value
-        elif title == _STORAGE_CLASS_TITLE:
-            out['x-amz-storage-class'] = value
-        elif title == versions.SWIFT_VERSION_ID:
-            out[versions.VERSION_ID] = value
         elif title == _META_OVERFLOW_TITLE and value:
             out.update((S3_META + k, _returned_meta_value(v))
                        for k, v in json.loads(value).items())
     if uploads.is_multipart(swift_headers):
         out['ETag'] = '"%s"' % uploads.s3_etag_of(swift_headers)
+    else:
+        etag = out.get('ETag')
+        if etag is not None and not etag.startswith('"'):
+            out['ETag'] = '"%s"' % etag
     return out
 
 
