@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 Body = Union[bytes, Iterable[bytes]]
+# status -> reason phrase (an HTTPStatus lookup per response costs more)
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 class S3Response:
@@ -35,11 +37,7 @@ class S3Response:
 
     @property
     def status_line(self) -> str:
-        try:
-            reason = HTTPStatus(self.status).phrase
-        except ValueError:
-            reason = 'Unknown'
-        return '%d %s' % (self.status, reason)
+        return '%d %s' % (self.status, _REASONS.get(self.status, 'Unknown'))
 
     def header_list(self) -> List[Tuple[str, str]]:
         return list(self.headers.items())

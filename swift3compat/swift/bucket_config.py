@@ -54,6 +54,12 @@ def info_sysmeta(backend: Backend, bucket: str) -> Dict[str, str]:
             if k.startswith(_INFO_PREFIX)}
 
 
+def stored(sysmeta: Mapping[str, str], name: str) -> bool:
+    """Whether configuration ``name`` may be stored (``load`` may still
+    find it unreadable)."""
+    return bool(sysmeta.get(_INFO_PREFIX + name))
+
+
 def load(sysmeta: Mapping[str, str], name: str) -> Optional[str]:
     """The stored value of configuration ``name``, or None."""
     count = sysmeta.get(_INFO_PREFIX + name)

@@ -133,6 +133,9 @@ def expiration_header(req: S3Request, backend: Backend, key: str,
                       swift_headers, tags: Mapping[str, str]
                       ) -> Dict[str, str]:
     """``x-amz-expiration`` for an object response (GET/HEAD/PUT), or {}."""
+    sysmeta = backend.container_info(req.bucket).get('sysmeta') or {}
+    if not bucket_config.stored(sysmeta, NAME):
+        return {}       # no lifecycle rules (most buckets)
     rules = BucketRules.of(backend, req.bucket)
     if rules.config is None:
         return {}       # no lifecycle rules: no need to read the object's
