@@ -1,4 +1,5 @@
-"""Per-upload claims that serialise CompleteMultipartUpload across proxies.
+"""Per-upload claims that serialise CompleteMultipartUpload (and
+AbortMultipartUpload, which takes one too) across proxies.
 
 Two Completes of one upload may run at once on different proxies (a client
 retrying, two clients). Swift offers no compare-and-swap, and its

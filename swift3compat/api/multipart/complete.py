@@ -23,11 +23,41 @@ from swift3compat.swift import (checksums, locks, object_lock, objects, sysmeta,
 from swift3compat.swift.backend import Backend
 
 
+# How long an Abort waits for a Complete of the upload (which holds the
+# claim for milliseconds, unless its proxy died) before answering SlowDown
+ABORT_WAIT = 10.0
+
+
 def abort_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
+    """Under the upload's claim, as a Complete: an Abort never deletes the
+    parts of a manifest a Complete is writing.  A Complete that finished
+    first makes the Abort NoSuchUpload, as on AWS."""
     upload = uploads.find_upload(req, backend)
-    backend.request('DELETE', upload.container,
-                    uploads.upload_name(req.key, upload.upload_id), ok=(404,))
-    uploads.delete_parts(req, backend, upload.container, upload.upload_id)
+    claim = upload_claims.CompleteClaim(backend, upload.container,
+                                        upload.upload_id)
+    deadline = time.time() + ABORT_WAIT
+    while not claim.take():
+        for _ in upload_claims.wait_for_others(
+                backend, upload.container, upload.upload_id, eventlet.sleep,
+                deadline):
+            pass
+        if time.time() >= deadline:
+            raise errors.SlowDown()
+    try:
+        marker = uploads.upload_name(req.key, upload.upload_id)
+        current = backend.request('HEAD', req.bucket, req.key,
+                                  query={'multipart-manifest': 'get'},
+                                  ok=(404,))
+        completed = current.status_int != 404 and current.headers.get(
+            uploads.UPLOAD_ID_SYSMETA) == upload.upload_id
+        # completed: by a Complete whose proxy died before it removed the
+        # marker; the parts are the object's
+        if backend.request('DELETE', upload.container, marker,
+                           ok=(404,)).status_int == 404 or completed:
+            raise errors.NoSuchUpload(UploadId=upload.upload_id)
+        uploads.delete_parts(req, backend, upload.container, upload.upload_id)
+    finally:
+        claim.release()
     return S3Response(204)
 
 
