@@ -290,19 +290,20 @@ def write_manifest(backend: Backend, bucket: str, key: str, upload_id: str,
     listing's ``swift_bytes`` and ``slo_etag``), written with
     ``swift.slo_override`` (which Swift's container sync uses to write
     manifests as they are): SLO reads, copies and deletes it as its own."""
+    kept = [p for p in parts if p.size]
     segments = [{'name': '/%s/%s' % (segments_container(bucket),
                                      part_name(upload_id, p.number)),
                  'bytes': p.size, 'hash': p.etag, 'content_type': PART_TYPE,
-                 'last_modified': p.last_modified} for p in parts if p.size]
+                 'last_modified': p.last_modified} for p in kept]
     limit = (get_swift_info().get('slo') or {}).get('max_manifest_segments')
     if limit is not None and len(segments) > int(limit):
         raise errors.InvalidRequest(
             'This service takes at most %s non-empty parts in an upload'
             % limit)
     body = json.dumps(segments).encode('ascii')
-    size = sum(p.size for p in parts)
-    slo_etag = hashlib.md5(''.join(p.etag for p in parts if p.size).encode(
-        'ascii'), usedforsecurity=False).hexdigest()
+    size = sum(p.size for p in kept)
+    slo_etag = hashlib.md5(''.join(p.etag for p in kept).encode('ascii'),
+                           usedforsecurity=False).hexdigest()
     body_etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
     headers = dict(headers)
     headers.update({

@@ -50,10 +50,11 @@ def abort_multipart_upload(req: S3Request, backend: Backend) -> S3Response:
                                   ok=(404,))
         completed = current.status_int != 404 and current.headers.get(
             uploads.UPLOAD_ID_SYSMETA) == upload.upload_id
+        gone = backend.request('DELETE', upload.container, marker,
+                               ok=(404,)).status_int == 404
         # completed: by a Complete whose proxy died before it removed the
-        # marker; the parts are the object's
-        if backend.request('DELETE', upload.container, marker,
-                           ok=(404,)).status_int == 404 or completed:
+        # marker (removed now); the parts are the object's
+        if gone or completed:
             raise errors.NoSuchUpload(UploadId=upload.upload_id)
         uploads.delete_parts(req, backend, upload.container, upload.upload_id)
     finally:
