@@ -334,7 +334,7 @@ class Guard:
         owner = self.bucket_acl(bucket).owner
         if self.ownership(bucket) == ENFORCED:
             return acl.private(owner)
-        return self.stored_acl(headers.get(OBJECT_ACL), owner)
+        return self.stored_acl(sysmeta.read(headers, OBJECT_ACL), owner)
 
     def creator(self) -> Owner:
         """The owner of what this request creates (anonymous writes belong

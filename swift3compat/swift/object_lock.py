@@ -59,8 +59,8 @@ NO_LOCK = model.Lock.from_stored(None, None)
 
 
 def lock_of(swift_headers) -> model.Lock:
-    retention = swift_headers.get(sysmeta.LOCK_RETENTION)
-    legal_hold = swift_headers.get(sysmeta.LOCK_LEGAL_HOLD)
+    retention = sysmeta.read(swift_headers, sysmeta.LOCK_RETENTION)
+    legal_hold = sysmeta.read(swift_headers, sysmeta.LOCK_LEGAL_HOLD)
     if not retention and not legal_hold:
         return NO_LOCK
     return model.Lock.from_stored(retention, legal_hold)

@@ -15,6 +15,9 @@ spelling the code always used (``S3c``); code that compares against a
 """
 from __future__ import annotations
 
+from typing import Any, Dict, Optional
+
+from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.middleware.slo import SYSMETA_SLO_ETAG, SYSMETA_SLO_SIZE
 from swift.common.request_helpers import (get_object_transient_sysmeta,
                                           get_sys_meta_prefix,
@@ -118,3 +121,21 @@ UPLOAD_MARKER_TYPE = 'application/x-s3c-upload'
 UPLOAD_INITIATOR_PARAM = 'initiator'
 UPLOAD_OWNER_PARAM = 'owner'
 PART_TYPE = 'application/x-s3c-part'
+
+
+# -- reading them back ---------------------------------------------------------
+_TITLES: Dict[str, str] = {}
+
+
+def read(headers: Any, name: str) -> Optional[str]:
+    """``headers.get(name)`` for one of the names above (``name`` is always
+    a constant: what is cached stays bounded).  A Swift response's headers
+    are a HeaderKeyDict, whose ``get`` title-cases the name on every call
+    (about 4,000 instructions, several times per GET and HEAD); its keys
+    are title case already, so the name's title case is looked up once."""
+    if isinstance(headers, HeaderKeyDict):
+        title = _TITLES.get(name)
+        if title is None:
+            title = _TITLES[name] = HeaderKeyDict._title(name)
+        return dict.get(headers, title)
+    return headers.get(name)

@@ -73,7 +73,7 @@ def object_tags(swift_headers) -> Tags:
     # The names of a HeaderKeyDict are title-cased (the prefix ends with
     # '-': its title case does not depend on what follows).
     titled = isinstance(swift_headers, HeaderKeyDict)
-    if titled and not swift_headers.get(_FIRST_TAG):
+    if titled and not dict.get(swift_headers, _FIRST_TAG):
         # tag_headers numbers from 0 and stores no empty value: without
         # tag 0 there is none (a copy blanks the source's extra ones)
         return []

@@ -329,7 +329,7 @@ def s3_etag_of(headers) -> str:
 
 
 def is_multipart(headers) -> bool:
-    return bool(headers.get(UPLOAD_ID_SYSMETA))
+    return bool(sysmeta.read(headers, UPLOAD_ID_SYSMETA))
 
 
 def parts_count(headers) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from swift.common.swob import Request
 
-from swift3compat.swift import backend
+from swift3compat.swift import backend, sysmeta
 
 CASES = [
     ('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '3'),
@@ -39,3 +39,24 @@ def test_same_response_as_swob(status, headers):
         assert type(got.headers) is type(expected.headers)
         assert got.body == expected.body
         assert got.headers.get('etag') == expected.headers.get('etag')
+
+
+@pytest.mark.parametrize('stored_name', [
+    'x-object-transient-sysmeta-s3c-acl', 'X-Object-Transient-Sysmeta-S3c-Acl',
+    'X-OBJECT-TRANSIENT-SYSMETA-S3C-ACL'])
+def test_sysmeta_read_finds_any_spelling(stored_name):
+    """sysmeta.read looks a stored name up as HeaderKeyDict.get would, in
+    a subrequest's response headers and in plain dicts (unit fakes)."""
+    def app(env, start_response):
+        start_response('200 OK', [(stored_name, '{"o":"a"}')])
+        return [b'']
+
+    env = Request.blank('/v1/AUTH_test/b/k').environ
+    for _ in range(2):      # the second time with the title remembered
+        got = backend._get_response(Request(dict(env)), app)
+        assert sysmeta.read(got.headers, sysmeta.OBJECT_ACL) == '{"o":"a"}'
+        assert got.headers.get(sysmeta.OBJECT_ACL) == '{"o":"a"}'
+        assert sysmeta.read(got.headers, sysmeta.LOCK_RETENTION) is None
+    plain = {sysmeta.OBJECT_ACL: 'x'}
+    assert sysmeta.read(plain, sysmeta.OBJECT_ACL) == 'x'
+    assert sysmeta.read({}, sysmeta.OBJECT_ACL) is None

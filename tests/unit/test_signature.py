@@ -117,6 +117,19 @@ def test_aws_sigv4_signing_key_derivation():
                          'e090d414db404d')
 
 
+def test_sign_with_a_reused_keyed_hmac_is_plain_hmac():
+    """sigv4.sign copies one keyed HMAC per signing key: every signature
+    is still HMAC-SHA256(key, string), also after other keys and strings."""
+    import hashlib
+    import hmac
+    keys = [sigv4.signing_key(s, '20261207', 'us-east-1', 's3')
+            for s in ('one', 'two')]
+    for text in ('AWS4-HMAC-SHA256\nfirst', 'second', '\u00e9t\u00e9', ''):
+        for key in keys + keys:
+            assert sigv4.sign(key, text) == hmac.new(
+                key, text.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
 # -- real client signers ------------------------------------------------------
 def _botocore_signed(method, url, auth_cls, body=b'', headers=None,
                      region='us-east-1'):
