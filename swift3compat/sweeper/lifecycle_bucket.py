@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from swift.common.utils import Timestamp
 
@@ -20,6 +20,7 @@ from swift3compat.model import lifecycle
 from swift3compat.model.object_lock import LockConfig
 from swift3compat.swift import object_lock
 from swift3compat.swift import tags as tagging
+from swift3compat.swift import upload_claims
 from swift3compat.swift import uploads as multipart
 from swift3compat.swift.expiry import DELETE_AT, BucketRules, created_at
 from swift3compat.swift.versions import DELETE_MARKER_CONTENT_TYPE
@@ -65,6 +66,29 @@ class Stats:
     def add(self, other: 'Stats') -> None:
         for name, value in vars(other).items():
             setattr(self, name, getattr(self, name) + value)
+
+
+class _ClaimBackend:
+    """What ``upload_claims`` asks of a Backend, for the sweeper's client:
+    its ``request`` on one account (``ok``: statuses returned, not raised;
+    2xx always are)."""
+
+    def __init__(self, sweeper: 'Sweeper', account: str) -> None:
+        self.sweeper = sweeper
+        self.account = account
+
+    def request(self, method: str, container: str, obj: Optional[str] = None,
+                *, body: Optional[bytes] = None,
+                headers: Optional[Dict[str, str]] = None,
+                query: Optional[Dict[str, str]] = None, ok=()):
+        headers = dict(headers or {})
+        if body is not None:
+            if body:
+                raise ValueError('claims are empty objects')
+            headers['Content-Length'] = '0'
+        return self.sweeper._request(method, self.account, container, obj,
+                                     headers=headers, params=query,
+                                     ok=(2,) + tuple(ok))
 
 
 def _listing_time(entry: dict) -> float:
@@ -284,12 +308,30 @@ class BucketSweep:
                 self.rules.config, key, _listing_time(entry), self.day)
             if when is None or when > self.now:
                 continue
-            self._request('DELETE', self.account, container, entry['name'],
-                          ok=(2, 404))
-            completed = self._request(
-                'HEAD', self.account, self.bucket, key,
-                params={'multipart-manifest': 'get'}, ok=(2, 404))
-            if completed.headers.get(multipart.UPLOAD_ID_SYSMETA) != \
-                    upload_id:
-                self._delete_parts(upload_id)
+            # Under the upload's claim, as an AbortMultipartUpload: never
+            # delete the parts of a manifest a Complete is writing.  While
+            # a Complete (or an Abort) holds it, the upload waits for the
+            # next pass.
+            claim = upload_claims.CompleteClaim(
+                _ClaimBackend(self.sweeper, self.account), container,
+                upload_id)
+            if not claim.take():
+                continue
+            try:
+                self._abort(container, entry['name'], key, upload_id)
+            finally:
+                claim.release()
+
+    def _abort(self, container: str, marker: str, key: str,
+               upload_id: str) -> None:
+        gone = self._request('DELETE', self.account, container, marker,
+                             ok=(2, 404)).status_int == 404
+        completed = self._request(
+            'HEAD', self.account, self.bucket, key,
+            params={'multipart-manifest': 'get'}, ok=(2, 404))
+        if completed.headers.get(multipart.UPLOAD_ID_SYSMETA) == upload_id:
+            return      # the object's parts (its Complete's proxy died)
+        if not gone:
             self.stats.uploads_aborted += 1
+        # after an Abort elsewhere, whatever parts it left
+        self._delete_parts(upload_id)

@@ -550,6 +550,42 @@ def test_sweeper_aborts_stale_uploads(s3, sweep, bucket, swift):
     assert not [n for n in names if stale['UploadId'] in n]
 
 
+def test_sweeper_leaves_an_upload_a_complete_holds(s3, sweep, bucket, swift):
+    """The sweeper's abort takes the upload's claim, as an Abort does: while
+    another holds it (a Complete writing its manifest on some proxy; placed
+    by hand here) it deletes neither the upload nor its parts."""
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [
+            rule('mpu', AbortIncompleteMultipartUpload={
+                'DaysAfterInitiation': 1})]})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key='k')['UploadId']
+    s3.upload_part(Bucket=bucket, Key='k', PartNumber=1, UploadId=upload,
+                   Body=b'x')
+    claim = '/%s+segments/c/%s/%016x%s' % (bucket, upload,
+                                          time.time_ns() // 1000, 'e' * 16)
+    placed = swift('PUT', claim, data=b'', headers={
+        'Content-Type': 'application/x-s3c-claim'})
+    assert placed.status_code == 201, placed.text
+
+    def names():
+        return [e['name'] for e in swift(
+            'GET', '/%s+segments?format=json' % bucket).json()
+            if upload in e['name'] and not e['name'].startswith('c/')]
+    held = names()
+    assert len(held) == 2, held       # the marker and the part
+    wait_past(next_expiry(time.time(), 1))
+    run = sweep()
+    assert run.of(bucket)['uploads_aborted'] == 0
+    assert names() == held
+    assert [u['UploadId'] for u in s3.list_multipart_uploads(
+        Bucket=bucket).get('Uploads', [])] == [upload]
+    assert swift('DELETE', claim).status_code == 204
+    run = sweep()
+    assert run.of(bucket)['uploads_aborted'] == 1
+    assert names() == []
+    assert not s3.list_multipart_uploads(Bucket=bucket).get('Uploads')
+
+
 def test_sweeper_on_versioned_buckets(s3, sweep, bucket):
     s3.put_bucket_versioning(Bucket=bucket,
                              VersioningConfiguration={'Status': 'Enabled'})
