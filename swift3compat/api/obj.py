@@ -163,6 +163,7 @@ def put_object(req: S3Request, backend: Backend) -> S3Response:
         if small is not None:
             wsgi_input, stored = small
             headers.update(stored)
+            access.omit_owner_acl(headers, backend)
         resp = backend.request(
             'PUT', req.bucket, req.key, headers=headers,
             wsgi_input=wsgi_input if lease is None

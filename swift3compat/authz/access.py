@@ -62,7 +62,7 @@ from swift.common.utils import close_if_possible
 from swift3compat import errors
 from swift3compat.model import acl, policy
 from swift3compat.model.acl import ACL, Owner, Principal
-from swift3compat.swift import sysmeta, tags, versions
+from swift3compat.swift import checksums, sysmeta, tags, versions
 from swift3compat.swift.backend import Backend, split_object_path
 from swift3compat.authz.bucket_index import BucketIndex
 from swift3compat.swift import bucket_config
@@ -334,7 +334,12 @@ class Guard:
         owner = self.bucket_acl(bucket).owner
         if self.ownership(bucket) == ENFORCED:
             return acl.private(owner)
-        return self.stored_acl(sysmeta.read(headers, OBJECT_ACL), owner)
+        text = sysmeta.read(headers, OBJECT_ACL)
+        if not text and checksums.owner_acl_marked(headers):
+            # stored without its ACL (omit_owner_acl): never one that
+            # allow_no_owner opens
+            return acl.private(owner)
+        return self.stored_acl(text, owner)
 
     def creator(self) -> Owner:
         """The owner of what this request creates (anonymous writes belong
@@ -520,6 +525,25 @@ def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     return {OBJECT_ACL: guard.settle(wanted, is_object=True,
                                      requested=requested is not None
                                      ).to_json()}
+
+
+def omit_owner_acl(headers: Dict[str, str], backend: Backend) -> None:
+    """Store no ACL for a new object whose ACL is its bucket owner's
+    private one (most objects): each header stored costs every GET and
+    HEAD of the object (doc/performance.md, "Round 7").  The object's
+    checksum among ``headers`` is marked instead, and ``object_acl`` reads
+    the mark as that ACL.  Only with allow_no_owner off: a proxy that does
+    not know the mark then reads the missing ACL as the same one (with
+    allow_no_owner on it would open the object to every authenticated
+    user).  ``headers``: a PUT's, with the ACL from
+    ``object_create_headers`` and the checksum sysmeta."""
+    guard = guard_of(backend)
+    if guard is None or guard.req.conf.allow_no_owner:
+        return
+    if headers.get(OBJECT_ACL) == \
+            acl.private(guard.bucket_acl().owner).to_json() and \
+            checksums.mark_owner_acl(headers):
+        del headers[OBJECT_ACL]
 
 
 def claim_bucket(req: S3Request, backend: Backend) -> bool:

@@ -60,6 +60,7 @@ ALGORITHM_SYSMETA = sysmeta.CHECKSUM_ALGORITHM
 VALUE_SYSMETA = sysmeta.CHECKSUM_VALUE
 TYPE_SYSMETA = sysmeta.CHECKSUM_TYPE
 ALL_SYSMETA = (SYSMETA, ALGORITHM_SYSMETA, VALUE_SYSMETA, TYPE_SYSMETA)
+OWNER_ACL_MARK = sysmeta.CHECKSUM_OWNER_ACL_MARK
 COMPOSITE = 'COMPOSITE'
 FULL_OBJECT = 'FULL_OBJECT'
 DEFAULT_ALGORITHM = 'CRC64NVME'
@@ -445,8 +446,10 @@ class Stored:
 def stored(headers) -> Optional[Stored]:
     """The checksum kept with an object, from its Swift headers (either
     format; an unreadable one is none)."""
-    text = headers.get(SYSMETA)
+    text = sysmeta.read(headers, SYSMETA)
     if text:
+        if text.startswith(OWNER_ACL_MARK):
+            text = text[len(OWNER_ACL_MARK):]
         name, _, rest = text.partition(' ')
         kind, _, value = rest.partition(' ')
     else:
@@ -457,6 +460,26 @@ def stored(headers) -> Optional[Stored]:
             kind not in (FULL_OBJECT, COMPOSITE):
         return None
     return Stored(ALGORITHMS[name], value, kind)
+
+
+def mark_owner_acl(headers: Dict[str, str]) -> bool:
+    """Mark the checksum among a PUT's ``headers`` as kept with an object
+    whose ACL is its bucket owner's private one, which is then not stored
+    (``sysmeta.CHECKSUM_OWNER_ACL_MARK``).  False when ``headers`` store no
+    checksum (nothing to mark: the ACL must be stored)."""
+    text = headers.get(SYSMETA)
+    if not text:
+        return False
+    if not text.startswith(OWNER_ACL_MARK):
+        headers[SYSMETA] = OWNER_ACL_MARK + text
+    return True
+
+
+def owner_acl_marked(headers) -> bool:
+    """Whether an object's Swift headers carry the mark of its bucket
+    owner's private ACL (``mark_owner_acl``)."""
+    text = sysmeta.read(headers, SYSMETA)
+    return bool(text) and text.startswith(OWNER_ACL_MARK)
 
 
 def response_headers(req: S3Request, headers, ranged: bool

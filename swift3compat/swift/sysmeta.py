@@ -48,6 +48,13 @@ UPLOAD_CONTENT_TYPE = OBJECT_SYSMETA + 'Upload-Content-Type'  # upload marker
 # proxy instructions (doc/performance.md, "Round 4").  A proxy older than
 # this format sees no checksum on such objects: upgrade all proxies together.
 CHECKSUM = OBJECT_SYSMETA + 'Checksum'
+# ... preceded by this mark on an object whose ACL is its bucket owner's
+# private one, stored without OBJECT_ACL (authz.access.omit_owner_acl: one
+# header less, most objects; doc/performance.md, "Round 7").  Only written
+# with allow_no_owner off, under which a missing ACL reads as that same
+# ACL; the mark keeps it so if allow_no_owner is turned on later.  A proxy
+# older than the mark sees no checksum on such objects (and the same ACL).
+CHECKSUM_OWNER_ACL_MARK = 'acl=owner '
 # ... as objects written before 2026-12-07 keep it, three headers (read only)
 CHECKSUM_ALGORITHM = OBJECT_SYSMETA + 'Checksum-Algorithm'
 CHECKSUM_VALUE = OBJECT_SYSMETA + 'Checksum-Value'

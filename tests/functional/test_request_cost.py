@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import urllib.parse
 from typing import Any, Callable, Dict, Optional
 
 import pytest
@@ -34,20 +35,27 @@ def app(swift_cluster, tmp_path_factory) -> Any:
     return pipeline_ir.load(conf)
 
 
-@pytest.fixture
-def s3(app) -> Callable[..., Any]:
+def _requester(app, user: str = 'test:tester', key: str = 'testing'
+               ) -> Callable[..., Any]:
     def request(method: str, path: str, body: Optional[bytes] = None,
                 headers: Optional[Dict[str, str]] = None) -> Any:
         extra = dict(headers or {})
         if body is not None:
             extra['content-length'] = str(len(body))
-        signed = signer.sign(method, 'localhost', path, [], extra,
+        query = urllib.parse.parse_qsl(path.partition('?')[2],
+                                       keep_blank_values=True)
+        signed = signer.sign(method, 'localhost', path.partition('?')[0],
+                             query, extra,
                              signer.UNSIGNED if body is not None
-                             else signer.EMPTY_SHA256,
-                             'test:tester', 'testing')
+                             else signer.EMPTY_SHA256, user, key)
         env = {'REQUEST_METHOD': method, 'wsgi.input': io.BytesIO(body or b'')}
         return Request.blank(path, environ=env, headers=signed).get_response(app)
     return request
+
+
+@pytest.fixture
+def s3(app) -> Callable[..., Any]:
+    return _requester(app)
 
 
 @pytest.fixture
@@ -190,12 +198,10 @@ def test_request_leaves_no_cyclic_garbage(s3, bucket_name, method, key):
     assert found == 0
 
 
-def test_plain_put_stores_its_checksum_in_one_header(s3, bucket_name,
-                                                     monkeypatch):
-    """Each header stored with an object costs every later GET and HEAD
-    of it (Swift parses and copies it a few times: about 90,000 proxy
-    instructions). A plain PutObject stores two of ours: its checksum, in
-    one header, and its ACL (s3_acl)."""
+@pytest.fixture
+def stored(monkeypatch) -> Callable[..., Dict[str, str]]:
+    """``stored(s3, path)``: our headers (lowercase) stored with the
+    object at ``path``, as its HEAD subrequest's response has them."""
     from swift3compat.swift import backend
     seen: Dict[str, Any] = {}
     original = backend._get_response
@@ -206,15 +212,95 @@ def test_plain_put_stores_its_checksum_in_one_header(s3, bucket_name,
             seen.update(resp.headers)
         return resp
     monkeypatch.setattr(backend, '_get_response', recorded)
+
+    def ours(s3, path: str) -> Dict[str, str]:
+        seen.clear()
+        assert s3('HEAD', path).status_int == 200
+        return {k.lower(): v for k, v in seen.items() if '-s3c-' in k.lower()}
+    return ours
+
+
+def test_plain_put_stores_its_checksum_in_one_header(s3, bucket_name,
+                                                     stored):
+    """Each header stored with an object costs every later GET and HEAD
+    of it (Swift parses and copies it a few times: about 60,000 to 90,000
+    proxy instructions). A plain PutObject of the bucket owner with the
+    default ACL stores one of ours: its checksum, marked as kept with the
+    owner's private ACL instead of the ACL itself."""
     assert s3('PUT', '/' + bucket_name).status_int == 200
     assert s3('PUT', '/%s/k' % bucket_name, BODY).status_int == 200
-    seen.clear()
-    assert s3('HEAD', '/%s/k' % bucket_name).status_int == 200
-    ours = {k.lower(): v for k, v in seen.items() if '-s3c-' in k.lower()}
-    assert sorted(ours) == ['x-object-sysmeta-s3c-checksum',
-                            'x-object-transient-sysmeta-s3c-acl']
+    ours = stored(s3, '/%s/k' % bucket_name)
+    assert sorted(ours) == ['x-object-sysmeta-s3c-checksum']
     assert ours['x-object-sysmeta-s3c-checksum'].startswith(
-        'CRC64NVME FULL_OBJECT ')
+        'acl=owner CRC64NVME FULL_OBJECT ')
+    head = s3('HEAD', '/%s/k' % bucket_name,
+              headers={'x-amz-checksum-mode': 'ENABLED'})
+    assert head.headers['x-amz-checksum-crc64nvme'] == \
+        ours['x-object-sysmeta-s3c-checksum'].rpartition(' ')[2]
+    acl = s3('GET', '/%s/k?acl' % bucket_name)
+    assert acl.status_int == 200
+    assert acl.body.count(b'<Grant>') == 1
+    assert b'<ID>AUTH_test</ID>' in acl.body
+    assert b'FULL_CONTROL' in acl.body
+
+
+def test_other_acls_are_stored(app, s3, bucket_name, stored):
+    """Any other ACL is stored as before, with an unmarked checksum: a
+    canned one, and the private ACL of a writer that is not the bucket
+    owner (test:tester3, a user without .admin, owns what it writes)."""
+    assert s3('PUT', '/' + bucket_name,
+              headers={'x-amz-acl': 'public-read-write'}).status_int == 200
+    assert s3('PUT', '/%s/public' % bucket_name, BODY,
+              headers={'x-amz-acl': 'public-read'}).status_int == 200
+    user = _requester(app, 'test:tester3', 'testing3')
+    assert user('PUT', '/%s/mine' % bucket_name, BODY).status_int == 200
+    # (the bucket owner may not read test:tester3's private object)
+    for key, reader in (('public', s3), ('mine', user)):
+        ours = stored(reader, '/%s/%s' % (bucket_name, key))
+        assert sorted(ours) == ['x-object-sysmeta-s3c-checksum',
+                                'x-object-transient-sysmeta-s3c-acl'], key
+        assert ours['x-object-sysmeta-s3c-checksum'].startswith('CRC64NVME ')
+    assert '"test:tester3"' in stored(user, '/%s/mine' % bucket_name)[
+        'x-object-transient-sysmeta-s3c-acl']
+
+
+def test_allow_no_owner_does_not_open_an_object_stored_without_its_acl(
+        app, s3, bucket_name, swift_cluster, tmp_path):
+    """An object stored without its ACL (the bucket owner's private one,
+    marked on its checksum) stays private when a proxy has allow_no_owner
+    on, which opens objects without an S3 ACL (written through the Swift
+    API: the control) to every authenticated user. Also after a Swift API
+    POST, which drops every transient header."""
+    spec = ProxySpec(name='no-owner', s3_options=dict(
+        DEFAULT_S3_OPTIONS, allow_no_owner='true'))
+    conf = tmp_path / 'proxy.conf'
+    conf.write_text(swift_cluster.proxy_conf(spec, 1))
+    open_app = pipeline_ir.load(str(conf))
+    other = _requester(open_app, 'test2:tester2', 'testing2')
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    assert s3('PUT', '/%s/s3' % bucket_name, BODY).status_int == 200
+    final = app._pipeline_final_app
+
+    def swift_api(method: str, key: str, **headers: str) -> int:
+        env = {'REQUEST_METHOD': method, 'wsgi.input': io.BytesIO(
+            BODY if method == 'PUT' else b''),
+            'swift.authorize': lambda req: None,
+            'swift.authorize_override': True, 'swift.cache': None}
+        if method == 'PUT':
+            headers['Content-Length'] = str(len(BODY))
+        return Request.blank('/v1/AUTH_test/%s/%s' % (bucket_name, key),
+                             environ=env, headers=headers
+                             ).get_response(final).status_int
+    assert swift_api('PUT', 'native') == 201
+    assert other('GET', '/%s/native' % bucket_name).status_int == 200
+    assert other('GET', '/%s/s3' % bucket_name).status_int == 403
+    assert swift_api('POST', 's3', **{'X-Object-Meta-Color': 'red'}) == 202
+    assert other('GET', '/%s/s3' % bucket_name).status_int == 403
+    assert s3('GET', '/%s/s3' % bucket_name).status_int == 200
+    # written through the open proxy: the ACL is stored (not omitted)
+    owner = _requester(open_app)
+    assert owner('PUT', '/%s/open' % bucket_name, BODY).status_int == 200
+    assert other('GET', '/%s/open' % bucket_name).status_int == 403
 
 
 def test_object_stored_with_the_three_checksum_headers_reads_as_before(

@@ -223,6 +223,30 @@ def test_stored_reads_both_formats_and_nothing_unreadable():
         assert checksums.stored({checksums.SYSMETA: text}) is None
 
 
+def test_owner_acl_mark_is_read_past_and_told():
+    """A checksum marked as kept with the bucket owner's private ACL
+    (checksums.mark_owner_acl) reads as the same checksum; the mark says
+    so; headers without a checksum are not marked (the ACL stays)."""
+    crc64 = checksums.ALGORITHMS['CRC64NVME']
+    headers = dict(checksums.object_sysmeta(crc64, 'PTtSmg8Z558='),
+                   Other='x')
+    assert not checksums.owner_acl_marked(headers)
+    assert checksums.mark_owner_acl(headers)
+    assert checksums.mark_owner_acl(headers)        # once only
+    assert headers[checksums.SYSMETA] == \
+        'acl=owner CRC64NVME FULL_OBJECT PTtSmg8Z558='
+    assert checksums.owner_acl_marked(headers)
+    assert checksums.stored(headers) == checksums.Stored(
+        crc64, 'PTtSmg8Z558=', 'FULL_OBJECT')
+    empty: dict = {'Other': 'x'}
+    assert not checksums.mark_owner_acl(empty)
+    assert empty == {'Other': 'x'}
+    assert not checksums.owner_acl_marked(empty)
+    assert not checksums.owner_acl_marked(
+        {checksums.ALGORITHM_SYSMETA: 'CRC32',
+         checksums.VALUE_SYSMETA: 'AAAAAA=='})
+
+
 @settings(max_examples=40, deadline=None)
 @given(parts=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
        name=st.sampled_from(['CRC32', 'CRC32C', 'CRC64NVME']))
