@@ -51,3 +51,34 @@ def test_complete_table(monkeypatch, capsys, tmp_path):
                      ('loop-complete', 'acl.conf', ['2', '100'], 2)]
     assert capsys.readouterr().out.splitlines()[2] == \
         '| | 800.0 | 120.0 | 0.150 |'
+
+
+def test_loop_counts_only_the_deletes(monkeypatch):
+    """Each DELETE of the loop deletes an object: a PUT before it, outside
+    what callgrind collects (also with --inside: the PUT does not open it)."""
+    events = []
+
+    class Lib:
+        def instrument(self):
+            events.append('instrument')
+
+        def toggle(self):
+            events.append('toggle')
+
+        def dump(self):
+            events.append('dump')
+
+    monkeypatch.setattr(pipeline_ir, 'helper', lambda directory: Lib())
+    monkeypatch.setattr(pipeline_ir, 'load', lambda conf: 'app')
+    monkeypatch.setattr(pipeline_ir, 'requester',
+                        lambda app, kind: ('req', '/irb/k'))
+    monkeypatch.setattr(pipeline_ir, 'one',
+                        lambda req, obj, method: events.append(method))
+    pipeline_ir.loop('x.conf', 's3', 2, 'DELETE')
+    assert events == ['PUT', 'DELETE', 'PUT', 'DELETE', 'instrument',
+                      'PUT', 'toggle', 'DELETE', 'toggle',
+                      'PUT', 'toggle', 'DELETE', 'toggle', 'dump']
+    events.clear()
+    pipeline_ir.loop('x.conf', 's3', 2, 'HEAD')
+    assert events == ['PUT', 'HEAD', 'HEAD', 'instrument', 'toggle',
+                      'HEAD', 'HEAD', 'toggle', 'dump']

@@ -29,9 +29,9 @@ inside that function are counted, its callees included; a function that
 waits for a server also counts what other green threads run meanwhile.
 
 ``ratios DIR [METHODS]`` runs ``loop`` under callgrind for native Swift
-and swift3compat with s3_acl on (PUT, GET and HEAD by default) and prints
-instructions per request and their ratio: issue 18's 1 KiB rows in a
-measure the machine's load does not move (needs valgrind and ``cc``)::
+and swift3compat with s3_acl on (PUT, GET, HEAD and DELETE by default) and
+prints instructions per request and their ratio: issue 18's 1 KiB rows in
+a measure the machine's load does not move (needs valgrind and ``cc``)::
 
     python -m tools.bench.pipeline_ir ratios [DIR]   # about a minute
 
@@ -169,9 +169,9 @@ def helper(directory: str) -> Any:
     return ctypes.CDLL(lib)
 
 
-def counted_inside(lib: Any, spec: str) -> None:
+def counted_inside(lib: Any, spec: str, gate: Optional[list] = None) -> None:
     """Make ``MODULE:NAME`` toggle callgrind's collection on entry and exit
-    (the outermost call only)."""
+    (the outermost call only; none while ``gate[0]`` is false)."""
     import functools
     import importlib
     module, _, path = spec.partition(':')
@@ -186,8 +186,12 @@ def counted_inside(lib: Any, spec: str) -> None:
     func = original.__func__ if kind else original
     depth = [0]
 
+    gate = gate if gate is not None else [True]
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not gate[0]:
+            return func(*args, **kwargs)
         if not depth[0]:
             lib.toggle()
         depth[0] += 1
@@ -205,22 +209,38 @@ def loop(conf: str, kind: str, n: int, method: str,
          inside: Optional[str] = None) -> None:
     """``drive``, with only the N requests instrumented (run under
     callgrind with --instr-atstart=no --collect-atstart=no), or only what
-    runs inside the function ``inside`` names."""
+    runs inside the function ``inside`` names.  Each DELETE deletes an
+    object: a PUT before it, not counted."""
     lib = helper(helper_dir)
+    gate = [True]
     if inside:
-        counted_inside(lib, inside)
+        counted_inside(lib, inside, gate)
     app = load(conf)
     req, obj = requester(app, kind)
+    refill = method == 'DELETE'
     one(req, obj, 'PUT')
     one(req, obj, method)
+    if refill:
+        one(req, obj, 'PUT')
     one(req, obj, method)
     lib.instrument()
-    if not inside:
-        lib.toggle()
-    for _ in range(n):
-        one(req, obj, method)
-    if not inside:
-        lib.toggle()
+    if refill:
+        for _ in range(n):
+            gate[0] = False
+            one(req, obj, 'PUT')
+            gate[0] = True
+            if not inside:
+                lib.toggle()
+            one(req, obj, method)
+            if not inside:
+                lib.toggle()
+    else:
+        if not inside:
+            lib.toggle()
+        for _ in range(n):
+            one(req, obj, method)
+        if not inside:
+            lib.toggle()
     lib.dump()
 
 
@@ -416,7 +436,8 @@ def _callgrind(args: list[str], n: int, work_dir: str, label: str) -> float:
     raise SystemExit(f'no summary in {dump}')
 
 
-def ratios(data_dir: Optional[str] = None, methods: str = 'PUT,GET,HEAD',
+def ratios(data_dir: Optional[str] = None,
+           methods: str = 'PUT,GET,HEAD,DELETE',
            n: int = 40) -> None:
     """Instructions per 1 KiB request, native Swift and swift3compat with
     s3_acl on, and their ratio: the 1 KiB rows of issue 18 in a measure
