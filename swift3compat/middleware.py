@@ -28,7 +28,7 @@ that carry no S3 signature pass through untouched.
 """
 from __future__ import annotations
 
-import base64
+import binascii
 import time
 import uuid
 from typing import Any, Dict, Iterable, Optional
@@ -230,7 +230,8 @@ class Swift3Middleware:
 
 
 def _host_id(request_id: str) -> str:
-    return base64.b64encode(request_id.encode('ascii', 'replace')).decode()
+    return binascii.b2a_base64(request_id.encode('ascii', 'replace'),
+                               newline=False).decode('ascii')
 
 
 def filter_factory(global_conf: Dict[str, str], **local_conf: str):

@@ -474,7 +474,7 @@ def _header_v4(req: S3Request, authz: str, now: float) -> SignedRequest:
     fields = _parse_v4_header(authz)
     amz = req.header('x-amz-date')
     if amz is not None:
-        ts = _parse_http_date(amz) if _ISO_DATE.fullmatch(amz) else None
+        ts = _parse_iso(amz) if _ISO_DATE.fullmatch(amz) else None
         if ts is None:
             raise errors.AccessDenied(_NO_DATE)
         amz_date = amz

@@ -49,11 +49,17 @@ class Remembered:
     derived: Dict[str, Any] = field(default_factory=dict, repr=False,
                                     compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, '_dicts', tuple(
+            k for k, v in self.env.items() if isinstance(v, dict)))
+
     def carried(self) -> Dict[str, Any]:
         """A fresh copy of the carried environment (mutable values, such
         as ``swift.access_logging``, are not shared between requests)."""
-        return {k: dict(v) if isinstance(v, dict) else v
-                for k, v in self.env.items()}
+        env = dict(self.env)
+        for key in self._dicts:     # type: ignore[attr-defined]
+            env[key] = dict(env[key])
+        return env
 
 
 def cacheable(carried: Mapping[str, Any]) -> bool:

@@ -51,7 +51,6 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from swift.common.swob import Request as SwobRequest
 from swift.common.utils import close_if_possible
-from swift.proxy.controllers.base import get_cache_key
 
 from swift3compat import errors
 from swift3compat.http.request import S3Request
@@ -59,7 +58,7 @@ from swift3compat.model import access_log
 from swift3compat.model.acl import (ACL, FULL_CONTROL, Grant, Grantee, Owner,
                                     GROUP_URIS)
 from swift3compat.swift import sysmeta
-from swift3compat.swift.backend import Backend, wsgi_str
+from swift3compat.swift.backend import Backend, info_cache_key, wsgi_str
 from swift3compat.swift.bucket_config import LOGGING, load
 
 SWIFT_SOURCE = 'S3C-LOG'
@@ -227,7 +226,7 @@ class AccessLogs:
             # with s3_acl the guard has set backend.account to the bucket's
             account = backend.accounts.get(bucket) or backend.account
         info = (env.get('swift.infocache') or {}).get(
-            get_cache_key(account, bucket)) if account else None
+            info_cache_key(account, bucket)) if account else None
         if info is None:
             if req.level == 'bucket' and req.method == 'PUT' and \
                     not req.query:
