@@ -90,6 +90,7 @@ def create_bucket(req: S3Request, backend: Backend) -> S3Response:
     headers.update(ownership)
     # its Multipart flag is complete from now on (uploads.may_hold_manifests)
     headers[sysmeta.BUCKET_MULTIPART_TRACKED] = '1'
+    access.omit_owner_bucket_acl(headers, backend)
     recorded = access.claim_bucket(req, backend)
     try:
         resp = backend.request('PUT', req.bucket, headers=headers,

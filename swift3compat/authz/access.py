@@ -74,6 +74,8 @@ ENFORCED = 'BucketOwnerEnforced'      # ObjectOwnership: ACLs disabled
 PREFERRED = 'BucketOwnerPreferred'
 OBJECT_ACL = sysmeta.OBJECT_ACL
 _BUCKET_ACL_INFO = sysmeta.BUCKET_ACL_INFO
+_TRACKED = sysmeta.BUCKET_MULTIPART_TRACKED
+_TRACKED_INFO = sysmeta.BUCKET_MULTIPART_TRACKED_INFO
 
 # What a route needs: (kind, permission).
 NATIVE = 'native'   # the auth filter decides, on the caller's own account
@@ -293,8 +295,8 @@ class Guard:
         if bucket != self.req.bucket:
             self.other_accounts[bucket] = account
         self.sysmeta[bucket] = info.get('sysmeta') or {}
-        self.bucket_acls[bucket] = self.stored_acl(
-            self.sysmeta[bucket].get(_BUCKET_ACL_INFO), Owner(account))
+        self.bucket_acls[bucket] = self.stored_bucket_acl(
+            self.sysmeta[bucket], account)
         return self.bucket_acls[bucket]
 
     def _find(self, bucket: str) -> Tuple[str, Mapping]:
@@ -309,6 +311,17 @@ class Guard:
             if _exists(info):
                 return account, info
         raise errors.NoSuchBucket(BucketName=bucket)
+
+    def stored_bucket_acl(self, info_sysmeta: Mapping[str, str],
+                          account: str) -> ACL:
+        """A bucket's ACL from its container info's sysmeta."""
+        text = info_sysmeta.get(_BUCKET_ACL_INFO)
+        if not text and info_sysmeta.get(_TRACKED_INFO) == \
+                sysmeta.BUCKET_OWNER_ACL_MARK:
+            # created without its ACL (omit_owner_bucket_acl): never one
+            # that allow_no_owner opens
+            return acl.private(Owner(account))
+        return self.stored_acl(text, Owner(account))
 
     def stored_acl(self, text: Optional[str], owner: Owner) -> ACL:
         """An ACL from sysmeta; private to ``owner`` when there is none."""
@@ -510,6 +523,22 @@ def bucket_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     return {BUCKET_ACL: wanted.to_json()}
 
 
+def omit_owner_bucket_acl(headers: Dict[str, str], backend: Backend) -> None:
+    """A new bucket whose ACL is its owner's private one (most buckets)
+    stores no ACL: its multipart tracking marker (``headers``: a
+    CreateBucket's, with it and the ACL from ``bucket_create_headers``)
+    says so instead, and ``Guard.stored_bucket_acl`` reads it as that ACL.
+    As ``omit_owner_acl`` for objects, and only with allow_no_owner off."""
+    guard = guard_of(backend)
+    if guard is None or guard.req.conf.allow_no_owner or \
+            _TRACKED not in headers:
+        return
+    if headers.get(BUCKET_ACL) == \
+            acl.private(Owner(backend.account or '')).to_json():
+        del headers[BUCKET_ACL]
+        headers[_TRACKED] = sysmeta.BUCKET_OWNER_ACL_MARK
+
+
 def object_create_headers(req: S3Request, backend: Backend) -> Dict[str, str]:
     """Transient sysmeta of an object being written (PUT, copy, multipart
     completion): its ACL from x-amz-acl / x-amz-grant-* (s3_acl)."""
@@ -578,6 +607,5 @@ def listed_bucket(req: S3Request, backend: Backend, bucket: str) -> bool:
     if guard is None or not req.conf.check_bucket_owner:
         return True
     info = backend.container_info(bucket)
-    return guard.owns(guard.stored_acl(
-        info.get('sysmeta', {}).get(_BUCKET_ACL_INFO),
-        Owner(backend.account)))
+    return guard.owns(guard.stored_bucket_acl(
+        info.get('sysmeta') or {}, backend.account or ''))

@@ -98,6 +98,11 @@ BUCKET_MULTIPART = CONTAINER_SYSMETA + 'Multipart'
 BUCKET_MULTIPART_INFO = CONTAINER_INFO_PREFIX + 'multipart'
 BUCKET_MULTIPART_TRACKED = CONTAINER_SYSMETA + 'Multipart-Tracked'
 BUCKET_MULTIPART_TRACKED_INFO = CONTAINER_INFO_PREFIX + 'multipart-tracked'
+# ... its value on a bucket whose ACL is its owner's private one, stored
+# without BUCKET_ACL (authz.access.omit_owner_bucket_acl; as
+# CHECKSUM_OWNER_ACL_MARK for objects: each item of a bucket's sysmeta
+# costs every request to it, Swift copies the bucket's info several times)
+BUCKET_OWNER_ACL_MARK = 'acl=owner'
 # -- account sysmeta ---------------------------------------------------
 # The account holds a bucket with Object Lock (objectlock refuses its
 # DELETE)

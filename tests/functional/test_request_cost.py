@@ -330,3 +330,69 @@ def test_object_stored_with_the_three_checksum_headers_reads_as_before(
     assert head.status_int == 200
     assert head.headers['x-amz-checksum-crc32'] == crc
     assert head.headers['x-amz-checksum-type'] == 'FULL_OBJECT'
+
+
+def _container_headers(app, bucket: str) -> Dict[str, str]:
+    """The bucket's container headers as Swift's proxy app answers them
+    (sysmeta included: no gatekeeper there)."""
+    env = {'REQUEST_METHOD': 'HEAD', 'swift.authorize': lambda req: None,
+           'swift.authorize_override': True, 'swift.cache': None}
+    resp = Request.blank('/v1/AUTH_test/%s' % bucket, environ=env
+                         ).get_response(app._pipeline_final_app)
+    assert resp.status_int == 204, resp.status
+    return {k.lower(): v for k, v in resp.headers.items()}
+
+
+def test_bucket_with_its_owners_private_acl_stores_no_acl(app, s3,
+                                                          bucket_name):
+    """CreateBucket with the default ACL stores none: its multipart
+    tracking marker says "the owner's private ACL" instead. Any other
+    ACL is stored as before."""
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    stored = _container_headers(app, bucket_name)
+    assert 'x-container-sysmeta-s3c-acl' not in stored
+    assert stored['x-container-sysmeta-s3c-multipart-tracked'] == 'acl=owner'
+    acl = s3('GET', '/%s?acl' % bucket_name)
+    assert acl.status_int == 200
+    assert acl.body.count(b'<Grant>') == 1
+    assert b'<ID>AUTH_test</ID>' in acl.body and b'FULL_CONTROL' in acl.body
+    public = bucket_name + '-public'
+    assert s3('PUT', '/' + public,
+              headers={'x-amz-acl': 'public-read'}).status_int == 200
+    stored = _container_headers(app, public)
+    assert 'AllUsers' in stored['x-container-sysmeta-s3c-acl']
+    assert stored['x-container-sysmeta-s3c-multipart-tracked'] == '1'
+    assert s3('DELETE', '/' + public).status_int == 204
+
+
+def test_allow_no_owner_does_not_open_a_bucket_stored_without_its_acl(
+        app, s3, bucket_name, swift_cluster, tmp_path):
+    """A bucket created without its ACL stays its owner's when a proxy has
+    allow_no_owner on, which lets every authenticated user list a bucket
+    without an S3 ACL (one created before s3_acl: the control, made so by
+    removing an S3 bucket's ACL and mark behind the S3 layer's back)."""
+    spec = ProxySpec(name='no-owner-b', s3_options=dict(
+        DEFAULT_S3_OPTIONS, allow_no_owner='true'))
+    conf = tmp_path / 'proxy.conf'
+    conf.write_text(swift_cluster.proxy_conf(spec, 1))
+    other = _requester(pipeline_ir.load(str(conf)), 'test2:tester2',
+                       'testing2')
+    assert s3('PUT', '/' + bucket_name).status_int == 200
+    old = bucket_name + '-old'
+    assert s3('PUT', '/' + old).status_int == 200
+    final = app._pipeline_final_app
+    cache = app
+    while not hasattr(cache, 'memcache'):     # the cache filter's client
+        cache = cache.app
+    env = {'REQUEST_METHOD': 'POST', 'swift.authorize': lambda req: None,
+           'swift.authorize_override': True, 'swift.cache': cache.memcache}
+    assert Request.blank('/v1/AUTH_test/' + old, environ=env, headers={
+        'X-Container-Sysmeta-S3c-Acl': '',
+        'X-Container-Sysmeta-S3c-Multipart-Tracked': '1'}).get_response(
+        final).status_int == 204
+    assert 'x-container-sysmeta-s3c-acl' not in _container_headers(app, old)
+    try:
+        assert other('GET', '/%s' % old).status_int == 200
+        assert other('GET', '/%s' % bucket_name).status_int == 403
+    finally:
+        assert s3('DELETE', '/' + old).status_int == 204
