@@ -168,7 +168,8 @@ OPTIONS: List[Option] = [
     Option('allow_no_owner', boolean, 'false',
            'With s3_acl, let every authenticated user read buckets and '
            'objects that have no S3 ACL (created through the Swift API or '
-           'before s3_acl was on).'),
+           'before s3_acl was on); not those S3 created with their owner\'s '
+           'private ACL while this was off, which keep it as a mark.'),
     Option('bucket_index_account', reserved_account, '.swift3compat',
            'With s3_acl, the reserved Swift account (name starting with a '
            'dot) that records which account holds each bucket name; the '
