@@ -435,9 +435,6 @@ class Backend:
         return status in (200, 204, 0)
 
 
-# Swift's cache lookups behind get_container_info (private: present from
-# Swift 2.32 on, with these signatures; if they change, every lookup takes
-# get_container_info and only the speed differs).
 @lru_cache(maxsize=4096)
 def info_cache_key(account: str, container: str) -> str:
     """Swift's info cache key of a container (``get_cache_key``, whose
@@ -446,6 +443,9 @@ def info_cache_key(account: str, container: str) -> str:
     return _proxy_base.get_cache_key(account, container)
 
 
+# Swift's cache lookups behind get_container_info (private: present from
+# Swift 2.32 on, with these signatures; if they change, every lookup takes
+# get_container_info and only the speed differs).
 _INFO_FROM_CACHES = getattr(_proxy_base, '_get_info_from_caches', None)
 _RECORD_INFO_METRICS = getattr(_proxy_base, '_record_ac_info_cache_metrics', None)
 
