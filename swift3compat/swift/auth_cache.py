@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from swift.common.middleware.tempauth import TempAuth
 
@@ -48,16 +48,18 @@ class Remembered:
     # it (``authz.principal``: who the caller is); dropped with the entry.
     derived: Dict[str, Any] = field(default_factory=dict, repr=False,
                                     compare=False)
+    # the keys of ``env`` whose values are dicts (copied by ``carried``)
+    dict_keys: Tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, '_dicts', tuple(
+        object.__setattr__(self, 'dict_keys', tuple(
             k for k, v in self.env.items() if isinstance(v, dict)))
 
     def carried(self) -> Dict[str, Any]:
         """A fresh copy of the carried environment (mutable values, such
         as ``swift.access_logging``, are not shared between requests)."""
         env = dict(self.env)
-        for key in self._dicts:     # type: ignore[attr-defined]
+        for key in self.dict_keys:
             env[key] = dict(env[key])
         return env
 
